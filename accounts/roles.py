@@ -1,0 +1,61 @@
+"""The three roles of SPEC §2, each a Django group, and what each may do.
+
+A superuser counts as an admin. A user holds the highest of their roles:
+admin > official > reviewer.
+"""
+
+from enum import StrEnum
+
+from django.utils.translation import gettext_lazy as _
+
+
+class Role(StrEnum):
+    ADMIN = "admin"
+    OFFICIAL = "official"
+    REVIEWER = "reviewer"
+
+    @property
+    def label(self) -> str:
+        return str(ROLE_LABELS[self])
+
+
+ROLE_LABELS = {
+    Role.ADMIN: _("System administrator"),
+    Role.OFFICIAL: _("Official"),
+    Role.REVIEWER: _("Reviewer"),
+}
+
+# Permissions ("app_label.codename") granted to each role's group by the data migration.
+ROLE_PERMISSIONS = {
+    Role.ADMIN: [
+        f"proposals.{action}_{model}"
+        for model in ("competition", "category", "track", "applicant", "proposal", "importupload")
+        for action in ("add", "change", "delete", "view")
+    ]
+    + ["proposals.view_auditentry", "proposals.import_proposals"],
+    Role.OFFICIAL: [
+        f"proposals.view_{model}"
+        for model in ("competition", "category", "track", "applicant", "proposal", "auditentry")
+    ],
+    Role.REVIEWER: [],
+}
+
+_PRECEDENCE = (Role.ADMIN, Role.OFFICIAL, Role.REVIEWER)
+
+
+def role_of(user) -> Role | None:
+    """The user's role, or None for anonymous visitors and users without a role."""
+    if not getattr(user, "is_authenticated", False):
+        return None
+    if user.is_superuser:
+        return Role.ADMIN
+    cached = getattr(user, "_role_cache", None)
+    if cached is None:
+        names = set(user.groups.values_list("name", flat=True))
+        cached = next((role for role in _PRECEDENCE if role.value in names), "")
+        user._role_cache = cached
+    return cached or None
+
+
+def has_role(user, *roles: Role) -> bool:
+    return role_of(user) in roles

@@ -1,0 +1,33 @@
+import django_tables2 as tables
+from django.utils.html import format_html, format_html_join
+from django.utils.translation import gettext_lazy as _
+
+
+class ImportRowTable(tables.Table):
+    """One row of an import preview: what the row will do, or why it cannot."""
+
+    number = tables.Column(verbose_name=_("Row"), attrs={"td": {"class": "num"}})
+    status = tables.Column(verbose_name=_("Result"))
+    label = tables.Column(verbose_name=_("Item"))
+    details = tables.Column(verbose_name=_("Details"), empty_values=(), orderable=False)
+
+    class Meta:
+        orderable = False
+        attrs = {"class": "tbl data"}
+
+    def render_status(self, record):
+        return format_html(
+            '<span class="import-status import-status--{}">{}</span>',
+            record["status"],
+            record["status_label"],
+        )
+
+    def render_details(self, record):
+        if record["messages"]:
+            return format_html(
+                '<ul class="import-messages">{}</ul>',
+                format_html_join("", "<li>{}</li>", ((m,) for m in record["messages"])),
+            )
+        if record["changes"]:
+            return format_html("{}: {}", _("Changes"), ", ".join(record["changes"]))
+        return ""

@@ -1,0 +1,128 @@
+"""Pages for system administrators (시스템 관리자): competitions and spreadsheet imports."""
+
+from django.contrib import messages
+from django.http import HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_http_methods, require_POST
+from django_tables2 import RequestConfig
+
+from accounts.decorators import role_required
+from accounts.roles import Role
+from evaluation.queries import competition_overview
+from proposals.importing.applicants import ProposalImporter
+from proposals.importing.sheets_out import blank_template, error_rows_workbook
+from proposals.importing.uploads import (
+    UploadRefused,
+    confirm_upload,
+    preview_report,
+    stage_upload,
+)
+from proposals.models import Competition, ImportUpload
+from proposals.xlsx import XLSX_CONTENT_TYPE
+
+from ..forms import ConfirmImportForm, SpreadsheetUploadForm
+from ..tables import ImportRowTable
+
+admin_only = role_required(Role.ADMIN)
+
+
+def xlsx_response(content: bytes, filename: str) -> HttpResponse:
+    response = HttpResponse(content, content_type=XLSX_CONTENT_TYPE)
+    response["Content-Disposition"] = f"attachment; filename*=UTF-8''{_quote(filename)}"
+    return response
+
+
+def _quote(filename: str) -> str:
+    from urllib.parse import quote
+
+    return quote(filename)
+
+
+@admin_only
+def index(request):
+    competitions = [
+        (competition, competition_overview(competition))
+        for competition in Competition.objects.order_by("-year", "slug")
+    ]
+    return render(request, "portal/manage/index.html", {"competitions": competitions})
+
+
+@admin_only
+@require_http_methods(["GET", "POST"])
+def import_proposals(request, slug):
+    competition = get_object_or_404(Competition, slug=slug)
+    if request.method == "POST":
+        form = SpreadsheetUploadForm(request.POST, request.FILES)
+    else:
+        form = SpreadsheetUploadForm()
+    if form.is_bound and form.is_valid():
+        upload = stage_upload(
+            ImportUpload.Kind.PROPOSALS, competition, form.cleaned_data["file"], request.user
+        )
+        return redirect("manage:import-preview", upload_id=upload.pk)
+    return render(request, "portal/manage/import_upload.html", {"competition": competition, "form": form})
+
+
+def _own_upload(request, upload_id):
+    return get_object_or_404(ImportUpload.objects.select_related("competition"), pk=upload_id)
+
+
+@admin_only
+def import_preview(request, upload_id):
+    upload = _own_upload(request, upload_id)
+    if upload.state == ImportUpload.State.APPLIED:
+        return redirect("manage:import-result", upload_id=upload.pk)
+    summary = upload.summary
+    table = ImportRowTable(summary.get("rows", []))
+    RequestConfig(request, paginate={"per_page": 50}).configure(table)
+    return render(
+        request,
+        "portal/manage/import_preview.html",
+        {
+            "upload": upload,
+            "summary": summary,
+            "table": table,
+            "confirm_form": ConfirmImportForm(initial={"sha256": upload.sha256}),
+            "has_errors": bool(summary.get("counts", {}).get("error")),
+        },
+    )
+
+
+@admin_only
+@require_POST
+def import_confirm(request, upload_id):
+    upload = _own_upload(request, upload_id)
+    form = ConfirmImportForm(request.POST)
+    if not form.is_valid():
+        messages.error(request, _("The confirmation was incomplete; nothing was imported."))
+        return redirect("manage:import-preview", upload_id=upload.pk)
+    try:
+        upload, report = confirm_upload(upload.pk, form.cleaned_data["sha256"], request.user)
+    except UploadRefused as refused:
+        messages.error(request, refused.message)
+        return redirect("manage:import-proposals", slug=upload.competition.slug)
+    if not report.ok:
+        messages.error(request, _("The file could not be imported; nothing was written."))
+        return redirect("manage:import-preview", upload_id=upload.pk)
+    messages.success(request, _("The file was imported."))
+    return redirect("manage:import-result", upload_id=upload.pk)
+
+
+@admin_only
+def import_result(request, upload_id):
+    upload = _own_upload(request, upload_id)
+    return render(request, "portal/manage/import_result.html", {"upload": upload, "summary": upload.summary})
+
+
+@admin_only
+def import_errors(request, upload_id):
+    upload = _own_upload(request, upload_id)
+    report = preview_report(upload)
+    stem = upload.filename.rsplit(".", 1)[0]
+    return xlsx_response(error_rows_workbook(report), f"{stem}-오류.xlsx")
+
+
+@admin_only
+def proposals_template(request):
+    return xlsx_response(blank_template(ProposalImporter), "지원자-양식.xlsx")

@@ -1,0 +1,55 @@
+"""Recording the audit trail (SPEC §3): every change to statuses, scores, adjustments and
+publications goes through ``record`` or ``record_many``; action keys map to readable text here."""
+
+import datetime
+from decimal import Decimal
+
+from django.utils.translation import gettext_lazy as _
+
+from .models import AuditEntry
+
+ACTIONS = {
+    "import.applied": _("Spreadsheet imported"),
+    "proposal.updated": _("Proposal changed by import"),
+    "competition.loaded": _("Competition file loaded"),
+}
+
+
+def action_label(action: str) -> str:
+    return str(ACTIONS.get(action, action))
+
+
+def jsonable(value):
+    """Audit snapshots hold JSON: Decimals and dates become text as shown to users."""
+    if isinstance(value, Decimal):
+        return format(value, "f")
+    if isinstance(value, datetime.date | datetime.datetime):
+        return value.isoformat()
+    if isinstance(value, list | tuple):
+        return [jsonable(item) for item in value]
+    if isinstance(value, dict):
+        return {key: jsonable(item) for key, item in value.items()}
+    return value
+
+
+def entry(action, obj_type, obj_id, *, actor=None, competition=None, before=None, after=None, reason=""):
+    return AuditEntry(
+        action=action,
+        object_type=obj_type,
+        object_id=str(obj_id),
+        actor=actor,
+        competition=competition,
+        before=jsonable(before),
+        after=jsonable(after),
+        reason=reason,
+    )
+
+
+def record(action, obj_type, obj_id, **kwargs) -> AuditEntry:
+    audit = entry(action, obj_type, obj_id, **kwargs)
+    audit.save()
+    return audit
+
+
+def record_many(entries) -> None:
+    AuditEntry.objects.bulk_create(entries, batch_size=1000)

@@ -1,0 +1,331 @@
+"""The applicant spreadsheet (SPEC §5, ``import_proposals``): one row per proposal."""
+
+from dataclasses import dataclass
+from decimal import Decimal
+from itertools import batched
+
+from django.db.models import F
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from .. import audit
+from ..models import Applicant, Competition, Proposal
+from . import cells
+from .engine import Column, Importer, RowError, RowStatus
+
+STATUS_SPELLINGS = {
+    cells.fold(spelling): value
+    for value, spellings in {
+        Proposal.Status.SUBMITTED: ("접수", "submitted", "제출"),
+        Proposal.Status.INELIGIBLE: ("부적격", "ineligible"),
+        Proposal.Status.WITHDRAWN: ("철회", "withdrawn", "취하"),
+    }.items()
+    for spelling in spellings
+}
+
+# Fields compared and written, in column order; "track" and "applicant" resolve to foreign keys.
+FIELDS = (
+    "track",
+    "applicant",
+    "title",
+    "summary",
+    "solutions",
+    "partners",
+    "national_subsidy",
+    "local_matching",
+    "reference",
+    "submitted_on",
+    "contact_name",
+    "contact_phone",
+    "contact_email",
+    "status",
+)
+
+
+def _status_column() -> Column:
+    return Column(
+        "status",
+        ("상태", "status"),
+        cells.choice(STATUS_SPELLINGS, Proposal.Status.SUBMITTED, "접수, 부적격, 철회"),
+        help="접수(기본값), 부적격, 철회",
+    )
+
+
+@dataclass(slots=True)
+class PlannedProposal:
+    values: dict
+    track_id: int
+    track_name: str
+    applicant_key: tuple[str, str]
+    existing: dict | None = None
+
+
+class ProposalImporter(Importer):
+    columns = (
+        Column(
+            "track",
+            ("트랙", "track"),
+            cells.name(60),
+            required=True,
+            help="트랙 코드 또는 이름 (예: hub, 거점형)",
+        ),
+        Column(
+            "province",
+            ("광역", "province"),
+            cells.name(40),
+            required=True,
+            help="광역자치단체 (예: 경기)",
+        ),
+        Column(
+            "applicant",
+            ("지자체", "applicant"),
+            cells.name(60),
+            required=True,
+            help="신청 지자체 (예: 고양시)",
+        ),
+        Column("title", ("사업명", "title"), cells.text(300), required=True),
+        Column("summary", ("주요내용", "summary"), cells.text(10_000)),
+        Column(
+            "solutions",
+            ("대표솔루션", "solutions"),
+            cells.text_list("semicolon"),
+            help="한 줄에 하나 또는 ; 로 구분",
+        ),
+        Column(
+            "partners",
+            ("참여기관", "partners"),
+            cells.text_list("comma"),
+            help="한 줄에 하나 또는 , 로 구분",
+        ),
+        Column(
+            "national_subsidy",
+            ("국비", "national_subsidy"),
+            cells.amount,
+            required=True,
+            help="억원 (예: 200, 1,200, 200억)",
+        ),
+        Column("local_matching", ("지방비", "local_matching"), cells.amount, required=True, help="억원"),
+        Column("reference", ("접수번호", "reference"), cells.name(40)),
+        Column("submitted_on", ("접수일", "submitted_on"), cells.date, help="예: 2023-03-31"),
+        Column("contact_name", ("담당자", "contact_name"), cells.name(60)),
+        Column("contact_phone", ("연락처", "contact_phone"), cells.text(40)),
+        Column("contact_email", ("이메일", "contact_email"), cells.email),
+        _status_column(),
+    )
+
+    def __init__(self, competition: Competition, actor=None):
+        super().__init__(actor=actor)
+        self.competition = competition
+        self.matched_ids: set[int] = set()
+        self.track_applicant_rows: dict[tuple, int] = {}
+
+    def lock(self) -> None:
+        # One import per competition at a time: row lock on PostgreSQL; SQLite's write lock.
+        Competition.objects.select_for_update().filter(pk=self.competition.pk).exists()
+
+    def prepare(self) -> None:
+        self.tracks: dict[str, tuple[int, str]] = {}
+        track_rows = self.competition.categories.values_list("tracks__id", "tracks__code", "tracks__name")
+        for track_id, code, name in track_rows:
+            if track_id is None:
+                continue
+            self.tracks[cells.fold(code)] = (track_id, name)
+            self.tracks[cells.fold(name)] = (track_id, name)
+        self.track_names = ", ".join(
+            code
+            for code, _name in self.competition.categories.values_list("tracks__code", "tracks__name")
+            if code
+        )
+        self.by_reference: dict[str, dict] = {}
+        self.by_track_applicant: dict[tuple, dict] = {}
+        existing = Proposal.objects.filter(competition=self.competition).values(
+            "id",
+            *[f for f in FIELDS if f not in ("track", "applicant")],
+            track_id_=F("track_id"),
+            province=F("applicant__province"),
+            applicant_name=F("applicant__name"),
+        )
+        for row in existing:
+            row["track"] = row.pop("track_id_")
+            row["applicant"] = (row.pop("province"), row.pop("applicant_name"))
+            if row["reference"]:
+                self.by_reference[row["reference"]] = row
+            self.by_track_applicant[(row["track"], *row["applicant"])] = row
+        self.existing_labels = {
+            row["id"]: row["reference"] or row["applicant"][1] for row in self.by_track_applicant.values()
+        }
+
+    def build(self, values: dict, number: int) -> PlannedProposal:
+        track = self.tracks.get(cells.fold(values["track"]))
+        if track is None:
+            raise RowError(
+                "track",
+                _("Unknown track: '%(value)s' (one of %(options)s)")
+                % {"value": cells.shown(values["track"]), "options": self.track_names},
+            )
+        track_id, track_name = track
+        applicant_key = (values["province"], values["applicant"])
+        pair = (track_id, *applicant_key)
+        if pair in self.track_applicant_rows:
+            raise RowError(
+                "applicant",
+                _("The same local government appears twice in this track (row %(row)s).")
+                % {"row": self.track_applicant_rows[pair]},
+            )
+        self.track_applicant_rows[pair] = number
+        reference = values.get("reference") or ""
+        existing = self.by_reference.get(reference) if reference else None
+        by_pair = self.by_track_applicant.get(pair)
+        if existing is None and by_pair is not None:
+            if reference and by_pair["reference"] and by_pair["reference"] != reference:
+                raise RowError(
+                    "reference",
+                    _("This local government already applied to this track under reference '%(ref)s'.")
+                    % {"ref": by_pair["reference"]},
+                )
+            existing = by_pair
+        elif existing is not None and by_pair is not None and by_pair["id"] != existing["id"]:
+            raise RowError(
+                "applicant",
+                _("Another proposal (reference '%(ref)s') already holds this local government in this track.")
+                % {"ref": by_pair["reference"]},
+            )
+        values = {
+            key: value for key, value in values.items() if key not in ("province", "applicant", "track")
+        }
+        if "reference" not in self.present and existing is not None:
+            values["reference"] = existing["reference"]
+        return PlannedProposal(values, track_id, track_name, applicant_key, existing)
+
+    def key_of(self, planned: PlannedProposal):
+        reference = planned.values.get("reference")
+        if reference:
+            return ("reference", reference), "reference"
+        return ("track-applicant", planned.track_id, *planned.applicant_key), "applicant"
+
+    def label_of(self, planned: PlannedProposal) -> str:
+        ref = planned.values.get("reference")
+        name = f"{planned.applicant_key[1]} · {planned.track_name}"
+        return f"{ref} {name}" if ref else name
+
+    def _wanted(self, planned: PlannedProposal) -> dict:
+        """The values the row asks for, limited to columns the file has (others are kept)."""
+        wanted = {"track": planned.track_id, "applicant": planned.applicant_key}
+        for key, value in planned.values.items():
+            if key in self.present or key == "reference":
+                wanted[key] = value
+        return wanted
+
+    def compare(self, planned: PlannedProposal):
+        if planned.existing is None:
+            return RowStatus.NEW, []
+        self.matched_ids.add(planned.existing["id"])
+        changed = [
+            key for key, value in self._wanted(planned).items() if not _same(planned.existing[key], value)
+        ]
+        if not changed:
+            return RowStatus.UNCHANGED, []
+        labels = {column.key: column.label for column in self.columns}
+        labels["applicant"] = "지자체"
+        return RowStatus.UPDATED, [labels.get(key, key) for key in changed]
+
+    def missing_labels(self) -> list[str]:
+        return [label for pk, label in self.existing_labels.items() if pk not in self.matched_ids]
+
+    def write(self, plans: list, report) -> None:
+        applicant_ids = self._applicant_ids({planned.applicant_key for _status, planned in plans})
+        now = timezone.now()
+        creates = (
+            Proposal(
+                competition=self.competition,
+                track_id=planned.track_id,
+                applicant_id=applicant_ids[planned.applicant_key],
+                **planned.values,
+            )
+            for status, planned in plans
+            if status == RowStatus.NEW
+        )
+        for batch in batched(creates, 1000):
+            Proposal.objects.bulk_create(batch)
+        updates, entries, fields = [], [], set()
+        for status, planned in plans:
+            if status != RowStatus.UPDATED:
+                continue
+            wanted = self._wanted(planned)
+            changed = {k: v for k, v in wanted.items() if not _same(planned.existing[k], v)}
+            proposal = Proposal(id=planned.existing["id"], updated_at=now)
+            for key, value in changed.items():
+                if key == "track":
+                    proposal.track_id = value
+                    fields.add("track")
+                elif key == "applicant":
+                    proposal.applicant_id = applicant_ids[value]
+                    fields.add("applicant")
+                else:
+                    setattr(proposal, key, value)
+                    fields.add(key)
+            updates.append(proposal)
+            entries.append(
+                audit.entry(
+                    "proposal.updated",
+                    "proposal",
+                    proposal.id,
+                    actor=self.actor,
+                    competition=self.competition,
+                    before={k: planned.existing[k] for k in changed},
+                    after=changed,
+                    reason=report.filename,
+                )
+            )
+        if updates:
+            Proposal.objects.bulk_update(updates, [*sorted(fields), "updated_at"], batch_size=500)
+        counts = report.counts
+        entries.append(
+            audit.entry(
+                "import.applied",
+                "competition",
+                self.competition.pk,
+                actor=self.actor,
+                competition=self.competition,
+                after={
+                    "kind": "proposals",
+                    "file": report.filename,
+                    **counts,
+                    "not_in_file": len(report.missing),
+                },
+            )
+        )
+        audit.record_many(entries)
+
+    def _applicant_ids(self, keys: set[tuple[str, str]]) -> dict[tuple[str, str], int]:
+        known = self._existing_applicants(keys)
+        new = keys - known.keys()
+        if new:
+            Applicant.objects.bulk_create(
+                [Applicant(province=p, name=n) for p, n in sorted(new)],
+                batch_size=1000,
+                ignore_conflicts=True,
+            )
+            known |= self._existing_applicants(new)
+        return known
+
+    @staticmethod
+    def _existing_applicants(keys) -> dict[tuple[str, str], int]:
+        names = {name for _province, name in keys}
+        found = {}
+        names = sorted(names)
+        for start in range(0, len(names), 500):
+            for pk, province, name in Applicant.objects.filter(
+                name__in=names[start : start + 500]
+            ).values_list("id", "province", "name"):
+                if (province, name) in keys:
+                    found[(province, name)] = pk
+        return found
+
+
+def _same(old, new) -> bool:
+    if isinstance(old, Decimal) or isinstance(new, Decimal):
+        return old is not None and new is not None and Decimal(old) == Decimal(new)
+    if old is None and new == "":
+        return True
+    return old == new

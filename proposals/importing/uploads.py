@@ -1,0 +1,97 @@
+"""The web door to the import engine: upload → preview → confirm (the same engine as the CLI).
+
+The uploaded bytes are kept in the database with their SHA-256 until confirmed, so any app
+server can serve the next step and the confirmation applies exactly the file previewed.
+"""
+
+from django.db import transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from ..models import Competition, ImportUpload
+from .applicants import ProposalImporter
+from .engine import ImportReport, run_import
+
+IMPORTERS = {ImportUpload.Kind.PROPOSALS: ProposalImporter}
+
+
+class UploadRefused(Exception):
+    def __init__(self, message: str):
+        super().__init__(message)
+        self.message = message
+
+
+def importer_for(upload: ImportUpload, actor=None):
+    return IMPORTERS[upload.kind](upload.competition, actor=actor)
+
+
+def stage_upload(kind: str, competition: Competition | None, uploaded_file, user) -> ImportUpload:
+    """Keep the file and its digest, check it (a dry run) and remember the preview."""
+    content = uploaded_file.read()
+    upload = ImportUpload(
+        kind=kind,
+        competition=competition,
+        filename=uploaded_file.name[:255],
+        content=content,
+        sha256=ImportUpload.digest(content),
+        uploaded_by=user,
+    )
+    report = run_import(importer_for(upload, user), content, filename=upload.filename, dry_run=True)
+    upload.summary = serialise(report)
+    upload.save()
+    return upload
+
+
+def preview_report(upload: ImportUpload) -> ImportReport:
+    """Re-check the stored file (used for the error sheet, which needs the raw rows)."""
+    return run_import(importer_for(upload), bytes(upload.content), filename=upload.filename, dry_run=True)
+
+
+def confirm_upload(upload_id, sha256: str, user) -> tuple[ImportUpload, ImportReport]:
+    """Apply the previewed file. Refused if it was already applied or is not the file previewed."""
+    with transaction.atomic():
+        upload = ImportUpload.objects.select_for_update().get(pk=upload_id)
+        if upload.state == ImportUpload.State.APPLIED:
+            raise UploadRefused(_("This file has already been imported."))
+        if sha256 != upload.sha256 or not upload.content_matches_digest():
+            raise UploadRefused(
+                _(
+                    "The file is not the one you previewed (its SHA-256 differs). "
+                    "Nothing was imported; upload the file again and check the new preview."
+                )
+            )
+        report = run_import(
+            importer_for(upload, user),
+            bytes(upload.content),
+            filename=upload.filename,
+            dry_run=False,
+        )
+        if report.ok:
+            upload.state = ImportUpload.State.APPLIED
+            upload.applied_at = timezone.now()
+        upload.summary = serialise(report)
+        upload.save(update_fields=["state", "applied_at", "summary"])
+    return upload, report
+
+
+def serialise(report: ImportReport) -> dict:
+    return {
+        "file_error": report.file_error,
+        "applied": report.applied,
+        "ok": report.ok,
+        "changes_anything": report.changes_anything,
+        "counts": report.counts,
+        "summary": report.summary_lines(),
+        "missing": report.missing,
+        "rows": [
+            {
+                "number": row.number,
+                "status": row.status,
+                "status_label": row.status_label,
+                "label": row.label,
+                "messages": row.messages,
+                "changes": row.changes,
+            }
+            for row in report.rows
+        ],
+    }

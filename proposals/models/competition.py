@@ -1,0 +1,124 @@
+"""A competition (공모), its categories (사업 유형) and tracks, with the rules' settings."""
+
+from decimal import Decimal
+
+from django.core.validators import MinValueValidator
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+
+class Competition(models.Model):
+    class Status(models.TextChoices):
+        DRAFT = "draft", _("Preparing")
+        OPEN = "open", _("Accepting applications")
+        REVIEWING = "reviewing", _("Under review")
+        PUBLISHED = "published", _("Results published")
+
+    class FinalScore(models.TextChoices):
+        LAST = "last", _("Last stage's score")
+        WEIGHTED = "weighted", _("Weighted sum of stage scores")
+
+    slug = models.SlugField(_("identifier"), max_length=80, unique=True)
+    name = models.CharField(_("name"), max_length=200)
+    year = models.PositiveSmallIntegerField(_("year"))
+    status = models.CharField(_("status"), max_length=16, choices=Status.choices, default=Status.DRAFT)
+    # Scoring rules (SPEC §4); defaults are those of SPEC §6.
+    minimum_score = models.DecimalField(
+        _("minimum score"),
+        max_digits=6,
+        decimal_places=2,
+        null=True,
+        blank=True,
+        help_text=_("Proposals below this final score are not selected. Empty: no minimum."),
+    )
+    trim_min_reviewers = models.PositiveSmallIntegerField(
+        _("reviewers needed to drop highest/lowest"), default=5
+    )
+    trim_count = models.PositiveSmallIntegerField(_("highest/lowest totals dropped"), default=1)
+    adjustment_cap = models.DecimalField(
+        _("cap on bonus/penalty points"),
+        max_digits=5,
+        decimal_places=2,
+        default=Decimal("5"),
+        validators=[MinValueValidator(Decimal("0"))],
+    )
+    reserve = models.PositiveSmallIntegerField(_("reserves per quota"), default=1)
+    final_score = models.CharField(
+        _("final score"), max_length=16, choices=FinalScore.choices, default=FinalScore.LAST
+    )
+    created_at = models.DateTimeField(_("created"), auto_now_add=True)
+    updated_at = models.DateTimeField(_("updated"), auto_now=True)
+
+    class Meta:
+        verbose_name = _("competition")
+        verbose_name_plural = _("competitions")
+        ordering = ["-year", "slug"]
+
+    def __str__(self):
+        return self.name
+
+
+class Category(models.Model):
+    """사업 유형: the unit a competition ratio is announced for."""
+
+    competition = models.ForeignKey(
+        Competition,
+        on_delete=models.CASCADE,
+        related_name="categories",
+        verbose_name=_("competition"),
+    )
+    code = models.SlugField(_("code"), max_length=40)
+    name = models.CharField(_("name"), max_length=100)
+    slots = models.PositiveSmallIntegerField(
+        _("pooled slots"),
+        null=True,
+        blank=True,
+        help_text=_("A quota shared by all tracks of the category (then tracks have none)."),
+    )
+    order = models.PositiveSmallIntegerField(_("order"), default=0)
+
+    class Meta:
+        verbose_name = _("category")
+        verbose_name_plural = _("categories")
+        ordering = ["competition", "order", "code"]
+        constraints = [
+            models.UniqueConstraint(fields=["competition", "code"], name="category_code_unique"),
+        ]
+
+    def __str__(self):
+        return self.name
+
+    @property
+    def pools_slots(self) -> bool:
+        return self.slots is not None
+
+
+class Track(models.Model):
+    category = models.ForeignKey(
+        Category, on_delete=models.CASCADE, related_name="tracks", verbose_name=_("category")
+    )
+    code = models.SlugField(_("code"), max_length=40)
+    name = models.CharField(_("name"), max_length=100)
+    slots = models.PositiveSmallIntegerField(_("slots"), null=True, blank=True)
+    subsidy = models.DecimalField(
+        _("national subsidy per project (100M KRW)"), max_digits=10, decimal_places=2
+    )
+    matching_ratio = models.DecimalField(
+        _("local matching ratio"),
+        max_digits=5,
+        decimal_places=2,
+        default=Decimal("1.0"),
+        help_text=_("Local matching per unit of national subsidy (1.0 = 1:1)."),
+    )
+    order = models.PositiveSmallIntegerField(_("order"), default=0)
+
+    class Meta:
+        verbose_name = _("track")
+        verbose_name_plural = _("tracks")
+        ordering = ["category__competition", "category__order", "order", "code"]
+        constraints = [
+            models.UniqueConstraint(fields=["category", "code"], name="track_code_unique"),
+        ]
+
+    def __str__(self):
+        return self.name

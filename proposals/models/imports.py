@@ -1,0 +1,56 @@
+"""An uploaded spreadsheet awaiting confirmation, kept in the database (no app-server disk)."""
+
+import hashlib
+import uuid
+
+from django.conf import settings
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+
+class ImportUpload(models.Model):
+    class Kind(models.TextChoices):
+        PROPOSALS = "proposals", _("Applicants")
+
+    class State(models.TextChoices):
+        PREVIEWED = "previewed", _("Awaiting confirmation")
+        APPLIED = "applied", _("Applied")
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    kind = models.CharField(_("kind"), max_length=20, choices=Kind.choices)
+    competition = models.ForeignKey(
+        "proposals.Competition",
+        on_delete=models.CASCADE,
+        null=True,
+        blank=True,
+        related_name="uploads",
+        verbose_name=_("competition"),
+    )
+    filename = models.CharField(_("file name"), max_length=255)
+    content = models.BinaryField(_("content"))
+    sha256 = models.CharField(_("SHA-256"), max_length=64)
+    state = models.CharField(_("state"), max_length=16, choices=State.choices, default=State.PREVIEWED)
+    summary = models.JSONField(_("summary"), default=dict, blank=True)
+    uploaded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        related_name="+",
+        verbose_name=_("uploaded by"),
+    )
+    uploaded_at = models.DateTimeField(_("uploaded"), auto_now_add=True)
+    applied_at = models.DateTimeField(_("applied"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("uploaded spreadsheet")
+        verbose_name_plural = _("uploaded spreadsheets")
+        ordering = ["-uploaded_at"]
+
+    def __str__(self):
+        return self.filename
+
+    @staticmethod
+    def digest(content: bytes) -> str:
+        return hashlib.sha256(content).hexdigest()
+
+    def content_matches_digest(self) -> bool:
+        return self.digest(bytes(self.content)) == self.sha256

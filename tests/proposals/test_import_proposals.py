@@ -1,0 +1,332 @@
+"""The applicant import (SPEC §5) through its command-line door: every rule, every bad input."""
+
+import datetime
+from decimal import Decimal
+
+import pytest
+from django.core.management import CommandError, call_command
+from django.test import override_settings
+from openpyxl import Workbook
+
+from proposals.importing.applicants import ProposalImporter
+from proposals.importing.engine import run_import
+from proposals.models import AuditEntry, Proposal
+from tests.conftest import APPLICANTS_XLSX, HEADER, database_state, valid_row
+
+pytestmark = pytest.mark.django_db
+
+
+def run(path, competition, dry_run=False):
+    return run_import(ProposalImporter(competition), path.read_bytes(), filename=path.name, dry_run=dry_run)
+
+
+def command(path, *extra, slug="smartcity-2023"):
+    """Run import_proposals; return (output, error or None)."""
+    from io import StringIO
+
+    out = StringIO()
+    try:
+        call_command("import_proposals", str(path), "--competition", slug, *extra, stdout=out)
+    except CommandError as error:
+        return out.getvalue(), error
+    return out.getvalue(), None
+
+
+# --- the 2023 case --------------------------------------------------------------------------
+
+
+def test_import_2023_applicants_creates_24_proposals_with_press_release_data(competition):
+    output, error = command(APPLICANTS_XLSX)
+    assert error is None
+    assert "신규 24건, 변경 0건, 변경 없음 0건, 파일에 없음 0건" in output
+    counts = {
+        code: Proposal.objects.filter(track__code=code).count() for code in ("hub", "climate", "depopulation")
+    }
+    assert counts == {"hub": 10, "climate": 7, "depopulation": 7}
+    ulsan = Proposal.objects.get(applicant__name="울산광역시")
+    assert ulsan.track.code == "hub"
+    assert ulsan.national_subsidy == Decimal("200") and ulsan.local_matching == Decimal("200")
+    assert "울산대학교" in ulsan.partners
+    assert ulsan.submitted_on == datetime.date(2023, 3, 31)
+    assert Proposal.objects.get(applicant__name="목포시").title == "Sea You Again 목포"
+
+
+def test_reimport_of_same_file_reports_all_unchanged_and_writes_nothing(competition):
+    command(APPLICANTS_XLSX)
+    before = database_state()
+    output, error = command(APPLICANTS_XLSX)
+    assert error is None
+    assert "모든 행이 이미 최신입니다. 바뀐 것이 없습니다." in output
+    assert "신규 0건, 변경 0건, 변경 없음 24건, 파일에 없음 0건" in output
+    assert database_state() == before
+
+
+def test_dry_run_validates_and_writes_nothing(competition):
+    before = database_state()
+    output, error = command(APPLICANTS_XLSX, "--dry-run")
+    assert error is None
+    assert "점검만 했습니다" in output and "신규 24건" in output
+    assert database_state() == before
+
+
+def test_changed_row_is_an_update_with_an_audit_record(competition, make_xlsx):
+    command(make_xlsx([valid_row("T-01"), valid_row("T-02", applicant="고양시")]))
+    output, error = command(make_xlsx([valid_row("T-01", 국비="250"), valid_row("T-02", applicant="고양시")]))
+    assert error is None
+    assert "신규 0건, 변경 1건, 변경 없음 1건" in output
+    assert Proposal.objects.get(reference="T-01").national_subsidy == Decimal("250")
+    entry = AuditEntry.objects.get(action="proposal.updated")
+    assert entry.before == {"national_subsidy": "200.00"} and entry.after == {"national_subsidy": "250.00"}
+
+
+def test_rows_absent_from_file_are_reported_never_deleted(competition, make_xlsx):
+    command(make_xlsx([valid_row("T-01"), valid_row("T-02", applicant="고양시")]))
+    output, error = command(make_xlsx([valid_row("T-01")]))
+    assert error is None
+    assert "파일에 없음 1건" in output and "T-02" in output
+    assert Proposal.objects.filter(reference="T-02").exists()
+
+
+def test_natural_key_without_reference_is_track_and_applicant(competition, make_xlsx):
+    rows = [valid_row("", 사업명="첫 제목")]
+    command(make_xlsx(rows))
+    output, error = command(make_xlsx([valid_row("", 사업명="고친 제목")]))
+    assert error is None and "변경 1건" in output
+    assert Proposal.objects.get().title == "고친 제목"
+
+
+def test_amount_spellings_korean_or_english_headers_and_track_names(competition, make_xlsx):
+    header = [
+        "Track",
+        "PROVINCE",
+        "applicant",
+        "Title",
+        "national_subsidy",
+        "Local Matching",
+        "reference",
+    ]
+    rows = [
+        ["거점형", "울산", "울산광역시", "a", "1,200", "200억", "R1"],
+        ["기후위기 대응형", "경기", "평택시", "b", "１２０", "120.5", "R2"],
+        ["depopulation", "충남", "태안군", "c", 120.25, " 12 억원 ", "R3"],
+    ]
+    result = run(make_xlsx(rows, header=header), competition)
+    assert result.ok and result.applied, result.errors
+    stored = {
+        p.reference: (p.track.code, p.national_subsidy, p.local_matching) for p in Proposal.objects.all()
+    }
+    assert stored == {
+        "R1": ("hub", Decimal("1200"), Decimal("200")),
+        "R2": ("climate", Decimal("120"), Decimal("120.5")),
+        "R3": ("depopulation", Decimal("120.25"), Decimal("12")),
+    }
+
+
+def test_header_may_follow_blank_rows_and_blank_rows_are_skipped(competition, make_xlsx):
+    path = make_xlsx(
+        [[None], HEADER, valid_row("T-01"), [None, None], valid_row("T-02", applicant="고양시")],
+        header=None,
+    )
+    result = run(path, competition)
+    assert result.ok and result.applied
+    assert Proposal.objects.count() == 2
+
+
+def test_columns_absent_from_file_keep_their_values(competition, make_xlsx):
+    command(make_xlsx([[*valid_row("T-01"), "부적격"]], header=[*HEADER, "상태"]))
+    assert Proposal.objects.get().status == Proposal.Status.INELIGIBLE
+    output, error = command(make_xlsx([valid_row("T-01")]))
+    assert error is None and "변경 없음 1건" in output
+    assert Proposal.objects.get().status == Proposal.Status.INELIGIBLE
+
+
+# --- bad rows: every error names its row and column; nothing is written --------------------
+
+BAD_ROWS = [
+    (valid_row(국비="이백"), "2행 '국비': 숫자가 아닙니다: '이백'"),
+    (valid_row(지방비="-5"), "2행 '지방비': 0 이상이어야 합니다: '-5'"),
+    (valid_row(국비="1.234"), "2행 '국비': 소수점 이하 두 자리까지만 입력할 수 있습니다: '1.234'"),
+    (
+        valid_row(국비=datetime.datetime(2023, 3, 1)),
+        "2행 '국비': 숫자가 아닙니다: '2023-03-01 00:00:00'",
+    ),
+    (valid_row(국비=True), "2행 '국비': 숫자가 아닙니다: 'True'"),
+    (
+        valid_row(track="smart"),
+        "2행 '트랙': 알 수 없는 트랙입니다: 'smart' (hub, climate, depopulation 중 하나)",
+    ),
+    (valid_row(사업명=None), "2행 '사업명': 필수 값이 비어 있습니다."),
+    (valid_row(사업명="가" * 301), "2행 '사업명': 300자를 넘습니다(301자)."),
+]
+
+
+@pytest.mark.parametrize(("row", "message"), BAD_ROWS)
+def test_bad_cell_names_row_and_column_and_writes_nothing(competition, make_xlsx, row, message):
+    before = database_state()
+    output, error = command(make_xlsx([row]))
+    assert error is not None and error.returncode == 1
+    assert message in output
+    assert database_state() == before
+
+
+def test_optional_columns_are_validated_too(competition, make_xlsx):
+    header = [*HEADER, "접수일", "이메일", "상태"]
+    row = [*valid_row(), "3월 말", "not-mail", "보류"]
+    result = run(make_xlsx([row], header=header), competition, dry_run=True)
+    assert result.errors == [
+        "2행 '접수일': 날짜가 아닙니다: '3월 말'",
+        "2행 '이메일': 이메일 주소가 아닙니다: 'not-mail'",
+        "2행 '상태': 알 수 없는 값입니다: '보류' (접수, 부적격, 철회 중 하나)",
+    ]
+
+
+def test_one_bad_row_among_good_ones_writes_nothing(competition, make_xlsx):
+    before = database_state()
+    rows = [
+        valid_row("T-01"),
+        valid_row("T-02", applicant="고양시"),
+        valid_row("T-03", applicant="성남시", 국비="많이"),
+    ]
+    output, error = command(make_xlsx(rows))
+    assert error is not None
+    assert "4행 '국비': 숫자가 아닙니다: '많이'" in output
+    assert database_state() == before
+
+
+def test_duplicate_reference_in_file_is_an_error(competition, make_xlsx):
+    before = database_state()
+    rows = [valid_row("T-01"), valid_row("T-01", applicant="고양시")]
+    output, error = command(make_xlsx(rows))
+    assert error is not None
+    assert "3행 '접수번호': 파일 안에 두 번 나옵니다(2행과 같음)." in output
+    assert database_state() == before
+
+
+def test_same_applicant_twice_in_a_track_is_an_error(competition, make_xlsx):
+    before = database_state()
+    output, error = command(make_xlsx([valid_row("T-01"), valid_row("T-02")]))
+    assert error is not None
+    assert "3행 '지자체':" in output and "(2행)" in output
+    assert database_state() == before
+
+
+# --- bad files: one clear message, exit code 1, nothing written ------------------------------
+
+
+def file_error(competition, path):
+    before = database_state()
+    output, error = command(path)
+    assert error is not None and error.returncode == 1
+    assert database_state() == before
+    return output.strip().splitlines()[0]
+
+
+def test_not_an_xlsx_file(competition, tmp_path):
+    path = tmp_path / "applicants.xlsx"
+    path.write_text("트랙,광역,지자체\nhub,울산,울산광역시\n", encoding="utf-8")
+    assert (
+        file_error(competition, path)
+        == "엑셀(.xlsx) 파일이 아닙니다. .xlsx 형식으로 저장한 뒤 다시 올려 주세요."
+    )
+
+
+def test_empty_file(competition, tmp_path):
+    path = tmp_path / "empty.xlsx"
+    path.write_bytes(b"")
+    assert file_error(competition, path) == "파일이 비어 있습니다."
+
+
+def test_truncated_file_is_damaged(competition, tmp_path):
+    path = tmp_path / "cut.xlsx"
+    path.write_bytes(APPLICANTS_XLSX.read_bytes()[:3000])
+    assert file_error(competition, path) == "파일이 손상되어 읽을 수 없습니다."
+
+
+def test_password_protected_file(competition, tmp_path, make_xlsx):
+    msoffcrypto = pytest.importorskip("msoffcrypto")
+    from msoffcrypto.format.ooxml import OOXMLFile
+
+    plain = make_xlsx([valid_row()])
+    encrypted = tmp_path / "locked.xlsx"
+    with open(plain, "rb") as source, open(encrypted, "wb") as target:
+        OOXMLFile(source).encrypt("secret", target)
+    assert msoffcrypto
+    assert (
+        file_error(competition, encrypted)
+        == "암호가 걸린 파일입니다. 엑셀에서 암호를 해제한 뒤 다시 올려 주세요."
+    )
+
+
+def test_empty_sheet(competition, make_xlsx):
+    assert (
+        file_error(competition, make_xlsx([], header=None))
+        == "첫 번째 시트가 비어 있습니다. 머리글 행을 찾지 못했습니다."
+    )
+
+
+def test_header_only(competition, make_xlsx):
+    assert file_error(competition, make_xlsx([])) == "머리글만 있고 자료 행이 없습니다."
+
+
+def test_missing_required_columns(competition, make_xlsx):
+    path = make_xlsx([["hub", "울산광역시"]], header=["트랙", "지자체"])
+    assert file_error(competition, path) == (
+        "필수 열이 없습니다: '광역', '사업명', '국비', '지방비'. 머리글은 1행입니다."
+    )
+
+
+def test_duplicate_header(competition, make_xlsx):
+    path = make_xlsx([[*valid_row(), 100]], header=[*HEADER, "National Subsidy"])
+    assert file_error(competition, path) == (
+        "열 머리글이 중복됩니다: '국비'(E열)와 'National Subsidy'(H열)는 같은 열입니다."
+    )
+
+
+@override_settings(IMPORT_MAX_ROWS=3)
+def test_too_many_rows(competition, make_xlsx):
+    rows = [valid_row(f"T-{n}", applicant=f"시{n}") for n in range(4)]
+    assert (
+        file_error(competition, make_xlsx(rows)) == "행이 너무 많습니다. 한 번에 3행까지 가져올 수 있습니다."
+    )
+
+
+@override_settings(IMPORT_MAX_BYTES=1024)
+def test_file_too_large(competition):
+    size = APPLICANTS_XLSX.stat().st_size
+    assert file_error(competition, APPLICANTS_XLSX) == (
+        f"파일이 너무 큽니다({size / 1048576:,.1f}MB). 0MB까지 올릴 수 있습니다."
+    )
+
+
+def test_formula_without_cached_value(competition, make_xlsx):
+    path = make_xlsx([valid_row(국비="=100+100")])
+    assert file_error(competition, path) == (
+        "수식 셀 1개에 계산된 값이 없습니다(E2). 엑셀에서 파일을 열어 저장한 뒤 다시 올리거나, 수식을 값으로 바꿔 주세요."
+    )
+
+
+def test_old_xls_file(competition, tmp_path):
+    path = tmp_path / "old.xlsx"
+    path.write_bytes(b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + b"\x00" * 1024)
+    assert (
+        file_error(competition, path)
+        == "오래된 엑셀(.xls) 파일입니다. 엑셀에서 .xlsx로 저장한 뒤 다시 올려 주세요."
+    )
+
+
+def test_unknown_competition_is_refused(db, tmp_path):
+    _output, error = command(APPLICANTS_XLSX, slug="nope")
+    assert str(error) == "식별자가 'nope'인 공모가 없습니다."
+
+
+def test_workbook_without_a_visible_first_sheet(competition, tmp_path):
+    workbook = Workbook()
+    workbook.active.title = "숨김"
+    workbook.active.sheet_state = "hidden"
+    visible = workbook.create_sheet("보이는 시트")
+    visible.append(HEADER)
+    path = tmp_path / "hidden.xlsx"
+    workbook.save(path)
+    assert file_error(competition, path) == (
+        "첫 번째 시트 '숨김'이(가) 숨겨져 있습니다. 자료를 보이는 첫 번째 시트에 넣어 주세요."
+    )
