@@ -41,7 +41,9 @@ def run_demo(out) -> Competition:
 def ensure_demo_users() -> None:
     User = get_user_model()
     for username, password, role, label in DEMO_USERS:
-        user, created = User.objects.get_or_create(username=username, defaults={"first_name": label})
+        user, created = User.objects.get_or_create(
+            username=username, defaults={"first_name": f"데모 {label}"}
+        )
         if created:
             user.set_password(password)
             user.is_staff = role == Role.ADMIN

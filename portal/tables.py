@@ -13,11 +13,11 @@ class ImportRowTable(tables.Table):
 
     class Meta:
         orderable = False
-        attrs = {"class": "tbl data"}
+        row_attrs = {"class": lambda record: "row-error" if record["status"] == "error" else ""}
 
     def render_status(self, record):
         return format_html(
-            '<span class="import-status import-status--{}">{}</span>',
+            '<span class="import-status {}">{}</span>',
             record["status"],
             record["status_label"],
         )

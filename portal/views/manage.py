@@ -11,6 +11,7 @@ from accounts.decorators import role_required
 from accounts.roles import Role
 from evaluation.queries import competition_overview
 from proposals.importing.applicants import ProposalImporter
+from proposals.importing.engine import RowStatus
 from proposals.importing.sheets_out import blank_template, error_rows_workbook
 from proposals.importing.uploads import (
     UploadRefused,
@@ -74,7 +75,13 @@ def import_preview(request, upload_id):
     if upload.state == ImportUpload.State.APPLIED:
         return redirect("manage:import-result", upload_id=upload.pk)
     summary = upload.summary
-    table = ImportRowTable(summary.get("rows", []))
+    rows = summary.get("rows", [])
+    shown_status = request.GET.get("status", "")
+    if shown_status in RowStatus.LABELS:
+        rows = [row for row in rows if row["status"] == shown_status]
+    else:
+        shown_status = ""
+    table = ImportRowTable(rows)
     RequestConfig(request, paginate={"per_page": 50}).configure(table)
     return render(
         request,
@@ -85,6 +92,11 @@ def import_preview(request, upload_id):
             "table": table,
             "confirm_form": ConfirmImportForm(initial={"sha256": upload.sha256}),
             "has_errors": bool(summary.get("counts", {}).get("error")),
+            "status_filters": [
+                (status, label, summary.get("counts", {}).get(status, 0))
+                for status, label in RowStatus.LABELS.items()
+            ],
+            "shown_status": shown_status,
         },
     )
 

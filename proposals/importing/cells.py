@@ -11,6 +11,7 @@ from django.core.validators import validate_email
 from django.utils.translation import gettext as _
 
 ZERO_WIDTH = dict.fromkeys(map(ord, "\u200b\u200c\u200d\u2060\ufeff\u00ad"), None)
+_ZERO_WIDTH_CHARS = re.compile("[\u200b\u200c\u200d\u2060\ufeff\u00ad]")
 _SPACES = re.compile(r"\s+")
 _PLAIN_NUMBER = re.compile(r"\d+(?:\.\d+)?")
 _GROUPED_NUMBER = re.compile(r"\d{1,3}(?:,\d{3})+(?:\.\d+)?")
@@ -40,10 +41,16 @@ def clean_text(value) -> str:
     """NFC, zero-width characters removed, surrounding space stripped; '' for empty cells."""
     if value is None:
         return ""
-    if isinstance(value, float) and value.is_integer():
-        value = int(value)
-    text = unicodedata.normalize("NFC", str(value)).translate(ZERO_WIDTH)
-    return text.strip()
+    if type(value) is not str:
+        if isinstance(value, float) and value.is_integer():
+            value = int(value)
+        value = str(value)
+    if not value.isascii():
+        if not unicodedata.is_normalized("NFC", value):
+            value = unicodedata.normalize("NFC", value)
+        if _ZERO_WIDTH_CHARS.search(value):
+            value = value.translate(ZERO_WIDTH)
+    return value.strip()
 
 
 def fold(text: str) -> str:

@@ -50,8 +50,8 @@ class RowResult:
     number: int
     status: str
     label: str = ""
-    messages: list[str] = field(default_factory=list)
-    changes: list[str] = field(default_factory=list)  # labels of the fields an update changes
+    messages: list[str] = ()  # type: ignore[assignment]  # filled for rows with errors
+    changes: list[str] = ()  # type: ignore[assignment]  # labels of the fields an update changes
     raw: tuple | None = None  # the row as read, kept for rows with errors (the error sheet)
 
     @property
@@ -137,6 +137,7 @@ class Importer:
     def __init__(self, actor=None):
         self.actor = actor
         self.present: set[str] = set()  # column keys the file has; absent ones are left alone
+        self._plan = None  # (key, index, header as written, parse, required) of present columns
 
     # --- hooks ---------------------------------------------------------------------------
     def lock(self) -> None:
@@ -208,20 +209,24 @@ class Importer:
         return found
 
     def parse_row(self, number: int, values: tuple, mapping: dict) -> tuple[dict, list[str]]:
-        parsed: dict[str, Any] = {}
+        if self._plan is None:
+            self._plan = [
+                (column.key, *mapping[column.key], column.parse, column.required)
+                for column in self.columns
+                if column.key in mapping
+            ]
+            self._absent = {
+                column.key: column.parse(None) for column in self.columns if column.key not in mapping
+            }
+        parsed = dict(self._absent)
         messages: list[str] = []
-        for column in self.columns:
-            where = mapping.get(column.key)
-            if where is None:
-                parsed[column.key] = column.parse(None) if not column.required else None
-                continue
-            index, written = where
+        for key, index, written, parse, required in self._plan:
             raw = values[index]
-            if column.required and (raw is None or (isinstance(raw, str) and not raw.strip())):
+            if required and (raw is None or (type(raw) is str and not raw.strip())):
                 messages.append(cell_message(number, written, _("Required value is missing.")))
                 continue
             try:
-                parsed[column.key] = column.parse(raw)
+                parsed[key] = parse(raw)
             except CellError as error:
                 messages.append(cell_message(number, written, error.message))
         return parsed, messages

@@ -158,3 +158,12 @@ def test_upload_pages_for_a_stored_upload_are_for_admins_only(
     response = client.post(reverse("manage:import-confirm", args=[stored.pk]), {"sha256": stored.sha256})
     assert response.status_code == 403
     assert Proposal.objects.count() == 0
+
+
+def test_preview_filters_rows_by_status(admin_client, competition, make_xlsx):
+    path = make_xlsx([valid_row("T-01"), valid_row("T-02", applicant="고양시", 국비="이백")])
+    response = upload(admin_client, competition, path)
+    only_errors = admin_client.get(response.url, {"status": "error"}).content.decode()
+    assert "고양시" in only_errors and "T-01" not in only_errors
+    everything = admin_client.get(response.url).content.decode()
+    assert "T-01" in everything and "고양시" in everything
