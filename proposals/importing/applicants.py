@@ -327,13 +327,14 @@ class ProposalImporter(Importer):
 
     @staticmethod
     def _existing_applicants(keys) -> dict[tuple[str, str], int]:
-        names = {name for _province, name in keys}
+        """Ids of the applicants among ``keys``, looked up by province (the index's first column)."""
+        provinces = sorted({province for province, _name in keys})
         found = {}
-        names = sorted(names)
-        for start in range(0, len(names), 500):
-            for pk, province, name in Applicant.objects.filter(
-                name__in=names[start : start + 500]
-            ).values_list("id", "province", "name"):
+        for start in range(0, len(provinces), 500):
+            rows = Applicant.objects.filter(province__in=provinces[start : start + 500]).values_list(
+                "id", "province", "name"
+            )
+            for pk, province, name in rows:
                 if (province, name) in keys:
                     found[(province, name)] = pk
         return found
