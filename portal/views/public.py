@@ -1,8 +1,11 @@
+"""Pages anyone may read without signing in (SPEC §2: published results only)."""
+
 from django.shortcuts import render
 
 from proposals.models import Competition
 
 
 def landing(request):
-    competitions = Competition.objects.order_by("-year", "name")
+    """Competitions announced to the public; drafts being set up stay private."""
+    competitions = Competition.objects.exclude(status=Competition.Status.DRAFT).order_by("-year", "name")
     return render(request, "portal/public/landing.html", {"competitions": competitions})

@@ -60,3 +60,12 @@ def test_logout_is_a_post(client, user_factory):
     response = client.post(reverse("logout"))
     assert response.status_code == 302
     assert client.get(reverse("home")).url == reverse("public-landing")
+
+
+def test_public_landing_hides_competitions_still_in_preparation(client, competition):
+    assert competition.status == competition.Status.DRAFT
+    page = client.get(reverse("public-landing")).content.decode()
+    assert competition.name not in page
+    competition.status = competition.Status.OPEN
+    competition.save()
+    assert competition.name in client.get(reverse("public-landing")).content.decode()
