@@ -65,12 +65,18 @@ def write_overview(out, competition: Competition) -> None:
             }
         )
         for row in category.tracks:
+            if row.slots is None:
+                line = _("    · %(name)s: %(applicants)s applicants (slots pooled in the category)")
+            else:
+                line = _(
+                    "    · %(name)s: %(applicants)s applicants for %(slots)s slots — competition ratio %(ratio)s"
+                )
             out.write(
-                _("    · %(name)s: %(applicants)s applicants, %(slots)s slots, %(ratio)s")
+                line
                 % {
                     "name": row.track.name,
                     "applicants": row.applicants,
-                    "slots": row.slots if row.slots is not None else _("pooled"),
-                    "ratio": row.ratio or "—",
+                    "slots": row.slots,
+                    "ratio": row.ratio,
                 }
             )
