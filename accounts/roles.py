@@ -39,6 +39,14 @@ ROLE_PERMISSIONS = {
     ],
     Role.REVIEWER: [],
 }
+# Evaluation (accounts/migrations/0002): admins set up, never score; officials read.
+_SETUP = ("stage", "rubric", "criterion", "reviewer", "pastaffiliation", "panel", "assignment", "conflict")
+ROLE_PERMISSIONS[Role.ADMIN] += [
+    f"evaluation.{action}_{model}" for model in _SETUP for action in ("add", "change", "delete", "view")
+] + ["evaluation.view_scoresheet", "evaluation.view_securitypledge"]
+ROLE_PERMISSIONS[Role.OFFICIAL] += [
+    f"evaluation.view_{model}" for model in (*_SETUP, "scoresheet", "score", "securitypledge")
+]
 
 _PRECEDENCE = (Role.ADMIN, Role.OFFICIAL, Role.REVIEWER)
 

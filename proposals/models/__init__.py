@@ -1,4 +1,5 @@
 from .audit import AuditEntry
+from .audited import AuditedModel, AuditedQuerySet, audit_context
 from .competition import Category, Competition, Track
 from .imports import ImportUpload
 from .proposal import Applicant, Proposal
@@ -6,6 +7,9 @@ from .proposal import Applicant, Proposal
 __all__ = [
     "Applicant",
     "AuditEntry",
+    "AuditedModel",
+    "AuditedQuerySet",
+    "audit_context",
     "Category",
     "Competition",
     "ImportUpload",

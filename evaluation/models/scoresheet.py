@@ -1,0 +1,64 @@
+"""A reviewer's scoresheet for one assignment, and its scores per criterion."""
+
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+from proposals.models import AuditedModel
+
+
+class Scoresheet(AuditedModel):
+    class Status(models.TextChoices):
+        DRAFT = "draft", _("Draft")
+        SUBMITTED = "submitted", _("Submitted")
+
+    assignment = models.OneToOneField(
+        "evaluation.Assignment", on_delete=models.PROTECT, related_name="sheet", verbose_name=_("assignment")
+    )
+    status = models.CharField(_("status"), max_length=10, choices=Status.choices, default=Status.DRAFT)
+    total = models.DecimalField(
+        _("total"),
+        max_digits=7,
+        decimal_places=2,
+        null=True,
+        blank=True,
+        help_text=_("Stored when the sheet is submitted."),
+    )
+    comment = models.TextField(_("overall comment"), blank=True)
+    version = models.PositiveIntegerField(_("version"), default=1)
+    submitted_at = models.DateTimeField(_("submitted"), null=True, blank=True)
+    updated_at = models.DateTimeField(_("updated"), auto_now=True)
+
+    class Meta:
+        verbose_name = _("scoresheet")
+        verbose_name_plural = _("scoresheets")
+        ordering = ["assignment"]
+
+    def __str__(self):
+        return f"{self.assignment} ({self.get_status_display()})"
+
+    def audit_competition_id(self):
+        return self.assignment.stage.competition_id
+
+    @property
+    def is_submitted(self) -> bool:
+        return self.status == self.Status.SUBMITTED
+
+
+class Score(AuditedModel):
+    sheet = models.ForeignKey(
+        Scoresheet, on_delete=models.CASCADE, related_name="scores", verbose_name=_("scoresheet")
+    )
+    criterion = models.ForeignKey(
+        "evaluation.Criterion", on_delete=models.PROTECT, related_name="scores", verbose_name=_("criterion")
+    )
+    points = models.DecimalField(_("points"), max_digits=6, decimal_places=2, null=True, blank=True)
+    comment = models.TextField(_("comment"), blank=True)
+
+    class Meta:
+        verbose_name = _("score")
+        verbose_name_plural = _("scores")
+        ordering = ["sheet", "criterion__order"]
+        constraints = [models.UniqueConstraint(fields=["sheet", "criterion"], name="score_unique")]
+
+    def __str__(self):
+        return f"{self.criterion.code}: {self.points}"

@@ -1,0 +1,182 @@
+"""Scoresheets: save a draft, submit, reopen (SPEC §4.1; issue 3 §6).
+
+Every function locks the sheet row, checks the version the reviewer's page was built from and
+the state, and leaves an audit record through the audited models. Web pages and the score
+import both come here; no page changes a sheet by itself.
+"""
+
+from dataclasses import dataclass, field
+from decimal import Decimal
+
+from django.db import transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from proposals.models import audit_context
+
+from .models import Assignment, Conflict, Criterion, Score, Scoresheet
+from .rules import points_error, sheet_total
+
+
+class SheetError(Exception):
+    """The sheet cannot be changed as asked; ``code`` for tests, ``message`` for people."""
+
+    def __init__(self, code: str, message: str, field_errors: dict | None = None):
+        super().__init__(message)
+        self.code = code
+        self.message = message
+        self.field_errors = field_errors or {}
+
+
+@dataclass
+class SheetInput:
+    """What a reviewer typed: points and comments per criterion id, and an overall comment."""
+
+    points: dict[int, Decimal | None] = field(default_factory=dict)
+    comments: dict[int, str] = field(default_factory=dict)
+    comment: str = ""
+
+
+def criteria_for(stage, track) -> list[Criterion]:
+    """The criteria a proposal of ``track`` is scored on in ``stage`` (rubrics for all tracks or it)."""
+    from django.db.models import Q
+
+    return list(
+        Criterion.objects.filter(rubric__stage=stage)
+        .filter(Q(rubric__tracks__isnull=True) | Q(rubric__tracks=track))
+        .distinct()
+        .order_by("rubric_id", "order", "code")
+    )
+
+
+def is_conflicted(assignment: Assignment) -> bool:
+    return Conflict.objects.filter(
+        proposal_id=assignment.proposal_id, reviewer_id=assignment.reviewer_id
+    ).exists()
+
+
+def point_messages(criteria: list[Criterion], data: SheetInput, *, require_all: bool) -> dict[int, str]:
+    """Messages next to each field: out of range, off the step, or missing before submission."""
+    errors = {}
+    for criterion in criteria:
+        points = data.points.get(criterion.pk)
+        problem = points_error(points, criterion.max_points, criterion.step)
+        if problem == "missing" and not require_all:
+            continue
+        if problem == "missing":
+            errors[criterion.pk] = _("Enter the points for this criterion before submitting.")
+        elif problem == "range":
+            errors[criterion.pk] = _("Enter between 0 and %(max)s points.") % {
+                "max": _number(criterion.max_points)
+            }
+        elif problem == "step":
+            errors[criterion.pk] = _("Points go in steps of %(step)s.") % {"step": _number(criterion.step)}
+    return errors
+
+
+def _number(value: Decimal) -> str:
+    text = format(value.normalize(), "f")
+    return text
+
+
+def _locked_sheet(assignment: Assignment) -> Scoresheet:
+    sheet, _created = Scoresheet.objects.get_or_create(assignment=assignment)
+    return Scoresheet.objects.select_for_update().get(pk=sheet.pk)
+
+
+def _write_scores(sheet: Scoresheet, criteria: list[Criterion], data: SheetInput) -> None:
+    existing = {score.criterion_id: score for score in sheet.scores.all()}
+    for criterion in criteria:
+        points = data.points.get(criterion.pk)
+        comment = (data.comments.get(criterion.pk) or "").strip()
+        score = existing.get(criterion.pk)
+        if score is None:
+            Score.objects.create(sheet=sheet, criterion=criterion, points=points, comment=comment)
+        elif score.points != points or score.comment != comment:
+            score.points, score.comment = points, comment
+            score.save()
+
+
+def _same_as_stored(sheet: Scoresheet, criteria: list[Criterion], data: SheetInput) -> bool:
+    stored = {score.criterion_id: score for score in sheet.scores.all()}
+    return sheet.comment == data.comment.strip() and all(
+        criterion.pk in stored
+        and stored[criterion.pk].points == data.points.get(criterion.pk)
+        and stored[criterion.pk].comment == (data.comments.get(criterion.pk) or "").strip()
+        for criterion in criteria
+    )
+
+
+def _check_writable(assignment: Assignment, sheet: Scoresheet, version: int) -> None:
+    if is_conflicted(assignment):
+        raise SheetError(
+            "conflict", _("A conflict of interest is recorded for this proposal; it cannot be scored.")
+        )
+    if sheet.is_submitted:
+        raise SheetError("submitted", _("This sheet has been submitted and can no longer be changed."))
+    if version != sheet.version:
+        raise SheetError(
+            "stale",
+            _(
+                "This sheet was saved elsewhere (another tab or device) after you opened it. Your input "
+                "is kept below; check the saved version, then save again."
+            ),
+        )
+
+
+@transaction.atomic
+def save_draft(assignment: Assignment, version: int, data: SheetInput, actor) -> Scoresheet:
+    criteria = criteria_for(assignment.stage, assignment.proposal.track)
+    sheet = _locked_sheet(assignment)
+    _check_writable(assignment, sheet, version)
+    errors = point_messages(criteria, data, require_all=False)
+    if errors:
+        raise SheetError(
+            "invalid", _("Some points are not valid; see the messages next to the fields."), errors
+        )
+    with audit_context(actor, _("draft saved")):
+        _write_scores(sheet, criteria, data)
+        sheet.comment = data.comment.strip()
+        sheet.version += 1
+        sheet.save()
+    return sheet
+
+
+@transaction.atomic
+def submit(assignment: Assignment, version: int, data: SheetInput, actor) -> Scoresheet:
+    """Submit once: a second identical submission (a double click) returns the submitted sheet."""
+    criteria = criteria_for(assignment.stage, assignment.proposal.track)
+    sheet = _locked_sheet(assignment)
+    if sheet.is_submitted and version == sheet.version - 1 and _same_as_stored(sheet, criteria, data):
+        return sheet
+    _check_writable(assignment, sheet, version)
+    errors = point_messages(criteria, data, require_all=True)
+    if errors:
+        raise SheetError("invalid", _("Some points are missing or not valid; nothing was submitted."), errors)
+    with audit_context(actor, _("submitted")):
+        _write_scores(sheet, criteria, data)
+        sheet.comment = data.comment.strip()
+        sheet.total = sheet_total([data.points.get(c.pk) for c in criteria])
+        sheet.status = Scoresheet.Status.SUBMITTED
+        sheet.submitted_at = timezone.now()
+        sheet.version += 1
+        sheet.save()
+    return sheet
+
+
+@transaction.atomic
+def reopen(sheet: Scoresheet, reason: str, actor) -> Scoresheet:
+    """An official reopens a submitted sheet; the written reason is kept in the audit trail."""
+    reason = (reason or "").strip()
+    if not reason:
+        raise SheetError("reason", _("Write the reason for reopening the sheet."))
+    sheet = Scoresheet.objects.select_for_update().get(pk=sheet.pk)
+    if not sheet.is_submitted:
+        raise SheetError("not_submitted", _("Only a submitted sheet can be reopened."))
+    with audit_context(actor, reason):
+        sheet.status = Scoresheet.Status.DRAFT
+        sheet.total = None
+        sheet.submitted_at = None
+        sheet.version += 1
+        sheet.save()
+    return sheet
