@@ -9,10 +9,10 @@ __all__ = [
     "AuditEntry",
     "AuditedModel",
     "AuditedQuerySet",
-    "audit_context",
     "Category",
     "Competition",
     "ImportUpload",
     "Proposal",
     "Track",
+    "audit_context",
 ]

@@ -130,6 +130,31 @@ class AuditedModel(models.Model):
         instance._loaded_values = dict(zip(field_names, values, strict=True))
         return instance
 
+    def save(self, *args, **kwargs):  # noqa: DJ012 (from_db must precede: it feeds save)
+        loaded = getattr(self, "_loaded_values", None)
+        creating = self._state.adding or loaded is None
+        with transaction.atomic():
+            super().save(*args, **kwargs)
+            current = self.audit_values()
+            if creating:
+                before, after = None, current
+            else:
+                changed = [k for k, v in current.items() if k in loaded and loaded[k] != v]
+                if not changed:
+                    return
+                before = {k: loaded[k] for k in changed}
+                after = {k: current[k] for k in changed}
+            verb = "created" if creating else "updated"
+            self.audit_entry(verb, self.pk, before, after, self).save()
+            self._loaded_values = {**(loaded or {}), **current}
+
+    def delete(self, *args, **kwargs):
+        with transaction.atomic():
+            entry = self.audit_entry("deleted", self.pk, self.audit_values(), None, self)
+            result = super().delete(*args, **kwargs)
+            entry.save()
+        return result
+
     def audit_values(self) -> dict:
         return {
             field.attname: getattr(self, field.attname)
@@ -155,28 +180,3 @@ class AuditedModel(models.Model):
             after=jsonable(after),
             reason=reason,
         )
-
-    def save(self, *args, **kwargs):
-        loaded = getattr(self, "_loaded_values", None)
-        creating = self._state.adding or loaded is None
-        with transaction.atomic():
-            super().save(*args, **kwargs)
-            current = self.audit_values()
-            if creating:
-                before, after = None, current
-            else:
-                changed = [k for k, v in current.items() if k in loaded and loaded[k] != v]
-                if not changed:
-                    return
-                before = {k: loaded[k] for k in changed}
-                after = {k: current[k] for k in changed}
-            verb = "created" if creating else "updated"
-            self.audit_entry(verb, self.pk, before, after, self).save()
-            self._loaded_values = {**(loaded or {}), **current}
-
-    def delete(self, *args, **kwargs):
-        with transaction.atomic():
-            entry = self.audit_entry("deleted", self.pk, self.audit_values(), None, self)
-            result = super().delete(*args, **kwargs)
-            entry.save()
-        return result
