@@ -88,7 +88,7 @@ def phase_import(path: Path) -> dict:
     django.setup()
     from django.core.management import call_command
 
-    from proposals.domain.competition_file import load_competition_file
+    from evaluation.domain.competition_file import load_competition_file
     from proposals.importing.applicants import ProposalImporter
     from proposals.importing.engine import run_import
     from proposals.models import Proposal

@@ -2,10 +2,12 @@
 
 from dataclasses import dataclass, field
 
-from django.db.models import Count, Q
+from django.db.models import CharField, Count, Exists, F, OuterRef, Q, StringAgg, Subquery, Value
+from django.db.models.functions import Cast
 
-from proposals.models import Competition, Proposal, Track
+from proposals.models import AuditEntry, Competition, Proposal, Track
 
+from .models import Assignment, Conflict, Score, Scoresheet
 from .rules import competition_ratio
 
 
@@ -67,3 +69,92 @@ def competition_overview(competition: Competition) -> list[CategoryOverview]:
     for overview in categories.values():
         overview.ratio = competition_ratio(overview.applicants, overview.slots)
     return list(categories.values())
+
+
+# --- Officials: progress per stage, and the audit trail of one proposal (issue 3 §7–§8) ---
+
+
+def proposals_of_stage(stage):
+    """Proposals an official follows in ``stage``: those that reached it, and any that has an
+    assignment in it (a proposal withdrawn after assignment stays visible)."""
+    from .assignments import proposals_in_stage
+
+    reached = proposals_in_stage(stage).values("pk")
+    assigned = Assignment.objects.filter(stage=stage).values("proposal_id")
+    return Proposal.objects.filter(competition_id=stage.competition_id).filter(
+        Q(pk__in=reached) | Q(pk__in=assigned)
+    )
+
+
+def stage_progress(stage):
+    """Each proposal of ``stage`` annotated, in one query, with its assigned reviewers' names
+    (``reviewer_names``, one a line, in no set order; for officials only) and counts over its assignments:
+    ``assigned``; ``conflicted`` (assignments whose reviewer has a conflict on the proposal);
+    ``drafts`` and ``submitted`` (sheets of unconflicted assignments only: a conflicted sheet
+    never counts); ``not_started``; and ``conflict_count`` (reviewers with any recorded conflict on
+    the proposal, assigned or not — 제척 keeps a reviewer off the proposal altogether)."""
+    in_stage = Q(assignments__stage=stage)
+    conflicted = Exists(
+        Conflict.objects.filter(proposal_id=OuterRef("pk"), reviewer_id=OuterRef("assignments__reviewer_id"))
+    )
+    sheet_status = "assignments__sheet__status"
+    reviewer_names = (
+        Assignment.objects.filter(stage=stage, proposal_id=OuterRef("pk"))
+        .order_by()
+        .values("proposal_id")
+        .annotate(names=StringAgg("reviewer__name", delimiter=Value("\n")))
+        .values("names")
+    )
+    return (
+        proposals_of_stage(stage)
+        .select_related("applicant", "track__category")
+        .annotate(
+            reviewer_names=Subquery(reviewer_names),
+            assigned=Count("assignments", filter=in_stage, distinct=True),
+            conflicted=Count("assignments", filter=in_stage & Q(conflicted), distinct=True),
+            drafts=Count(
+                "assignments",
+                filter=in_stage & Q(**{sheet_status: Scoresheet.Status.DRAFT}) & ~Q(conflicted),
+                distinct=True,
+            ),
+            submitted=Count(
+                "assignments",
+                filter=in_stage & Q(**{sheet_status: Scoresheet.Status.SUBMITTED}) & ~Q(conflicted),
+                distinct=True,
+            ),
+            conflict_count=Count("conflicts__reviewer", distinct=True),
+        )
+        .annotate(not_started=F("assigned") - F("conflicted") - F("drafts") - F("submitted"))
+        .order_by("track__category__order", "track__order", "track__code", "reference", "pk")
+    )
+
+
+def _ids_as_text(queryset):
+    """Primary keys as text, to match ``AuditEntry.object_id`` inside the same query."""
+    return queryset.annotate(pk_text=Cast("pk", CharField())).values("pk_text")
+
+
+def proposal_audit_trail(proposal, stage):
+    """The audit entries of ``proposal``'s assignments, sheets and scores in ``stage`` and of its
+    conflicts, newest first, in one query. Audited rows are found by (object type, object id);
+    a removed assignment or conflict by the proposal in its created/deleted snapshot."""
+    assignments = Assignment.objects.filter(proposal=proposal, stage=stage)
+    sheets = Scoresheet.objects.filter(assignment__in=assignments)
+    scores = Score.objects.filter(sheet__in=sheets)
+    conflicts = Conflict.objects.filter(proposal=proposal)
+    found = (
+        Q(object_type="assignment", object_id__in=_ids_as_text(assignments))
+        | Q(object_type="scoresheet", object_id__in=_ids_as_text(sheets))
+        | Q(object_type="score", object_id__in=_ids_as_text(scores))
+        | Q(object_type="conflict", object_id__in=_ids_as_text(conflicts))
+        # A removed conflict or assignment: its creation and removal name the proposal.
+        | Q(object_type="conflict", before__proposal_id=proposal.pk)
+        | Q(object_type="conflict", after__proposal_id=proposal.pk)
+        | Q(object_type="assignment", before__proposal_id=proposal.pk, before__stage_id=stage.pk)
+        | Q(object_type="assignment", after__proposal_id=proposal.pk, after__stage_id=stage.pk)
+    )
+    # Entries written by queryset update()/bulk_create() carry no competition: keep them too.
+    competition = Q(competition_id=proposal.competition_id) | Q(competition__isnull=True)
+    return (
+        AuditEntry.objects.filter(found, competition).select_related("actor").order_by("-created_at", "-id")
+    )

@@ -79,8 +79,9 @@ def _number(value: Decimal) -> str:
     return text
 
 
-def _locked_sheet(assignment: Assignment) -> Scoresheet:
-    sheet, _created = Scoresheet.objects.get_or_create(assignment=assignment)
+def _locked_sheet(assignment: Assignment, actor) -> Scoresheet:
+    with audit_context(actor, _("sheet opened")):
+        sheet, _created = Scoresheet.objects.get_or_create(assignment=assignment)
     return Scoresheet.objects.select_for_update().get(pk=sheet.pk)
 
 
@@ -127,7 +128,7 @@ def _check_writable(assignment: Assignment, sheet: Scoresheet, version: int) -> 
 @transaction.atomic
 def save_draft(assignment: Assignment, version: int, data: SheetInput, actor) -> Scoresheet:
     criteria = criteria_for(assignment.stage, assignment.proposal.track)
-    sheet = _locked_sheet(assignment)
+    sheet = _locked_sheet(assignment, actor)
     _check_writable(assignment, sheet, version)
     errors = point_messages(criteria, data, require_all=False)
     if errors:
@@ -146,7 +147,7 @@ def save_draft(assignment: Assignment, version: int, data: SheetInput, actor) ->
 def submit(assignment: Assignment, version: int, data: SheetInput, actor) -> Scoresheet:
     """Submit once: a second identical submission (a double click) returns the submitted sheet."""
     criteria = criteria_for(assignment.stage, assignment.proposal.track)
-    sheet = _locked_sheet(assignment)
+    sheet = _locked_sheet(assignment, actor)
     if sheet.is_submitted and version == sheet.version - 1 and _same_as_stored(sheet, criteria, data):
         return sheet
     _check_writable(assignment, sheet, version)

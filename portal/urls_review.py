@@ -4,4 +4,8 @@ from .views import reviewer
 
 urlpatterns = [
     path("", reviewer.index, name="index"),
+    path("<slug:slug>/", reviewer.competition, name="competition"),
+    path("<slug:slug>/pledge/", reviewer.pledge, name="pledge"),
+    path("<slug:slug>/<int:assignment_id>/", reviewer.sheet, name="sheet"),
+    path("<slug:slug>/<int:assignment_id>/conflict/", reviewer.conflict, name="conflict"),
 ]

@@ -12,6 +12,27 @@ ACTIONS = {
     "import.applied": _("Spreadsheet imported"),
     "proposal.updated": _("Proposal changed by import"),
     "competition.loaded": _("Competition file loaded"),
+    "reviewer.created": _("Reviewer added by import"),
+    "reviewer.updated": _("Reviewer changed by import"),
+    # Audited evaluation models (proposals.models.AuditedModel): "<model>.<created|updated|deleted>";
+    # "scoresheet.submitted"/"scoresheet.reopened" name a sheet's status change on officials' pages.
+    "assignment.created": _("Reviewer assigned"),
+    "assignment.updated": _("Assignment changed"),
+    "assignment.deleted": _("Assignment removed"),
+    "panel.created": _("Panel formed"),
+    "panel.updated": _("Panel changed"),
+    "panel.deleted": _("Panel removed"),
+    "conflict.created": _("Conflict of interest recorded"),
+    "conflict.updated": _("Conflict of interest changed"),
+    "conflict.deleted": _("Conflict of interest removed"),
+    "scoresheet.created": _("Scoresheet started"),
+    "scoresheet.updated": _("Scoresheet saved"),
+    "scoresheet.deleted": _("Scoresheet removed"),
+    "scoresheet.submitted": _("Scoresheet submitted"),
+    "scoresheet.reopened": _("Scoresheet reopened"),
+    "score.created": _("Score entered"),
+    "score.updated": _("Score changed"),
+    "score.deleted": _("Score removed"),
 }
 
 

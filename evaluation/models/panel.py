@@ -17,6 +17,8 @@ class Panel(AuditedModel):
         "evaluation.Reviewer", related_name="panels", verbose_name=_("members"), blank=True
     )
 
+    audit_competition_path = "stage__competition_id"
+
     class Meta:
         verbose_name = _("panel")
         verbose_name_plural = _("panels")
@@ -59,6 +61,8 @@ class Assignment(AuditedModel):
     no_conflict_confirmed_at = models.DateTimeField(_("no conflict confirmed"), null=True, blank=True)
     created_at = models.DateTimeField(_("assigned"), auto_now_add=True)
 
+    audit_competition_path = "stage__competition_id"
+
     class Meta:
         verbose_name = _("assignment")
         verbose_name_plural = _("assignments")
@@ -99,6 +103,8 @@ class Conflict(AuditedModel):
         verbose_name=_("recorded by"),
     )
     created_at = models.DateTimeField(_("recorded"), auto_now_add=True)
+
+    audit_competition_path = "proposal__competition_id"
 
     class Meta:
         verbose_name = _("conflict of interest")

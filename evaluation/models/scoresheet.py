@@ -28,6 +28,8 @@ class Scoresheet(AuditedModel):
     submitted_at = models.DateTimeField(_("submitted"), null=True, blank=True)
     updated_at = models.DateTimeField(_("updated"), auto_now=True)
 
+    audit_competition_path = "assignment__stage__competition_id"
+
     class Meta:
         verbose_name = _("scoresheet")
         verbose_name_plural = _("scoresheets")
@@ -53,6 +55,8 @@ class Score(AuditedModel):
     )
     points = models.DecimalField(_("points"), max_digits=6, decimal_places=2, null=True, blank=True)
     comment = models.TextField(_("comment"), blank=True)
+
+    audit_competition_path = "sheet__assignment__stage__competition_id"
 
     class Meta:
         verbose_name = _("score")

@@ -1,17 +1,229 @@
-"""Pages for officials (담당 공무원)."""
+"""Pages for officials (담당 공무원): progress per stage, each proposal's reviewers, conflicts and
+audit trail; reopening a submitted sheet and recording a challenge (기피), both with a reason.
 
-from django.shortcuts import render
+Officials see who reviews and how far the sheets are, never edit a score (SPEC §2)."""
+
+from collections import defaultdict
+
+from django.contrib import messages
+from django.db.models import Prefetch
+from django.shortcuts import get_object_or_404, redirect, render
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_POST
 
 from accounts.decorators import role_required
 from accounts.roles import Role
-from evaluation.queries import competition_overview
-from proposals.models import Competition
+from evaluation.models import Assignment, Conflict, Criterion, Reviewer, Score, Scoresheet, Stage
+from evaluation.queries import competition_overview, proposal_audit_trail, stage_progress
+from proposals.models import Competition, Proposal, Track
+
+from ..forms_official import ChallengeForm, ReopenSheetForm
+from ..tables_official import SHEET_STATES, AssignmentTable, AuditTable, ConflictTable, ProgressTable
+
+OFFICIALS = (Role.OFFICIAL, Role.ADMIN)
+PROGRESS_COUNTS = ("assigned", "not_started", "drafts", "submitted", "conflict_count")
 
 
-@role_required(Role.OFFICIAL, Role.ADMIN)
+@role_required(*OFFICIALS)
 def index(request):
     competitions = [
         (competition, competition_overview(competition))
-        for competition in Competition.objects.order_by("-year", "slug")
+        for competition in Competition.objects.order_by("-year", "slug").prefetch_related(
+            Prefetch("stages", queryset=Stage.objects.order_by("order", "pk"))
+        )
     ]
     return render(request, "portal/official/index.html", {"competitions": competitions})
+
+
+@role_required(*OFFICIALS)
+def progress(request, slug, stage):
+    """One stage of a competition: a table per track, counts from one query for the stage."""
+    competition = get_object_or_404(Competition, slug=slug)
+    stage = get_object_or_404(Stage, competition=competition, code=stage)
+    by_track = defaultdict(list)
+    for row in stage_progress(stage):
+        by_track[row.track_id].append(row)
+    tracks = Track.objects.filter(category__competition=competition).select_related("category")
+    tracks = tracks.order_by("category__order", "category__code", "order", "code")
+    tables = [
+        ProgressTable(
+            by_track[track.pk],
+            stage=stage,
+            caption=_("Progress of %(track)s proposals in %(stage)s")
+            % {"track": track.name, "stage": stage.name},
+            prefix=f"t{track.pk}-",
+        )
+        for track in tracks
+    ]
+    rows = [row for track_rows in by_track.values() for row in track_rows]
+    totals = {name: sum(getattr(row, name) for row in rows) for name in PROGRESS_COUNTS}
+    totals["proposals"] = len(rows)
+    context = {
+        "competition": competition,
+        "stage": stage,
+        "stages": list(competition.stages.order_by("order", "pk")),
+        "sections": list(zip(tracks, tables, strict=True)),
+        "totals": totals,
+    }
+    return render(request, "portal/official/progress.html", context)
+
+
+def _page_objects(slug, stage_code, pk):
+    competition = get_object_or_404(Competition, slug=slug)
+    stage = get_object_or_404(Stage, competition=competition, code=stage_code)
+    proposal = get_object_or_404(
+        Proposal.objects.select_related("applicant", "track__category"), competition=competition, pk=pk
+    )
+    return competition, stage, proposal
+
+
+def _sheets(stage, proposal):
+    return Scoresheet.objects.filter(assignment__stage=stage, assignment__proposal=proposal).select_related(
+        "assignment__reviewer"
+    )
+
+
+def _assigned_reviewers(stage, proposal):
+    return Reviewer.objects.filter(assignments__stage=stage, assignments__proposal=proposal).order_by("name")
+
+
+def _forms(request, stage, proposal, reopen_form=None, challenge_form=None):
+    if reopen_form is None:
+        reopen_form = ReopenSheetForm(
+            sheets=_sheets(stage, proposal), initial={"sheet": request.GET.get("reopen")}
+        )
+    if challenge_form is None:
+        challenge_form = ChallengeForm(proposal=proposal, reviewers=_assigned_reviewers(stage, proposal))
+    return reopen_form, challenge_form
+
+
+def _render_proposal(
+    request, competition, stage, proposal, reopen_form=None, challenge_form=None, status=200
+):
+    assignments = list(
+        Assignment.objects.filter(stage=stage, proposal=proposal)
+        .select_related("reviewer", "sheet")
+        .order_by("reviewer__name", "pk")
+    )
+    conflicts = list(
+        Conflict.objects.filter(proposal=proposal)
+        .select_related("reviewer", "recorded_by")
+        .order_by("created_at")
+    )
+    conflicted = {conflict.reviewer_id for conflict in conflicts}
+    rows = []
+    for assignment in assignments:
+        sheet = assignment.sheet if _has_sheet(assignment) else None
+        if assignment.reviewer_id in conflicted:
+            state = "conflict"
+        elif sheet is None:
+            state = "not_started"
+        else:
+            state = sheet.status
+        rows.append(
+            {"assignment": assignment, "sheet": sheet, "state": state, "state_label": SHEET_STATES[state]}
+        )
+
+    reviewers = {a.reviewer_id: a.reviewer.name for a in assignments}
+    reviewers.update({c.reviewer_id: c.reviewer.name for c in conflicts})
+    items = {}
+    for assignment in assignments:
+        name = assignment.reviewer.name
+        items["assignment", str(assignment.pk)] = _("Assignment of %(name)s") % {"name": name}
+    for row in rows:
+        if row["sheet"] is not None:
+            items["scoresheet", str(row["sheet"].pk)] = _("Scoresheet of %(name)s") % {
+                "name": row["assignment"].reviewer.name
+            }
+    scores = Score.objects.filter(sheet__assignment__in=assignments).values_list(
+        "pk", "sheet__assignment__reviewer__name", "criterion__code"
+    )
+    for pk, name, code in scores:
+        items["score", str(pk)] = _("Score %(criterion)s of %(name)s") % {"criterion": code, "name": name}
+    for conflict in conflicts:
+        items["conflict", str(conflict.pk)] = _("%(kind)s of %(name)s") % {
+            "kind": conflict.get_kind_display(),
+            "name": conflict.reviewer.name,
+        }
+    values = {("reviewer_id", pk): name for pk, name in reviewers.items()}
+    values.update({("status", value): SHEET_STATES[value] for value in Scoresheet.Status.values})
+    values.update({("kind", value): label for value, label in Conflict.Kind.choices})
+    values.update({("source", value): label for value, label in Assignment.Source.choices})
+    criteria = Criterion.objects.filter(rubric__stage=stage).values_list("pk", "code", "name")
+    values.update({("criterion_id", pk): f"{code} {name}" for pk, code, name in criteria})
+    values.update({("assignment_id", a.pk): a.reviewer.name for a in assignments})
+    values.update(
+        {("sheet_id", row["sheet"].pk): row["assignment"].reviewer.name for row in rows if row["sheet"]}
+    )
+    values[("proposal_id", proposal.pk)] = proposal.title
+    values[("stage_id", stage.pk)] = stage.name
+
+    reopen_form, challenge_form = _forms(request, stage, proposal, reopen_form, challenge_form)
+    context = {
+        "competition": competition,
+        "stage": stage,
+        "proposal": proposal,
+        "assignment_table": AssignmentTable(
+            rows,
+            caption=_("Reviewers of this proposal in %(stage)s and their sheets") % {"stage": stage.name},
+        ),
+        "conflict_table": ConflictTable(
+            conflicts, caption=_("Conflicts of interest recorded for this proposal")
+        ),
+        "audit_table": AuditTable(
+            list(proposal_audit_trail(proposal, stage)),
+            caption=_("Audit trail of this proposal: who changed what, when, and why"),
+            items=items,
+            values=values,
+        ),
+        "reopen_form": reopen_form,
+        "challenge_form": challenge_form,
+        "has_submitted": any(row["state"] == "submitted" for row in rows),
+    }
+    return render(request, "portal/official/proposal.html", context, status=status)
+
+
+def _has_sheet(assignment) -> bool:
+    try:
+        assignment.sheet  # noqa: B018 (select_related fills it or raises)
+    except Scoresheet.DoesNotExist:
+        return False
+    return True
+
+
+@role_required(*OFFICIALS)
+def proposal(request, slug, stage, pk):
+    competition, stage, proposal = _page_objects(slug, stage, pk)
+    return _render_proposal(request, competition, stage, proposal)
+
+
+@role_required(*OFFICIALS)
+@require_POST
+def reopen_sheet(request, slug, stage, pk):
+    competition, stage, proposal = _page_objects(slug, stage, pk)
+    form = ReopenSheetForm(request.POST, sheets=_sheets(stage, proposal))
+    sheet = form.reopen(request.user) if form.is_valid() else None
+    if sheet is None:
+        return _render_proposal(request, competition, stage, proposal, reopen_form=form)
+    messages.success(
+        request,
+        _("The sheet of %(name)s is reopened; the reason is in the audit trail.")
+        % {"name": sheet.assignment.reviewer.name},
+    )
+    return redirect("official:proposal", competition.slug, stage.code, proposal.pk)
+
+
+@role_required(*OFFICIALS)
+@require_POST
+def record_challenge(request, slug, stage, pk):
+    competition, stage, proposal = _page_objects(slug, stage, pk)
+    form = ChallengeForm(request.POST, proposal=proposal, reviewers=_assigned_reviewers(stage, proposal))
+    if not form.is_valid():
+        return _render_proposal(request, competition, stage, proposal, challenge_form=form)
+    conflict = form.save(request.user)
+    messages.success(
+        request,
+        _("The challenge of %(name)s is recorded; the reviewer's sheet no longer counts.")
+        % {"name": conflict.reviewer.name},
+    )
+    return redirect("official:proposal", competition.slug, stage.code, proposal.pk)

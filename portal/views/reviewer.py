@@ -1,11 +1,347 @@
-"""Pages for reviewers (평가위원)."""
+"""Pages for reviewers (평가위원): security pledge, assigned proposals, conflicts, scoresheets.
 
-from django.shortcuts import render
+Every page shows the signed-in reviewer's own data only. A competition without an assignment of
+theirs, another reviewer's assignment, or a proposal with a recorded conflict is a 404. Until
+the reviewer accepts the security pledge of a competition, its other pages redirect to it.
+The rules of a sheet (range, step, version, state) are evaluation.sheets'; pages only call them.
+"""
+
+from decimal import Decimal
+from functools import wraps
+from urllib.parse import urlencode
+
+from django.contrib import messages
+from django.db import transaction
+from django.db.models import Count, Exists, OuterRef
+from django.http import Http404
+from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.http import url_has_allowed_host_and_scheme
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_http_methods
 
 from accounts.decorators import role_required
 from accounts.roles import Role
+from evaluation import sheets
+from evaluation.models import Assignment, Conflict, Reviewer, Scoresheet, SecurityPledge
+from evaluation.rules import sheet_total
+from proposals.models import Competition, audit_context
+
+from ..forms_review import (
+    AssignmentTable,
+    ConfirmNoConflictForm,
+    DeclareConflictForm,
+    PledgeForm,
+    ScoresheetForm,
+    plain_number,
+    sheet_or_none,
+)
+
+PLEDGE_TEXT_VERSION = "2023-1"
+
+
+def _reviewer(request) -> Reviewer:
+    try:
+        return request.user.reviewer
+    except Reviewer.DoesNotExist:
+        raise Http404 from None
+
+
+def _own_assignments(reviewer):
+    return Assignment.objects.filter(reviewer=reviewer)
+
+
+def _competition(reviewer, slug) -> Competition:
+    """A competition in which the reviewer holds at least one assignment."""
+    mine = _own_assignments(reviewer).filter(stage__competition=OuterRef("pk"))
+    return get_object_or_404(Competition.objects.filter(Exists(mine)), slug=slug)
+
+
+def _has_pledged(reviewer, competition) -> bool:
+    return SecurityPledge.objects.filter(reviewer=reviewer, competition=competition).exists()
+
+
+def reviewer_page(view):
+    """A page of one competition: the reviewer's own, behind the security pledge."""
+
+    @wraps(view)
+    def wrapped(request, slug, *args, **kwargs):
+        reviewer = _reviewer(request)
+        competition = _competition(reviewer, slug)
+        if not _has_pledged(reviewer, competition):
+            query = urlencode({"next": request.get_full_path()})
+            return redirect(f"{reverse('review:pledge', args=[competition.slug])}?{query}")
+        return view(request, reviewer, competition, *args, **kwargs)
+
+    return role_required(Role.REVIEWER)(wrapped)
+
+
+def _with_conflict_flag(queryset):
+    conflicts = Conflict.objects.filter(proposal=OuterRef("proposal_id"), reviewer=OuterRef("reviewer_id"))
+    return queryset.annotate(conflicted=Exists(conflicts))
+
+
+def _assignment(reviewer, competition, assignment_id) -> Assignment:
+    """The reviewer's assignment in ``competition``; 404 for anyone else's or a conflicted one."""
+    assignment = get_object_or_404(
+        _with_conflict_flag(_own_assignments(reviewer)).select_related(
+            "stage__competition", "proposal__track", "proposal__applicant", "sheet"
+        ),
+        pk=assignment_id,
+        stage__competition=competition,
+    )
+    if assignment.conflicted:
+        raise Http404
+    return assignment
+
+
+# --- competitions and the list of assigned proposals ------------------------------------------
 
 
 @role_required(Role.REVIEWER)
 def index(request):
-    return render(request, "portal/review/index.html")
+    reviewer = getattr(request.user, "reviewer", None)
+    competitions = []
+    if reviewer is not None:
+        pledged = SecurityPledge.objects.filter(reviewer=reviewer, competition=OuterRef("pk"))
+        competitions = list(
+            Competition.objects.filter(stages__assignments__reviewer=reviewer)
+            .annotate(assigned=Count("stages__assignments"), pledged=Exists(pledged))
+            .order_by("-year", "slug")
+        )
+    return render(request, "portal/review/index.html", {"competitions": competitions})
+
+
+@reviewer_page
+def competition(request, reviewer, competition):
+    assignments = (
+        _with_conflict_flag(_own_assignments(reviewer).filter(stage__competition=competition))
+        .select_related("stage", "proposal__track", "proposal__applicant", "sheet")
+        .order_by(
+            "stage__order",
+            "proposal__track__category__order",
+            "proposal__track__order",
+            "proposal__applicant__name",
+            "pk",
+        )
+    )
+    table = AssignmentTable(assignments, competition=competition)
+    return render(request, "portal/review/competition.html", {"competition": competition, "table": table})
+
+
+# --- security pledge ------------------------------------------------------------------------
+
+
+@role_required(Role.REVIEWER)
+@require_http_methods(["GET", "POST"])
+def pledge(request, slug):
+    reviewer = _reviewer(request)
+    competition = _competition(reviewer, slug)
+    accepted = SecurityPledge.objects.filter(reviewer=reviewer, competition=competition).first()
+    next_url = request.POST.get("next") or request.GET.get("next") or ""
+    if not url_has_allowed_host_and_scheme(next_url, {request.get_host()}, request.is_secure()):
+        next_url = ""
+    next_url = next_url or reverse("review:competition", args=[competition.slug])
+    form = PledgeForm(request.POST if request.method == "POST" else None)
+    if accepted is None and form.is_bound and form.is_valid():
+        SecurityPledge.objects.get_or_create(
+            reviewer=reviewer, competition=competition, defaults={"text_version": PLEDGE_TEXT_VERSION}
+        )
+        messages.success(request, _("You have accepted the security pledge."))
+        return redirect(next_url)
+    if accepted is not None and request.method == "POST":
+        return redirect(next_url)
+    return render(
+        request,
+        "portal/review/pledge.html",
+        {"competition": competition, "form": form, "accepted": accepted, "next_url": next_url},
+    )
+
+
+# --- conflict of interest: confirm none, or declare one (회피) ------------------------------------
+
+
+@reviewer_page
+@require_http_methods(["GET", "POST"])
+def conflict(request, reviewer, competition, assignment_id):
+    assignment = _assignment(reviewer, competition, assignment_id)
+    sheet = sheet_or_none(assignment)
+    if sheet is not None and sheet.is_submitted:
+        return redirect("review:sheet", competition.slug, assignment.pk)
+    confirm_form = ConfirmNoConflictForm()
+    declare_form = DeclareConflictForm()
+    if request.method == "POST" and request.POST.get("action") == "declare":
+        declare_form = DeclareConflictForm(request.POST)
+        if declare_form.is_valid():
+            _declare(request, reviewer, assignment, declare_form.cleaned_data["reason"])
+            messages.success(
+                request,
+                _("Your recusal has been recorded. The proposal of %(applicant)s is no longer shown to you.")
+                % {"applicant": assignment.proposal.applicant.name},
+            )
+            return redirect("review:competition", competition.slug)
+    elif request.method == "POST":
+        confirm_form = ConfirmNoConflictForm(request.POST)
+        if confirm_form.is_valid():
+            _confirm_no_conflict(request, assignment)
+            return redirect("review:sheet", competition.slug, assignment.pk)
+    return render(
+        request,
+        "portal/review/conflict.html",
+        {
+            "competition": competition,
+            "assignment": assignment,
+            "proposal": assignment.proposal,
+            "confirm_form": confirm_form,
+            "declare_form": declare_form,
+        },
+    )
+
+
+def _declare(request, reviewer, assignment, reason):
+    with transaction.atomic(), audit_context(request.user, reason):
+        Conflict.objects.get_or_create(
+            proposal=assignment.proposal,
+            reviewer=reviewer,
+            kind=Conflict.Kind.DECLARED,
+            defaults={"reason": reason, "recorded_by": request.user},
+        )
+
+
+def _confirm_no_conflict(request, assignment):
+    if assignment.no_conflict_confirmed_at is not None:
+        return
+    with audit_context(request.user, _("no conflict of interest confirmed by the reviewer")):
+        assignment.no_conflict_confirmed_at = timezone.now()
+        assignment.save(update_fields=["no_conflict_confirmed_at"])
+
+
+# --- the scoresheet ---------------------------------------------------------------------------
+
+
+@reviewer_page
+@require_http_methods(["GET", "POST"])
+def sheet(request, reviewer, competition, assignment_id):
+    assignment = _assignment(reviewer, competition, assignment_id)
+    if assignment.no_conflict_confirmed_at is None:
+        return redirect("review:conflict", competition.slug, assignment.pk)
+    criteria = sheets.criteria_for(assignment.stage, assignment.proposal.track)
+    stored = sheet_or_none(assignment)
+    if request.method == "GET":
+        if stored is not None and stored.is_submitted:
+            return _read_only(request, assignment, criteria, stored)
+        scores = list(stored.scores.all()) if stored is not None else []
+        form = ScoresheetForm(criteria, initial=ScoresheetForm.initial_for(stored, scores))
+        total = sheet_total([score.points for score in scores])
+        return _sheet_page(request, assignment, criteria, form, total)
+
+    form = ScoresheetForm(criteria, data=request.POST)
+    if not form.is_valid():
+        if stored is not None and stored.is_submitted:
+            return _refused_submitted(request, assignment, criteria)
+        error = _("Some entries are not valid; see the messages next to the fields. Nothing was saved.")
+        return _sheet_page(request, assignment, criteria, form, None, error=error)
+    save = sheets.submit if form.wants_submit else sheets.save_draft
+    try:
+        save(assignment, form.cleaned_data["version"], form.sheet_input(), request.user)
+    except sheets.SheetError as refused:
+        return _refused(request, assignment, criteria, form, refused)
+    if form.wants_submit:
+        messages.success(request, _("Your scoresheet has been submitted. It can no longer be changed."))
+    else:
+        messages.success(request, _("Your draft has been saved."))
+    return redirect("review:sheet", competition.slug, assignment.pk)
+
+
+def _refused(request, assignment, criteria, form, refused):
+    if refused.code == "submitted":
+        return _refused_submitted(request, assignment, criteria)
+    if refused.code == "conflict":
+        messages.error(request, refused.message)
+        return redirect("review:competition", assignment.stage.competition.slug)
+    if refused.code == "stale":
+        # Keep every typed value; carry the stored version so that a deliberate second save
+        # replaces it, and show the stored values next to the fields for comparison.
+        current = Scoresheet.objects.prefetch_related("scores").get(assignment=assignment)
+        data = request.POST.copy()
+        data["version"] = str(current.version)
+        form = ScoresheetForm(criteria, data=data)
+        form.is_valid()
+        saved = {score.criterion_id: score for score in current.scores.all()}
+        return _sheet_page(
+            request, assignment, criteria, form, None, error=refused.message, saved=saved, status=409
+        )
+    for criterion_id, message in refused.field_errors.items():
+        form.add_error(f"points_{criterion_id}", message)
+    return _sheet_page(request, assignment, criteria, form, None, error=refused.message)
+
+
+def _refused_submitted(request, assignment, criteria):
+    current = Scoresheet.objects.get(assignment=assignment)
+    message = _("This sheet has been submitted and can no longer be changed.")
+    return _read_only(request, assignment, criteria, current, error=message, status=403)
+
+
+def _sheet_page(request, assignment, criteria, form, total, *, error="", saved=None, status=200):
+    if total is None:
+        total = sheet_total(form.typed_points())
+    rows = []
+    for criterion, points, comment in form.rows():
+        saved_score = (saved or {}).get(criterion.pk)
+        rows.append(
+            {
+                "criterion": criterion,
+                "points": points,
+                "comment": comment,
+                "max": plain_number(criterion.max_points),
+                "step": plain_number(criterion.step),
+                "saved": saved is not None,
+                "saved_points": _points_text(saved_score),
+            }
+        )
+    context = {
+        "competition": assignment.stage.competition,
+        "assignment": assignment,
+        "proposal": assignment.proposal,
+        "form": form,
+        "rows": rows,
+        "total": plain_number(total),
+        "max_total": _max_total(criteria),
+        "error": error,
+        "stale": saved is not None,
+    }
+    return render(request, "portal/review/sheet.html", context, status=status)
+
+
+def _read_only(request, assignment, criteria, sheet, *, error="", status=200):
+    scores = {score.criterion_id: score for score in sheet.scores.all()}
+    rows = [
+        {
+            "criterion": criterion,
+            "score": scores.get(criterion.pk),
+            "points": _points_text(scores.get(criterion.pk)),
+            "max": plain_number(criterion.max_points),
+        }
+        for criterion in criteria
+    ]
+    total = sheet.total if sheet.total is not None else sheet_total([s.points for s in scores.values()])
+    context = {
+        "competition": assignment.stage.competition,
+        "assignment": assignment,
+        "proposal": assignment.proposal,
+        "sheet": sheet,
+        "rows": rows,
+        "total": plain_number(total),
+        "max_total": _max_total(criteria),
+        "error": error,
+    }
+    return render(request, "portal/review/sheet_submitted.html", context, status=status)
+
+
+def _points_text(score) -> str:
+    return plain_number(score.points) if score is not None and score.points is not None else ""
+
+
+def _max_total(criteria) -> str:
+    return plain_number(sum((criterion.max_points for criterion in criteria), start=Decimal(0)))

@@ -3,10 +3,15 @@ competition, its categories and tracks and the settings of its rules.
 
 ``load_competition_file`` validates every key (an error names the key's path, e.g.
 ``categories[1].tracks[0].slots``), then creates or updates the competition idempotently.
+
+proposals is the lower layer: keys it does not own (``stages``, read by
+``evaluation.domain.competition_file``) are validated and applied by its caller through
+``extra_keys`` and ``appliers``, with the same reader, in the same transaction and audit record.
 """
 
 import re
 import tomllib
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
 from pathlib import Path
@@ -34,6 +39,12 @@ class LoadResult:
     changes: list[str] = field(default_factory=list)
 
 
+# A reader of an extra top-level key: (top-level reader, spec read so far) → the key's value.
+ExtraKey = Callable[["_Reader", dict], object]
+# An applier of extra keys: (competition, spec, changes) → None; appends to ``changes``.
+Applier = Callable[[Competition, dict, list[str]], None]
+
+
 class _Reader:
     """Reads values out of one TOML table, collecting errors that name the key's path."""
 
@@ -47,7 +58,7 @@ class _Reader:
     def fail(self, key: str, message: str) -> None:
         self.errors.append(f"{self.where(key)}: {message}")
 
-    def get(self, key, kind, *, required=False, default=None, minimum=None, choices=None):
+    def get(self, key, kind, *, required=False, default=None, minimum=None, above=None, choices=None):
         self.used.add(key)
         value = self.table.get(key, MISSING)
         if value is MISSING:
@@ -94,6 +105,12 @@ class _Reader:
                 _("must be at least %(minimum)s (got %(value)s)") % {"minimum": minimum, "value": value},
             )
             return default
+        if above is not None and value <= above:
+            self.fail(
+                key,
+                _("must be greater than %(minimum)s (got %(value)s)") % {"minimum": above, "value": value},
+            )
+            return default
         return value
 
     def tables(self, key: str, *, required: bool) -> list["_Reader"]:
@@ -114,8 +131,12 @@ class _Reader:
                 self.fail(key, _("unknown key"))
 
 
-def parse_competition_file(text: str) -> dict:
-    """Validate the TOML text; return a plain description or raise CompetitionFileError."""
+def parse_competition_file(text: str, extra_keys: dict[str, ExtraKey] | None = None) -> dict:
+    """Validate the TOML text; return a plain description or raise CompetitionFileError.
+
+    ``extra_keys`` maps top-level keys this layer leaves to its caller to functions reading them
+    with the top-level reader (their errors join the others); ``spec[key]`` holds the result.
+    """
     try:
         document = tomllib.loads(text)
     except tomllib.TOMLDecodeError as error:
@@ -167,13 +188,24 @@ def parse_competition_file(text: str) -> dict:
             item["tracks"].append(entry)
         category.reject_unknown()
         spec["categories"].append(item)
+    spec["track_codes"] = [t["code"] for c in spec["categories"] for t in c["tracks"] if t["code"]]
+    for key, read in (extra_keys or {}).items():
+        top.used.add(key)
+        spec[key] = read(top, spec)
     top.reject_unknown()
     if errors:
         raise CompetitionFileError(errors)
     return spec
 
 
-def load_competition_file(path: str | Path, actor=None) -> LoadResult:
+def load_competition_file(
+    path: str | Path,
+    actor=None,
+    *,
+    extra_keys: dict[str, ExtraKey] | None = None,
+    appliers: tuple[Applier, ...] = (),
+) -> LoadResult:
+    """Read, validate and apply a competition file (all or nothing)."""
     path = Path(path)
     try:
         text = path.read_text(encoding="utf-8")
@@ -183,11 +215,16 @@ def load_competition_file(path: str | Path, actor=None) -> LoadResult:
         raise CompetitionFileError(
             [_("Cannot read %(path)s: %(error)s") % {"path": path, "error": error}]
         ) from None
-    return apply_competition_spec(parse_competition_file(text), actor=actor, source=path.name)
+    spec = parse_competition_file(text, extra_keys)
+    return apply_competition_spec(spec, actor=actor, source=path.name, appliers=appliers)
 
 
 @transaction.atomic
-def apply_competition_spec(spec: dict, actor=None, source: str = "") -> LoadResult:
+def apply_competition_spec(
+    spec: dict, actor=None, source: str = "", appliers: tuple[Applier, ...] = ()
+) -> LoadResult:
+    """Create or update the competition; ``appliers`` apply the caller's extra keys. An
+    applier may raise CompetitionFileError: then nothing is written."""
     fields = {
         key: spec[key]
         for key in (
@@ -241,6 +278,8 @@ def apply_competition_spec(spec: dict, actor=None, source: str = "") -> LoadResu
                 result.changes.append(_("track %(code)s created") % {"code": entry["code"]})
             else:
                 _update(track, values, f"tracks.{entry['code']}", result.changes)
+    for apply in appliers:
+        apply(competition, spec, result.changes)
     if result.changes:
         audit.record(
             "competition.loaded",
@@ -251,6 +290,11 @@ def apply_competition_spec(spec: dict, actor=None, source: str = "") -> LoadResu
             after={"file": source, "changes": result.changes},
         )
     return result
+
+
+def update_fields(obj, values: dict, where: str, changes: list[str]) -> None:
+    """Set the values that differ, save them, and describe each change in ``changes``."""
+    _update(obj, values, where, changes)
 
 
 def _update(obj, values: dict, where: str, changes: list[str]) -> None:

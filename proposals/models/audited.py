@@ -53,6 +53,7 @@ class AuditedQuerySet(models.QuerySet):
             before = {row["pk"]: row for row in self.values("pk", *fields)}
             count = super().update(**kwargs)
             if before:
+                competitions = model.audit_competition_ids(before)
                 after = {
                     row["pk"]: row
                     for row in model._base_manager.using(self.db)
@@ -65,6 +66,7 @@ class AuditedQuerySet(models.QuerySet):
                         pk,
                         {k: v for k, v in before[pk].items() if k != "pk"},
                         {k: v for k, v in after.get(pk, {}).items() if k != "pk"},
+                        competition_id=competitions.get(pk),
                     )
                     for pk in before
                 ]
@@ -82,6 +84,7 @@ class AuditedQuerySet(models.QuerySet):
                 .values("pk", *attnames)
             }
             count = super().bulk_update(objs, fields, batch_size=batch_size)
+            competitions = self.model.audit_competition_ids(before)
             AuditEntry.objects.bulk_create(
                 [
                     self.model.audit_entry(
@@ -89,6 +92,7 @@ class AuditedQuerySet(models.QuerySet):
                         obj.pk,
                         {k: v for k, v in before.get(obj.pk, {}).items() if k != "pk"},
                         {name: getattr(obj, name) for name in attnames},
+                        competition_id=competitions.get(obj.pk),
                     )
                     for obj in objs
                 ]
@@ -109,7 +113,14 @@ class AuditedQuerySet(models.QuerySet):
 
     def delete(self):
         with transaction.atomic(using=self.db):
-            entries = [self.model.audit_entry("deleted", obj.pk, obj.audit_values(), None) for obj in self]
+            rows = list(self)
+            competitions = self.model.audit_competition_ids([obj.pk for obj in rows])
+            entries = [
+                self.model.audit_entry(
+                    "deleted", obj.pk, obj.audit_values(), None, competition_id=competitions.get(obj.pk)
+                )
+                for obj in rows
+            ]
             result = super().delete()
             AuditEntry.objects.bulk_create(entries)
         return result
@@ -120,13 +131,14 @@ class AuditedModel(models.Model):
 
     objects = AuditedQuerySet.as_manager()
     audit_exclude: tuple[str, ...] = ("updated_at",)
+    audit_competition_path: str = ""  # lookup from the model to its competition id
 
     class Meta:
         abstract = True
 
     @classmethod
-    def from_db(cls, db, field_names, values):
-        instance = super().from_db(db, field_names, values)
+    def from_db(cls, db, field_names, values, **kwargs):
+        instance = super().from_db(db, field_names, values, **kwargs)
         instance._loaded_values = dict(zip(field_names, values, strict=True))
         return instance
 
@@ -167,9 +179,18 @@ class AuditedModel(models.Model):
         return None
 
     @classmethod
-    def audit_entry(cls, verb: str, pk, before, after, instance=None) -> AuditEntry:
+    def audit_competition_ids(cls, pks) -> dict:
+        """Competition id per pk, for entries written by queryset operations (one query)."""
+        path = cls.audit_competition_path
+        if not path:
+            return {}
+        return dict(cls._base_manager.filter(pk__in=list(pks)).values_list("pk", path))
+
+    @classmethod
+    def audit_entry(cls, verb: str, pk, before, after, instance=None, competition_id=None) -> AuditEntry:
         actor, reason = current_actor_and_reason()
-        competition_id = instance.audit_competition_id() if instance is not None else None
+        if instance is not None:
+            competition_id = instance.audit_competition_id()
         return AuditEntry(
             action=f"{cls._meta.model_name}.{verb}",
             object_type=cls._meta.model_name,

@@ -9,8 +9,15 @@ from evaluation.rules import advancing, kept_sheets, points_error, round_half_up
 
 @pytest.mark.parametrize(
     ("points", "expected"),
-    [(None, "missing"), (D("-0.5"), "range"), (D("30.5"), "range"), (D("12.25"), "step"),
-     (D("0"), None), (D("30"), None), (D("12.5"), None)],
+    [
+        (None, "missing"),
+        (D("-0.5"), "range"),
+        (D("30.5"), "range"),
+        (D("12.25"), "step"),
+        (D("0"), None),
+        (D("30"), None),
+        (D("12.5"), None),
+    ],
 )
 def test_points_error(points, expected):
     assert points_error(points, D("30"), D("0.5")) == expected
@@ -47,9 +54,9 @@ def test_dropped_sheet_among_equal_totals_is_the_lowest_id():
 
 def test_trim_settings():
     assert trimmed_mean([D(60), D(70), D(80), D(90), D(100)], trim_min_reviewers=6) == D(80)
-    assert trimmed_mean([D(50), D(60), D(70), D(80), D(90), D(100), D(100)], trim_min_reviewers=5, trim_count=2) == D(
-        80
-    )
+    assert trimmed_mean(
+        [D(50), D(60), D(70), D(80), D(90), D(100), D(100)], trim_min_reviewers=5, trim_count=2
+    ) == D(80)
 
 
 def test_round_half_up():

@@ -1,11 +1,12 @@
 from django.core.management.base import BaseCommand, CommandError
 from django.utils.translation import gettext as _
 
-from proposals.domain.competition_file import CompetitionFileError, load_competition_file
+from evaluation.domain.competition_file import load_competition_file
+from proposals.domain.competition_file import CompetitionFileError
 
 
 class Command(BaseCommand):
-    help = "Create or update a competition, its categories and tracks from a TOML file (SPEC §6)."
+    help = "Create or update a competition, its categories, tracks, stages and rubrics from a TOML file (SPEC §6)."
 
     def add_arguments(self, parser):
         parser.add_argument("path", help="competition file (.toml)")

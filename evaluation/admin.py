@@ -1,0 +1,235 @@
+"""Django admin for evaluation setup (SPEC §2: admins set up stages, rubrics, reviewers, panels).
+
+Scores are never edited here: scoresheets and scores are read-only; changes to audited records
+made in the admin are attributed to the signed-in user.
+"""
+
+from django.contrib import admin, messages
+from django.utils.html import format_html_join
+from django.utils.translation import gettext
+from django.utils.translation import gettext_lazy as _
+
+from proposals.models import audit_context
+
+from .assignments import form_panel
+from .models import (
+    Assignment,
+    Conflict,
+    Criterion,
+    Panel,
+    PastAffiliation,
+    Reviewer,
+    Rubric,
+    Score,
+    Scoresheet,
+    SecurityPledge,
+    Stage,
+)
+
+
+class AuditedAdmin(admin.ModelAdmin):
+    """Saves and deletes of audited models name the admin user in the audit trail."""
+
+    def save_model(self, request, obj, form, change):
+        with audit_context(request.user, gettext("changed in the admin")):
+            super().save_model(request, obj, form, change)
+
+    def delete_model(self, request, obj):
+        with audit_context(request.user, gettext("deleted in the admin")):
+            super().delete_model(request, obj)
+
+    def delete_queryset(self, request, queryset):
+        with audit_context(request.user, gettext("deleted in the admin")):
+            super().delete_queryset(request, queryset)
+
+    def save_related(self, request, form, formsets, change):
+        with audit_context(request.user, gettext("changed in the admin")):
+            super().save_related(request, form, formsets, change)
+
+
+class RubricInline(admin.TabularInline):
+    model = Rubric
+    extra = 0
+    fields = ("tracks", "criteria_list")
+    readonly_fields = ("criteria_list",)
+    filter_horizontal = ("tracks",)
+    show_change_link = True
+
+    @admin.display(description=_("criteria"))
+    def criteria_list(self, rubric):
+        if rubric.pk is None:
+            return "—"
+        return format_html_join(
+            ", ",
+            "{} {} ({})",
+            ((c.code, c.name, c.max_points) for c in rubric.criteria.all()),
+        )
+
+
+@admin.register(Stage)
+class StageAdmin(admin.ModelAdmin):
+    list_display = (
+        "name",
+        "code",
+        "competition",
+        "order",
+        "weight",
+        "advance_top_multiple",
+        "advance_cutoff",
+    )
+    list_filter = ("competition",)
+    search_fields = ("name", "code")
+    list_select_related = ("competition",)
+    inlines = [RubricInline]
+
+
+class CriterionInline(admin.TabularInline):
+    model = Criterion
+    extra = 0
+    fields = ("order", "code", "name", "description", "max_points", "step", "tie_break_priority")
+
+
+@admin.register(Rubric)
+class RubricAdmin(admin.ModelAdmin):
+    list_display = ("__str__", "stage")
+    list_filter = ("stage__competition", "stage")
+    filter_horizontal = ("tracks",)
+    inlines = [CriterionInline]
+
+
+class PastAffiliationInline(admin.TabularInline):
+    model = PastAffiliation
+    extra = 0
+
+
+@admin.register(Reviewer)
+class ReviewerAdmin(admin.ModelAdmin):
+    list_display = ("name", "affiliation", "email", "field", "external")
+    list_filter = ("external",)
+    search_fields = ("name", "affiliation", "email", "field", "past_affiliations__organisation")
+    autocomplete_fields = ("user",)
+    inlines = [PastAffiliationInline]
+
+
+@admin.action(description=_("Assign reviewers (form the panel)"), permissions=["change"])
+def form_panels(modeladmin, request, queryset):
+    for panel in queryset.select_related("stage"):
+        report = form_panel(panel, actor=request.user)
+        modeladmin.message_user(
+            request,
+            gettext(
+                "Panel %(name)s: %(created)s assignments created, %(kept)s kept, "
+                "%(skipped)s skipped for a conflict of interest."
+            )
+            % {
+                "name": panel.name,
+                "created": report.created,
+                "kept": report.kept,
+                "skipped": len(report.skipped_conflicts),
+            },
+            messages.SUCCESS,
+        )
+
+
+@admin.register(Panel)
+class PanelAdmin(AuditedAdmin):
+    list_display = ("name", "stage")
+    list_filter = ("stage__competition", "stage")
+    search_fields = ("name",)
+    filter_horizontal = ("members", "tracks")
+    actions = [form_panels]
+
+
+@admin.register(Conflict)
+class ConflictAdmin(AuditedAdmin):
+    list_display = ("reviewer", "proposal", "kind", "reason", "recorded_by", "created_at")
+    list_filter = ("kind", "proposal__competition")
+    search_fields = ("reviewer__name", "proposal__reference", "proposal__applicant__name", "reason")
+    list_select_related = ("reviewer", "proposal__applicant", "recorded_by")
+    autocomplete_fields = ("reviewer",)
+    raw_id_fields = ("proposal",)
+    readonly_fields = ("recorded_by", "created_at")
+
+    def get_readonly_fields(self, request, obj=None):
+        if obj is not None:  # a recorded conflict keeps its pair and kind; only the reason is edited
+            return ("proposal", "reviewer", "kind", *self.readonly_fields)
+        return self.readonly_fields
+
+    def save_model(self, request, obj, form, change):
+        if not change:
+            obj.recorded_by = request.user
+        super().save_model(request, obj, form, change)
+
+
+@admin.register(Assignment)
+class AssignmentAdmin(AuditedAdmin):
+    list_display = (
+        "reviewer",
+        "proposal",
+        "stage",
+        "source",
+        "panel",
+        "no_conflict_confirmed_at",
+        "created_at",
+    )
+    list_filter = ("stage__competition", "stage", "source")
+    search_fields = ("reviewer__name", "proposal__reference", "proposal__applicant__name")
+    list_select_related = ("reviewer", "proposal__applicant", "stage", "panel")
+    autocomplete_fields = ("reviewer",)
+    raw_id_fields = ("proposal",)
+    readonly_fields = ("no_conflict_confirmed_at", "created_at")
+
+    def get_readonly_fields(self, request, obj=None):
+        if obj is not None:
+            return ("stage", "proposal", "reviewer", "panel", "source", *self.readonly_fields)
+        return self.readonly_fields
+
+
+class ScoreInline(admin.TabularInline):
+    model = Score
+    extra = 0
+    fields = ("criterion", "points", "comment")
+    readonly_fields = fields
+    can_delete = False
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(Scoresheet)
+class ScoresheetAdmin(admin.ModelAdmin):
+    """Read-only: scores change only through the reviewer's form, the import or a reopen."""
+
+    list_display = ("assignment", "status", "total", "version", "submitted_at", "updated_at")
+    list_filter = ("status", "assignment__stage__competition", "assignment__stage")
+    search_fields = ("assignment__reviewer__name", "assignment__proposal__reference")
+    list_select_related = ("assignment__reviewer", "assignment__proposal", "assignment__stage")
+    inlines = [ScoreInline]
+
+    def get_readonly_fields(self, request, obj=None):
+        return [f.name for f in self.model._meta.fields]
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(SecurityPledge)
+class SecurityPledgeAdmin(admin.ModelAdmin):
+    list_display = ("reviewer", "competition", "accepted_at", "text_version")
+    list_filter = ("competition",)
+    readonly_fields = ("reviewer", "competition", "accepted_at", "text_version")
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False

@@ -1,0 +1,1 @@
+"""Evaluation domain services that are not models: the stages part of the competition file."""

@@ -1,0 +1,322 @@
+"""Submitted scoresheets of one stage (SPEC §5 and issue 3 §9, ``import_scores``).
+
+One row per reviewer × proposal: ``평가위원`` (username or e-mail), ``접수번호`` or ``트랙`` +
+``지자체``, one column per criterion code of the stage (the header is the code, e.g. ``C1``) and
+``의견``. The columns depend on the stage, so they are built when the importer is made.
+
+Rows are checked as the score form checks them (``evaluation.sheets.point_messages``) and written
+through ``evaluation.sheets.submit``, so each sheet is submitted with its stored total and audit
+records. A reviewer not yet assigned is assigned (source: import) unless conflicted; a proposal
+that did not reach the stage cannot be scored in it. All rows or none are written.
+"""
+
+import datetime
+import unicodedata
+from dataclasses import dataclass, field
+from decimal import Decimal, InvalidOperation
+
+from django.db import IntegrityError
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from proposals import audit
+from proposals.importing import cells
+from proposals.importing.engine import Column, Importer, RowError, RowStatus
+from proposals.importing.workbook import SpreadsheetError
+from proposals.models import Competition, Proposal, audit_context
+
+from ..assignments import automatic_conflict_reason, proposals_in_stage, record_automatic_conflicts
+from ..models import Assignment, Conflict, Criterion, Reviewer, Scoresheet, Stage
+from ..sheets import SheetError, SheetInput, criteria_for, point_messages, submit
+
+CRITERION = "criterion:"
+
+
+def points(value) -> Decimal | None:
+    """A point value: a number cell or text such as ``27.5`` (full-width digits too); empty: None."""
+    if value is None:
+        return None
+    if isinstance(value, bool | datetime.date | datetime.time):
+        raise cells.CellError(_("Not a number: '%(value)s'") % {"value": cells.shown(value)})
+    if isinstance(value, int | float | Decimal):
+        number = Decimal(repr(value)) if isinstance(value, float) else Decimal(value)
+    else:
+        raw = cells.clean_text(value)
+        if not raw:
+            return None
+        try:
+            number = Decimal(unicodedata.normalize("NFKC", raw).replace(" ", ""))
+        except InvalidOperation:
+            raise cells.CellError(_("Not a number: '%(value)s'") % {"value": cells.shown(raw)}) from None
+    if not number.is_finite():
+        raise cells.CellError(_("Not a number: '%(value)s'") % {"value": cells.shown(value)})
+    return number
+
+
+@dataclass(slots=True)
+class PlannedSheet:
+    reviewer: Reviewer
+    proposal: Proposal
+    data: SheetInput
+    assignment: Assignment | None
+    sheet: Scoresheet | None
+    criteria: list[Criterion] = field(default_factory=list)
+
+
+class ScoreImporter(Importer):
+    def __init__(self, stage: Stage, actor=None):
+        super().__init__(actor=actor)
+        self.stage = stage
+        self.competition: Competition = stage.competition
+        self.codes = list(
+            dict.fromkeys(
+                Criterion.objects.filter(rubric__stage=stage)
+                .order_by("rubric_id", "order", "code")
+                .values_list("code", flat=True)
+            )
+        )
+        self.columns = (
+            Column(
+                "reviewer",
+                ("평가위원", "reviewer"),
+                cells.name(254),
+                required=True,
+                help="아이디 또는 이메일",
+            ),
+            Column("reference", ("접수번호", "reference"), cells.name(40)),
+            Column("track", ("트랙", "track"), cells.name(60)),
+            Column("applicant", ("지자체", "applicant"), cells.name(60)),
+            *(Column(CRITERION + code, (code,), points, help=_("points")) for code in self.codes),
+            Column("comment", ("의견", "comment"), cells.text(10_000)),
+        )
+        self.matched: set[tuple[int, int]] = set()
+
+    # --- header ---------------------------------------------------------------------------
+    def map_header(self, header: tuple, header_row: int):
+        found = super().map_header(header, header_row)
+        missing = []
+        if "reference" not in found and not ("track" in found and "applicant" in found):
+            missing.append(_("'접수번호' (or '트랙' and '지자체')"))
+        missing += [f"'{code}'" for code in self.codes if CRITERION + code not in found]
+        if missing:
+            raise SpreadsheetError(
+                _("Required column(s) missing: %(columns)s. The header is row %(row)s.")
+                % {"columns": ", ".join(missing), "row": header_row}
+            )
+        return found
+
+    # --- hooks ----------------------------------------------------------------------------
+    def lock(self) -> None:
+        Competition.objects.select_for_update().filter(pk=self.competition.pk).exists()
+
+    def prepare(self) -> None:
+        self.reviewers: dict[str, Reviewer] = {}
+        for reviewer in Reviewer.objects.select_related("user").prefetch_related("past_affiliations"):
+            self.reviewers[reviewer.email.lower()] = reviewer
+            self.reviewers.setdefault(reviewer.user.username.lower(), reviewer)
+        proposals = list(
+            Proposal.objects.filter(competition=self.competition).select_related("applicant", "track")
+        )
+        self.by_reference = {p.reference: p for p in proposals if p.reference}
+        self.by_track_applicant: dict[tuple[int, str], list[Proposal]] = {}
+        for proposal in proposals:
+            key = (proposal.track_id, cells.fold(proposal.applicant.name))
+            self.by_track_applicant.setdefault(key, []).append(proposal)
+        self.tracks: dict[str, object] = {}
+        for proposal in proposals:
+            self.tracks[cells.fold(proposal.track.code)] = proposal.track
+            self.tracks[cells.fold(proposal.track.name)] = proposal.track
+        self.in_stage = set(proposals_in_stage(self.stage).values_list("pk", flat=True))
+        self.conflicts = {
+            (c.proposal_id, c.reviewer_id): c.reason
+            for c in Conflict.objects.filter(proposal__competition=self.competition).order_by("-pk")
+        }
+        self.assignments = {
+            (a.proposal_id, a.reviewer_id): a
+            for a in Assignment.objects.filter(stage=self.stage).select_related("reviewer", "proposal")
+        }
+        self.sheets = {
+            sheet.assignment_id: sheet
+            for sheet in Scoresheet.objects.filter(assignment__stage=self.stage).prefetch_related("scores")
+        }
+        self.criteria: dict[int, list[Criterion]] = {}
+
+    def _criteria(self, proposal: Proposal) -> list[Criterion]:
+        if proposal.track_id not in self.criteria:
+            self.criteria[proposal.track_id] = criteria_for(self.stage, proposal.track)
+        return self.criteria[proposal.track_id]
+
+    def _proposal(self, values: dict) -> Proposal:
+        reference = values.get("reference") or ""
+        if reference:
+            proposal = self.by_reference.get(reference)
+            if proposal is None:
+                raise RowError(
+                    "reference",
+                    _("No proposal with this reference in the competition: '%(value)s'")
+                    % {"value": cells.shown(reference)},
+                )
+            return proposal
+        track_text, applicant = values.get("track") or "", values.get("applicant") or ""
+        if not track_text or not applicant:
+            blame = (
+                "reference" if "reference" in self.present else ("track" if not track_text else "applicant")
+            )
+            raise RowError(blame, _("Enter the reference, or the track and the local government."))
+        track = self.tracks.get(cells.fold(track_text))
+        if track is None:
+            raise RowError(
+                "track",
+                _("Unknown track: '%(value)s' (one of %(options)s)")
+                % {
+                    "value": cells.shown(track_text),
+                    "options": ", ".join(sorted({t.code for t in self.tracks.values()})),
+                },
+            )
+        found = self.by_track_applicant.get((track.pk, cells.fold(applicant)), [])
+        if not found:
+            raise RowError(
+                "applicant",
+                _("No proposal of this local government in track %(track)s: '%(value)s'")
+                % {"track": track.name, "value": cells.shown(applicant)},
+            )
+        if len(found) > 1:
+            raise RowError(
+                "applicant",
+                _("Several proposals match '%(value)s' in this track; give the reference instead.")
+                % {"value": cells.shown(applicant)},
+            )
+        return found[0]
+
+    def build(self, values: dict, number: int) -> PlannedSheet:
+        reviewer = self.reviewers.get(values["reviewer"].lower())
+        if reviewer is None:
+            raise RowError(
+                "reviewer",
+                _("Unknown reviewer (no username or e-mail): '%(value)s'")
+                % {"value": cells.shown(values["reviewer"])},
+            )
+        proposal = self._proposal(values)
+        blame = "reference" if values.get("reference") else "applicant"
+        if proposal.pk not in self.in_stage:
+            raise RowError(
+                blame,
+                _("This proposal did not reach the stage %(stage)s; it cannot be scored in it.")
+                % {"stage": self.stage.name},
+            )
+        pair = (proposal.pk, reviewer.pk)
+        reason = self.conflicts.get(pair) or automatic_conflict_reason(reviewer, proposal)
+        if reason:
+            raise RowError(
+                "reviewer",
+                _("A conflict of interest keeps this reviewer off this proposal: %(reason)s")
+                % {"reason": reason},
+            )
+        criteria = self._criteria(proposal)
+        applying = {criterion.code for criterion in criteria}
+        for code in self.codes:
+            if code not in applying and values[CRITERION + code] is not None:
+                raise RowError(
+                    CRITERION + code,
+                    _("This criterion does not apply to track %(track)s; leave the cell empty.")
+                    % {"track": proposal.track.name},
+                )
+        data = SheetInput(
+            points={criterion.pk: values[CRITERION + criterion.code] for criterion in criteria},
+            comment=values.get("comment") or "",
+        )
+        errors = point_messages(criteria, data, require_all=True)
+        for criterion in criteria:
+            if criterion.pk in errors:
+                raise RowError(CRITERION + criterion.code, errors[criterion.pk])
+        assignment = self.assignments.get(pair)
+        sheet = self.sheets.get(assignment.pk) if assignment else None
+        planned = PlannedSheet(reviewer, proposal, data, assignment, sheet, criteria)
+        if sheet is not None and sheet.is_submitted:
+            differing = self._differences(planned)
+            if differing:
+                key, stored = differing[0]
+                raise RowError(
+                    key,
+                    _(
+                        "This reviewer already submitted this sheet with other values (stored: %(stored)s); "
+                        "an official must reopen it first."
+                    )
+                    % {"stored": stored},
+                )
+        return planned
+
+    def _differences(self, planned: PlannedSheet) -> list[tuple[str, str]]:
+        stored = {score.criterion_id: score.points for score in planned.sheet.scores.all()}
+        differing = [
+            (CRITERION + c.code, _shown_points(stored.get(c.pk)))
+            for c in planned.criteria
+            if stored.get(c.pk) != planned.data.points.get(c.pk)
+        ]
+        if "comment" in self.present and planned.sheet.comment != planned.data.comment.strip():
+            differing.append(("comment", cells.shown(planned.sheet.comment) or "—"))
+        return differing
+
+    def key_of(self, planned: PlannedSheet):
+        return ("sheet", planned.proposal.pk, planned.reviewer.pk), "reviewer"
+
+    def label_of(self, planned: PlannedSheet) -> str:
+        return f"{planned.reviewer.name} → {planned.proposal.reference or planned.proposal.applicant.name}"
+
+    def compare(self, planned: PlannedSheet):
+        self.matched.add((planned.proposal.pk, planned.reviewer.pk))
+        if planned.sheet is not None and planned.sheet.is_submitted:
+            return RowStatus.UNCHANGED, []
+        if planned.sheet is not None:
+            return RowStatus.UPDATED, [_("draft submitted")]
+        return RowStatus.NEW, []
+
+    def missing_labels(self) -> list[str]:
+        return [
+            f"{assignment.reviewer.name} → {assignment.proposal.reference or assignment.proposal_id}"
+            for pair, assignment in self.assignments.items()
+            if pair not in self.matched and pair not in self.conflicts
+        ]
+
+    def write(self, plans: list, report) -> None:
+        reason = _("score import %(file)s") % {"file": report.filename}
+        for status, planned in plans:
+            if status == RowStatus.UNCHANGED:
+                continue
+            assignment = planned.assignment
+            if assignment is None:
+                if record_automatic_conflicts([planned.reviewer], [planned.proposal], self.actor):
+                    raise IntegrityError("conflict found while importing")  # checked in build
+                with audit_context(self.actor, reason):
+                    assignment = Assignment.objects.create(
+                        stage=self.stage,
+                        proposal=planned.proposal,
+                        reviewer=planned.reviewer,
+                        source=Assignment.Source.IMPORT,
+                    )
+            version = planned.sheet.version if planned.sheet is not None else 1
+            try:
+                submit(assignment, version, planned.data, self.actor)
+            except SheetError as error:  # changed by someone else since the check: start again
+                raise IntegrityError(error.message) from error
+        audit.record(
+            "import.applied",
+            "stage",
+            self.stage.pk,
+            actor=self.actor,
+            competition=self.competition,
+            after={
+                "kind": "scores",
+                "stage": self.stage.code,
+                "file": report.filename,
+                **report.counts,
+                "not_in_file": len(report.missing),
+                "at": timezone.now(),
+            },
+        )
+
+
+def _shown_points(value: Decimal | None) -> str:
+    if value is None:
+        return "—"
+    return format(value.normalize(), "f")

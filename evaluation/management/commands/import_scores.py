@@ -1,0 +1,29 @@
+from pathlib import Path
+
+from django.core.management.base import BaseCommand, CommandError
+from django.utils.translation import gettext as _
+
+from evaluation.importing.scores import ScoreImporter
+from proposals.importing.engine import run_import
+from proposals.importing.reporting import write_report
+from proposals.management.commands.import_proposals import read_file
+
+from ._lookup import stage_of
+
+
+class Command(BaseCommand):
+    help = "Import submitted scoresheets of one stage from an .xlsx file (SPEC §5)."
+
+    def add_arguments(self, parser):
+        parser.add_argument("path", help="score spreadsheet (.xlsx)")
+        parser.add_argument("--competition", required=True, help="competition slug")
+        parser.add_argument("--stage", required=True, help="stage code, e.g. document")
+        parser.add_argument("--dry-run", action="store_true", help="validate only; write nothing")
+
+    def handle(self, *args, path, competition, stage, dry_run, **options):
+        target = stage_of(competition, stage)
+        content = read_file(path)
+        report = run_import(ScoreImporter(target), content, filename=Path(path).name, dry_run=dry_run)
+        write_report(self.stdout, report)
+        if not report.ok:
+            raise CommandError(_("Nothing was imported."), returncode=1)

@@ -1,0 +1,247 @@
+"""Tables of the officials' pages (django-tables2, KRDS template): progress, assignments,
+conflicts and the audit trail of one proposal. No table here shows a score on the progress page."""
+
+import datetime
+
+import django_tables2 as tables
+from django.apps import apps
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.html import format_html, format_html_join
+from django.utils.translation import gettext_lazy as _
+
+from proposals.audit import action_label
+
+# A sheet's state as officials see it ("Submitted" alone is a proposal's status, 접수).
+SHEET_STATES = {
+    "not_started": _("Not started"),
+    "draft": _("Draft"),
+    "submitted": _("Sheet submitted"),
+    "conflict": _("Conflict of interest"),
+}
+
+
+def _total(name):
+    """A footer summing one count over the table's rows (rows are already loaded)."""
+    return lambda table: sum(getattr(row, name) for row in table.data)
+
+
+class CountColumn(tables.Column):
+    def __init__(self, verbose_name, name):
+        super().__init__(
+            verbose_name=verbose_name,
+            footer=_total(name),
+            attrs={"th": {"class": "num"}, "td": {"class": "num"}, "tf": {"class": "num"}},
+        )
+
+
+class ProgressTable(tables.Table):
+    """One track of a stage: per proposal, who reviews it and how far the sheets are."""
+
+    reference = tables.Column(verbose_name=_("Reference number"), footer=_("Total"))
+    applicant = tables.Column(verbose_name=_("Applicant"), accessor="applicant__name")
+    title = tables.Column(verbose_name=_("Project title"))
+    reviewer_names = tables.Column(verbose_name=_("Assigned reviewers"), orderable=False)
+    assigned = CountColumn(_("Assigned"), "assigned")
+    not_started = CountColumn(_("Not started"), "not_started")
+    drafts = CountColumn(_("Drafts"), "drafts")
+    submitted = CountColumn(_("Submitted sheets"), "submitted")
+    conflict_count = CountColumn(_("Conflicts"), "conflict_count")
+
+    class Meta:
+        orderable = False
+        empty_text = _("No proposal of this track is in this stage.")
+
+    def __init__(self, data, *, stage, caption, **kwargs):
+        super().__init__(data, **kwargs)
+        self.stage = stage
+        self.caption = caption
+
+    def render_title(self, record, value):
+        url = reverse("official:proposal", args=[self.stage.competition.slug, self.stage.code, record.pk])
+        if record.status != record.Status.SUBMITTED:
+            return format_html(
+                '<a href="{}">{}</a> <span class="krds-badge">{}</span>',
+                url,
+                value,
+                record.get_status_display(),
+            )
+        return format_html('<a href="{}">{}</a>', url, value)
+
+    def render_reviewer_names(self, value):
+        return ", ".join(sorted(value.splitlines()))
+
+
+class AssignmentTable(tables.Table):
+    """The reviewers of one proposal in a stage and the state of each sheet (no scores)."""
+
+    reviewer = tables.Column(verbose_name=_("Reviewer"), empty_values=())
+    state = tables.Column(verbose_name=_("Sheet"), empty_values=())
+    submitted_at = tables.Column(verbose_name=_("Submitted at"), empty_values=())
+    action = tables.Column(verbose_name=_("Action"), empty_values=())
+
+    class Meta:
+        orderable = False
+        empty_text = _("No reviewer is assigned to this proposal in this stage.")
+
+    def __init__(self, data, *, caption, **kwargs):
+        super().__init__(data, **kwargs)
+        self.caption = caption
+
+    def render_reviewer(self, record):
+        reviewer = record["assignment"].reviewer
+        return format_html("{} ({})", reviewer.name, reviewer.affiliation)
+
+    def render_state(self, record):
+        return format_html('<span class="krds-badge">{}</span>', record["state_label"])
+
+    def render_submitted_at(self, record):
+        sheet = record["sheet"]
+        if sheet is None or sheet.submitted_at is None:
+            return "—"
+        return format_html(
+            '<time datetime="{}">{}</time>', sheet.submitted_at.isoformat(), _localtime(sheet.submitted_at)
+        )
+
+    def render_action(self, record):
+        if record["state"] != "submitted":
+            return "—"
+        return format_html('<a href="?reopen={}#reopen">{}</a>', record["sheet"].pk, _("Reopen this sheet"))
+
+
+class ConflictTable(tables.Table):
+    reviewer = tables.Column(verbose_name=_("Reviewer"), accessor="reviewer__name")
+    kind = tables.Column(verbose_name=_("Kind"))
+    reason = tables.Column(verbose_name=_("Reason"))
+    recorded_by = tables.Column(verbose_name=_("Recorded by"), empty_values=())
+    created_at = tables.Column(verbose_name=_("Recorded at"))
+
+    class Meta:
+        orderable = False
+        empty_text = _("No conflict of interest is recorded for this proposal.")
+
+    def __init__(self, data, *, caption, **kwargs):
+        super().__init__(data, **kwargs)
+        self.caption = caption
+
+    def render_kind(self, record):
+        return record.get_kind_display()
+
+    def render_recorded_by(self, record):
+        return _person(record.recorded_by)
+
+    def render_created_at(self, value):
+        return _localtime(value)
+
+
+class AuditTable(tables.Table):
+    """The proposal's audit trail: what changed, who changed it, when, from what to what, why."""
+
+    created_at = tables.Column(verbose_name=_("When"))
+    actor = tables.Column(verbose_name=_("By"), empty_values=())
+    action = tables.Column(verbose_name=_("Action"))
+    item = tables.Column(verbose_name=_("Item"), empty_values=())
+    change = tables.Column(verbose_name=_("Before → after"), empty_values=())
+    reason = tables.Column(verbose_name=_("Reason"))
+
+    class Meta:
+        orderable = False
+        empty_text = _("Nothing has been recorded for this proposal yet.")
+
+    def __init__(self, data, *, caption, items, values, **kwargs):
+        """``items``: (object type, object id) → what the row is about (e.g. whose sheet);
+        ``values``: (field attname, value) → readable value (reviewer and criterion names)."""
+        super().__init__(data, **kwargs)
+        self.caption = caption
+        self.items = items
+        self.values = values
+
+    def render_created_at(self, value):
+        return _localtime(value)
+
+    def render_actor(self, record):
+        return _person(record.actor)
+
+    def render_action(self, record):
+        return action_label(display_action(record))
+
+    def render_item(self, record):
+        known = self.items.get((record.object_type, record.object_id))
+        if known:
+            return known
+        model = _model(record.object_type)
+        name = model._meta.verbose_name if model else record.object_type
+        return f"{name} #{record.object_id}"
+
+    def render_change(self, record):
+        """Changed fields as "label: before → after"; a creation or removal lists its values."""
+        before, after = record.before, record.after
+        model = _model(record.object_type)
+        if before is not None and after is not None:
+            lines = [
+                (
+                    _field_label(model, key),
+                    f"{self._value(key, before.get(key))} → {self._value(key, after.get(key))}",
+                )
+                for key in dict.fromkeys([*before, *after])
+            ]
+        else:
+            snapshot = before if before is not None else after or {}
+            lines = [
+                (_field_label(model, key), self._value(key, value))
+                for key, value in snapshot.items()
+                if value not in (None, "")
+            ]
+        if not lines:
+            return "—"
+        return format_html('<ul class="audit-change">{}</ul>', format_html_join("", "<li>{}: {}</li>", lines))
+
+    def render_reason(self, value):
+        return value or "—"
+
+    def _value(self, key, value):
+        if value is None or value == "":
+            return "—"
+        if key.endswith("_at") and isinstance(value, str):
+            try:
+                return _localtime(datetime.datetime.fromisoformat(value))
+            except ValueError:
+                return value
+        return self.values.get((key, value), value)
+
+
+def display_action(entry) -> str:
+    """The action key to show: a sheet's status change reads as submitted or reopened."""
+    if entry.object_type == "scoresheet" and entry.action == "scoresheet.updated":
+        before = (entry.before or {}).get("status")
+        after = (entry.after or {}).get("status")
+        if after == "submitted" and before != "submitted":
+            return "scoresheet.submitted"
+        if before == "submitted" and after == "draft":
+            return "scoresheet.reopened"
+    return entry.action
+
+
+def _model(object_type):
+    try:
+        return apps.get_model("evaluation", object_type)
+    except LookupError:
+        return None
+
+
+def _field_label(model, attname):
+    if model is not None:
+        for field in model._meta.concrete_fields:
+            if field.attname == attname:
+                return str(field.verbose_name)
+    return attname
+
+
+def _person(user):
+    if user is None:
+        return _("System")
+    return user.get_full_name() or user.get_username()
+
+
+def _localtime(value):
+    return timezone.localtime(value).strftime("%Y-%m-%d %H:%M")
