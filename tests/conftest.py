@@ -19,7 +19,7 @@ HEADER = ["트랙", "광역", "지자체", "사업명", "국비", "지방비", "
 @pytest.fixture
 def competition(db):
     """Categories and tracks only: the file's ``[[stages]]`` are left out (tests build their own
-    stage, e.g. ``eval_stage``; ``load_competition`` / evaluation's loader creates them)."""
+    stage, e.g. ``stage``; ``load_competition`` / evaluation's loader creates them)."""
     return load_competition_file(
         FIXTURES / "competition.toml", extra_keys={"stages": lambda _top, _spec: None}
     ).competition
@@ -81,86 +81,7 @@ def user_factory(db, django_user_model):
     return make
 
 
-# --- Evaluation fixtures (officials' pages, audit): a stage with a rubric, reviewers, sheets ---
-
-
-@pytest.fixture
-def eval_stage(competition):
-    """A first stage of the 2023 competition with its own two-criterion rubric (50 + 50 points),
-    independent of the stages the competition file may define."""
-    from evaluation.models import Criterion, Rubric, Stage
-
-    stage = Stage.objects.create(competition=competition, code="eval-written", name="사전 서면평가", order=0)
-    rubric = Rubric.objects.create(stage=stage)
-    Criterion.objects.create(rubric=rubric, code="A", name="사업내용의 적정성", max_points=50, order=1)
-    Criterion.objects.create(rubric=rubric, code="B", name="실현가능성", max_points=50, order=2)
-    return stage
-
-
-@pytest.fixture
-def make_eval_proposal(competition):
-    """``make_eval_proposal("울산광역시", track="hub")`` → a submitted proposal of the competition."""
-    from proposals.models import Track
-
-    counter = iter(range(1, 10_000))
-
-    def make(applicant="울산광역시", track="hub", **fields):
-        number = next(counter)
-        return Proposal.objects.create(
-            competition=competition,
-            track=Track.objects.get(category__competition=competition, code=track),
-            applicant=Applicant.objects.get_or_create(province="울산", name=applicant)[0],
-            reference=fields.pop("reference", f"E-{number:04d}"),
-            title=fields.pop("title", f"스마트시티 사업 {number}"),
-            national_subsidy=fields.pop("national_subsidy", 100),
-            local_matching=fields.pop("local_matching", 100),
-            **fields,
-        )
-
-    return make
-
-
-@pytest.fixture
-def make_eval_reviewer(user_factory):
-    """``make_eval_reviewer("김평가")`` → a Reviewer with its own reviewer login."""
-    from evaluation.models import Reviewer
-
-    counter = iter(range(1, 10_000))
-
-    def make(name="평가위원", affiliation="한국대학교"):
-        number = next(counter)
-        user = user_factory(Role.REVIEWER, username=f"eval-reviewer-{number}")
-        return Reviewer.objects.create(
-            user=user, name=name, affiliation=affiliation, email=f"eval-reviewer-{number}@example.kr"
-        )
-
-    return make
-
-
-@pytest.fixture
-def submit_eval_sheet():
-    """``submit_eval_sheet(assignment, [40, 45])`` submits through evaluation.sheets.submit."""
-    from decimal import Decimal
-
-    from evaluation.models import Scoresheet
-    from evaluation.sheets import SheetInput, criteria_for, save_draft, submit
-
-    def run(assignment, points, draft_only=False):
-        criteria = criteria_for(assignment.stage, assignment.proposal.track)
-        points = [None if p is None else Decimal(str(p)) for p in points]
-        data = SheetInput(points={c.pk: p for c, p in zip(criteria, points, strict=True)})
-        sheet = Scoresheet.objects.filter(assignment=assignment).first()
-        version = sheet.version if sheet else 1
-        action = save_draft if draft_only else submit
-        return action(assignment, version, data, assignment.reviewer.user)
-
-    return run
-
-
-# --- end of evaluation fixtures ---
-
-
-# --- Reviewing (issue 3): a stage with its rubric, reviewers, proposals and assignments -------
+# --- Evaluation: a stage with its rubric, reviewers, proposals, assignments and sheets --------
 
 
 @pytest.fixture
@@ -269,3 +190,24 @@ def pledged(competition):
         return SecurityPledge.objects.get_or_create(reviewer=reviewer, competition=competition)[0]
 
     return accept
+
+
+@pytest.fixture
+def submit_sheet():
+    """``submit_sheet(assignment, [40, 45])`` submits through evaluation.sheets.submit, one point per
+    criterion of the assignment's rubric (``None`` leaves one empty); ``draft_only=True`` saves a draft."""
+    from decimal import Decimal
+
+    from evaluation.models import Scoresheet
+    from evaluation.sheets import SheetInput, criteria_for, save_draft, submit
+
+    def run(assignment, points, draft_only=False):
+        criteria = criteria_for(assignment.stage, assignment.proposal.track)
+        points = [None if p is None else Decimal(str(p)) for p in points]
+        data = SheetInput(points={c.pk: p for c, p in zip(criteria, points, strict=True)})
+        sheet = Scoresheet.objects.filter(assignment=assignment).first()
+        version = sheet.version if sheet else 1
+        action = save_draft if draft_only else submit
+        return action(assignment, version, data, assignment.reviewer.user)
+
+    return run

@@ -21,11 +21,14 @@ def admin_client(client, db):
 
 
 @pytest.fixture
-def panel_world(staged, make_eval_reviewer):
+def panel_world(staged, make_reviewer):
     stage = Stage.objects.get(competition=staged, code="document")
     panel = Panel.objects.create(stage=stage, name="거점형 서면평가")
     panel.tracks.set(Track.objects.filter(code="hub"))
-    members = [make_eval_reviewer("김평가"), make_eval_reviewer("최울산", affiliation="울산대학교")]
+    members = [
+        make_reviewer("kim", affiliation="한국대학교"),
+        make_reviewer("choi", affiliation="울산대학교"),
+    ]
     PastAffiliation.objects.create(reviewer=members[0], organisation="국토연구원", until="2022-01-01")
     panel.members.set(members)
     return panel, members
@@ -67,12 +70,12 @@ def test_form_panel_action_assigns_and_reports(admin_client, panel_world):
     ]
 
 
-def test_scoresheets_cannot_be_changed_in_the_admin(admin_client, panel_world, submit_eval_sheet):
+def test_scoresheets_cannot_be_changed_in_the_admin(admin_client, panel_world, submit_sheet):
     panel, (kim, _ulsan) = panel_world
     assignment = Assignment.objects.create(
         stage=panel.stage, proposal=panel.stage.competition.proposals.get(reference="2023-H-01"), reviewer=kim
     )
-    sheet = submit_eval_sheet(assignment, [25, 15, 12, 16, 12])
+    sheet = submit_sheet(assignment, [25, 15, 12, 16, 12])
     url = reverse("admin:evaluation_scoresheet_change", args=[sheet.pk])
     page = admin_client.get(url)
     assert page.status_code == 200 and 'name="_save"' not in page.content.decode()

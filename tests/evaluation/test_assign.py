@@ -24,9 +24,9 @@ def assign(per_proposal=3, seed=None, stage="document"):
 
 
 @pytest.fixture
-def pool(make_eval_reviewer):
-    reviewers = [make_eval_reviewer(f"위원{n}", affiliation=f"기관{n}") for n in range(6)]
-    reviewers.append(make_eval_reviewer("최울산", affiliation="울산대학교"))  # a partner of 울산광역시
+def pool(make_reviewer):
+    reviewers = [make_reviewer(f"reviewer{n}", affiliation=f"기관{n}") for n in range(6)]
+    reviewers.append(make_reviewer("choi", affiliation="울산대학교"))  # a partner of 울산광역시
     return reviewers
 
 
@@ -82,9 +82,9 @@ def test_rerun_keeps_existing_assignments(staged, pool):
     assert pairs() == before
 
 
-def test_unfilled_proposals_are_reported(staged, make_eval_reviewer):
-    make_eval_reviewer("혼자", affiliation="기관A")
-    make_eval_reviewer("최울산", affiliation="울산대학교")
+def test_unfilled_proposals_are_reported(staged, make_reviewer):
+    make_reviewer("alone", affiliation="기관A")
+    make_reviewer("choi", affiliation="울산대학교")
     output = assign(per_proposal=3, seed=1)
     assert "평가위원 3명을 채우지 못한 제안:" in output
     assert "  - 2023-H-04 울산광역시: 2명 부족" in output.splitlines()  # the conflicted reviewer is kept off

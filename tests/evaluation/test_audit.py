@@ -17,11 +17,11 @@ def official(user_factory):
 
 
 @pytest.fixture
-def pairs(eval_stage, make_eval_proposal, make_eval_reviewer):
+def pairs(stage, make_proposal, make_reviewer):
     """Two proposals × two reviewers, nothing assigned yet."""
-    proposals = [make_eval_proposal("울산광역시"), make_eval_proposal("부산광역시")]
-    reviewers = [make_eval_reviewer("김감사"), make_eval_reviewer("이감사")]
-    return eval_stage, proposals, reviewers
+    proposals = [make_proposal(applicant="울산광역시"), make_proposal(applicant="부산광역시")]
+    reviewers = [make_reviewer("kim"), make_reviewer("lee")]
+    return stage, proposals, reviewers
 
 
 def entries(object_type, action=None):

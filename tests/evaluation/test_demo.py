@@ -24,3 +24,19 @@ def test_demo_twice_changes_nothing():
     call_command("demo", stdout=out)
     assert Proposal.objects.count() == 24
     assert "모든 행이 이미 최신입니다." in out.getvalue()
+
+
+def test_demo_keeps_the_ulsan_university_member_off_ulsan():
+    from evaluation.models import Assignment, Conflict
+
+    out = StringIO()
+    call_command("demo", stdout=out)
+    conflict = Conflict.objects.get(
+        reviewer__affiliation="울산대학교", proposal__applicant__name="울산광역시"
+    )
+    assert conflict.kind == Conflict.Kind.AUTOMATIC
+    assert not Assignment.objects.filter(reviewer=conflict.reviewer, proposal=conflict.proposal).exists()
+    assert Assignment.objects.filter(reviewer=conflict.reviewer, proposal__track__code="hub").count() == 9
+    assert "이해충돌로 배정하지 않음: 김민준 (울산대학교) — 울산광역시" in out.getvalue()
+    # 10 hub proposals × 7 members − 1 conflict, and 14 small-but-strong proposals × 8 members
+    assert Assignment.objects.count() == 69 + 112

@@ -18,13 +18,13 @@ CODES = ["C1", "C2", "C3", "C4", "C5"]
 
 
 @pytest.fixture
-def kim(make_eval_reviewer):
-    return make_eval_reviewer("김평가", affiliation="한국대학교")
+def kim(make_reviewer):
+    return make_reviewer("kim", affiliation="한국대학교")
 
 
 @pytest.fixture
-def lee(make_eval_reviewer):
-    return make_eval_reviewer("이평가", affiliation="서울연구원")
+def lee(make_reviewer):
+    return make_reviewer("lee", affiliation="서울연구원")
 
 
 def row(reviewer, reference="2023-H-04", points=GOOD, comment="우수"):
@@ -115,7 +115,7 @@ def test_assigned_reviewer_without_a_row_is_reported(staged, kim, lee, make_xlsx
     stage = Stage.objects.get(code="document")
     Assignment.objects.create(stage=stage, proposal=Proposal.objects.get(reference="2023-H-01"), reviewer=lee)
     output = run(make_xlsx([row(kim)], header=HEADER))
-    assert "파일에 없음 1건" in output and "이평가 → 2023-H-01" in output
+    assert "파일에 없음 1건" in output and "위원 lee → 2023-H-01" in output
 
 
 @pytest.mark.parametrize(
@@ -153,8 +153,8 @@ def test_text_points_with_full_width_digits_are_read(staged, kim, make_xlsx):
     assert Scoresheet.objects.get().total == 80
 
 
-def test_automatically_conflicted_pair_is_refused(staged, make_eval_reviewer, kim, make_xlsx):
-    ulsan = make_eval_reviewer("최울산", affiliation="울산대학교")  # a partner of 울산광역시 (H-04)
+def test_automatically_conflicted_pair_is_refused(staged, make_reviewer, kim, make_xlsx):
+    ulsan = make_reviewer("choi", affiliation="울산대학교")  # a partner of 울산광역시 (H-04)
     before = state()
     output = failing(make_xlsx([row(kim), row(ulsan)], header=HEADER))
     line = next(line for line in output.splitlines() if line.startswith("  3행"))

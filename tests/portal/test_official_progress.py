@@ -1,10 +1,12 @@
 """Officials' progress page per competition stage (issue 3 §7): counts computed in the database."""
 
+from decimal import Decimal
+
 import pytest
 from django.urls import reverse
 
 from accounts.roles import Role
-from evaluation.models import Assignment, Conflict
+from evaluation.models import Conflict
 from evaluation.queries import stage_progress
 from proposals.models import audit_context
 
@@ -12,18 +14,18 @@ pytestmark = pytest.mark.django_db
 
 
 @pytest.fixture
-def progress_world(eval_stage, make_eval_proposal, make_eval_reviewer, submit_eval_sheet):
-    """Two proposals of the hub track. On the first: one submitted, one draft, one not started,
-    one assigned reviewer who then declared a conflict (after saving a draft), and one reviewer
-    kept off automatically (제척). The reviewer conflicted on the first submits on the second."""
-    first = make_eval_proposal("울산광역시")
-    second = make_eval_proposal("부산광역시")
-    names = ["김제출", "이임시", "박미착수", "최회피", "정제척"]
-    submitter, drafter, idle, declared, excluded = (make_eval_reviewer(name) for name in names)
+def progress_world(stage, make_criteria, make_proposal, make_reviewer, make_assignment, submit_sheet):
+    """Two proposals of the hub track, a rubric of two criteria (50 + 50 points). On the first: one
+    submitted (kim), one draft (lee), one not started (park), one assigned reviewer who then declared
+    a conflict after saving a draft (choi), and one reviewer kept off automatically (제척, jung).
+    The reviewer conflicted on the first submits on the second."""
+    make_criteria(2, max_points=Decimal(50))
+    first = make_proposal(applicant="울산광역시")
+    second = make_proposal(applicant="부산광역시")
+    usernames = ["kim", "lee", "park", "choi", "jung"]
+    submitter, drafter, idle, declared, excluded = (make_reviewer(username) for username in usernames)
     assign = {
-        (proposal, reviewer): Assignment.objects.create(
-            stage=eval_stage, proposal=proposal, reviewer=reviewer
-        )
+        (proposal, reviewer): make_assignment(proposal, reviewer)
         for proposal, reviewer in [
             (first, submitter),
             (first, drafter),
@@ -33,11 +35,11 @@ def progress_world(eval_stage, make_eval_proposal, make_eval_reviewer, submit_ev
             (second, declared),
         ]
     }
-    submit_eval_sheet(assign[first, submitter], [40, 45])
-    submit_eval_sheet(assign[first, drafter], [30, None], draft_only=True)
-    submit_eval_sheet(assign[first, declared], [10, 10], draft_only=True)
-    submit_eval_sheet(assign[second, submitter], [20, 25])
-    submit_eval_sheet(assign[second, declared], [35, 35])
+    submit_sheet(assign[first, submitter], [40, 45])
+    submit_sheet(assign[first, drafter], [30, None], draft_only=True)
+    submit_sheet(assign[first, declared], [10, 10], draft_only=True)
+    submit_sheet(assign[second, submitter], [20, 25])
+    submit_sheet(assign[second, declared], [35, 35])
     with audit_context(declared.user, "공동연구 수행"):
         Conflict.objects.create(
             proposal=first, reviewer=declared, kind=Conflict.Kind.DECLARED, reason="공동연구 수행"
@@ -55,9 +57,9 @@ def counts(row):
     }
 
 
-def test_stage_progress_counts_each_sheet_state_once(eval_stage, progress_world):
+def test_stage_progress_counts_each_sheet_state_once(stage, progress_world):
     first, second = progress_world
-    rows = {row.pk: row for row in stage_progress(eval_stage)}
+    rows = {row.pk: row for row in stage_progress(stage)}
     assert counts(rows[first.pk]) == {
         "assigned": 4,
         "not_started": 1,
@@ -77,10 +79,10 @@ def test_stage_progress_counts_each_sheet_state_once(eval_stage, progress_world)
     }
 
 
-def test_stage_progress_lists_assigned_reviewers_by_name(eval_stage, progress_world):
+def test_stage_progress_lists_assigned_reviewers_by_name(stage, progress_world):
     first, _second = progress_world
-    row = stage_progress(eval_stage).get(pk=first.pk)
-    assert sorted(row.reviewer_names.splitlines()) == ["김제출", "박미착수", "이임시", "최회피"]
+    row = stage_progress(stage).get(pk=first.pk)
+    assert sorted(row.reviewer_names.splitlines()) == ["위원 choi", "위원 kim", "위원 lee", "위원 park"]
 
 
 @pytest.fixture
@@ -93,21 +95,19 @@ def progress_url(stage):
     return reverse("official:progress", args=[stage.competition.slug, stage.code])
 
 
-def test_progress_page_shows_counts_names_and_links_but_no_scores(
-    official_client, eval_stage, progress_world
-):
+def test_progress_page_shows_counts_names_and_links_but_no_scores(official_client, stage, progress_world):
     first, _second = progress_world
-    page = official_client.get(progress_url(eval_stage)).content.decode()
-    assert "김제출, 박미착수, 이임시, 최회피" in page
-    assert reverse("official:proposal", args=[eval_stage.competition.slug, eval_stage.code, first.pk]) in page
+    page = official_client.get(progress_url(stage)).content.decode()
+    assert "위원 choi, 위원 kim, 위원 lee, 위원 park" in page
+    assert reverse("official:proposal", args=[stage.competition.slug, stage.code, first.pk]) in page
     assert "<caption>" in page and 'scope="col"' in page
     # The submitted totals (85, 45, 70) and points never appear on the progress page.
     for score in ("85", "45.5", "70.00", "40.00"):
         assert f">{score}<" not in page
 
 
-def test_progress_page_shows_stage_totals(official_client, eval_stage, progress_world):
-    response = official_client.get(progress_url(eval_stage))
+def test_progress_page_shows_stage_totals(official_client, stage, progress_world):
+    response = official_client.get(progress_url(stage))
     assert response.context["totals"] == {
         "proposals": 2,
         "assigned": 6,
@@ -118,22 +118,22 @@ def test_progress_page_shows_stage_totals(official_client, eval_stage, progress_
     }
 
 
-def test_start_page_links_each_stage_progress(official_client, eval_stage):
+def test_start_page_links_each_stage_progress(official_client, stage):
     page = official_client.get(reverse("official:index")).content.decode()
-    assert progress_url(eval_stage) in page
+    assert progress_url(stage) in page
     assert "<caption>" in page  # the overview table stays
 
 
-def many_proposals(count, stage, make_eval_proposal, reviewers, submit_eval_sheet):
+def many_proposals(count, make_proposal, reviewers, make_assignment, submit_sheet):
     tracks = ["hub", "climate", "depopulation"]
     for number in range(count):
-        proposal = make_eval_proposal(f"지자체{number}", track=tracks[number % len(tracks)])
+        proposal = make_proposal(track=tracks[number % len(tracks)])
         for index, reviewer in enumerate(reviewers):
-            assignment = Assignment.objects.create(stage=stage, proposal=proposal, reviewer=reviewer)
+            assignment = make_assignment(proposal, reviewer)
             if index == 0:
-                submit_eval_sheet(assignment, [30, 30])
+                submit_sheet(assignment, [30, 30])
             elif index == 1:
-                submit_eval_sheet(assignment, [20, None], draft_only=True)
+                submit_sheet(assignment, [20, None], draft_only=True)
         Conflict.objects.create(
             proposal=proposal, reviewer=reviewers[-1], kind=Conflict.Kind.DECLARED, reason="사유"
         )
@@ -142,16 +142,19 @@ def many_proposals(count, stage, make_eval_proposal, reviewers, submit_eval_shee
 @pytest.mark.parametrize("count", [5, 50])
 def test_progress_page_runs_a_constant_number_of_queries(
     official_client,
-    eval_stage,
-    make_eval_proposal,
-    make_eval_reviewer,
-    submit_eval_sheet,
+    stage,
+    make_criteria,
+    make_proposal,
+    make_reviewer,
+    make_assignment,
+    submit_sheet,
     django_assert_max_num_queries,
     count,
 ):
-    reviewers = [make_eval_reviewer(f"위원{n}") for n in range(3)]
-    many_proposals(count, eval_stage, make_eval_proposal, reviewers, submit_eval_sheet)
+    make_criteria(2, max_points=Decimal(50))
+    reviewers = [make_reviewer(f"reviewer{n}") for n in range(3)]
+    many_proposals(count, make_proposal, reviewers, make_assignment, submit_sheet)
     with django_assert_max_num_queries(10):
-        response = official_client.get(progress_url(eval_stage))
+        response = official_client.get(progress_url(stage))
     assert response.context["totals"]["proposals"] == count
     assert response.context["totals"]["submitted"] == count

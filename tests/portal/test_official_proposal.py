@@ -1,11 +1,13 @@
 """Officials' page per proposal (issue 3 §7–§8): reviewers and sheet states, conflicts, the
 audit trail, reopening a submitted sheet with a reason, recording a challenge (기피)."""
 
+from decimal import Decimal
+
 import pytest
 from django.urls import reverse
 
 from accounts.roles import Role
-from evaluation.models import Assignment, Conflict, Score, Scoresheet
+from evaluation.models import Conflict, Score, Scoresheet
 from proposals.models import AuditEntry
 
 pytestmark = pytest.mark.django_db
@@ -28,16 +30,15 @@ def official_client(client, official):
 
 
 @pytest.fixture
-def sheet_world(eval_stage, make_eval_proposal, make_eval_reviewer, submit_eval_sheet):
-    """One proposal with a submitted sheet (김제출), a draft (이임시) and a sheet not started."""
-    proposal = make_eval_proposal("울산광역시", title="울산 스마트시티 챌린지")
-    reviewers = [make_eval_reviewer(name) for name in ("김제출", "이임시", "박미착수")]
-    assignments = [
-        Assignment.objects.create(stage=eval_stage, proposal=proposal, reviewer=reviewer)
-        for reviewer in reviewers
-    ]
-    sheet = submit_eval_sheet(assignments[0], [40, 45.5])
-    submit_eval_sheet(assignments[1], [30, None], draft_only=True)
+def sheet_world(stage, make_criteria, make_proposal, make_reviewer, make_assignment, submit_sheet):
+    """One proposal, a rubric of two criteria (50 + 50 points), a submitted sheet (kim), a draft
+    (lee) and a sheet not started (park)."""
+    make_criteria(2, max_points=Decimal(50))
+    proposal = make_proposal(applicant="울산광역시", title="울산 스마트시티 챌린지")
+    reviewers = [make_reviewer(username) for username in ("kim", "lee", "park")]
+    assignments = [make_assignment(proposal, reviewer) for reviewer in reviewers]
+    sheet = submit_sheet(assignments[0], [40, 45.5])
+    submit_sheet(assignments[1], [30, None], draft_only=True)
     return proposal, assignments, sheet
 
 
@@ -51,12 +52,10 @@ def stored(sheet):
     return sheet.status, sheet.total, sheet.version, sheet.submitted_at, scores
 
 
-def test_proposal_page_shows_the_proposal_reviewers_and_sheet_states(
-    official_client, eval_stage, sheet_world
-):
+def test_proposal_page_shows_the_proposal_reviewers_and_sheet_states(official_client, stage, sheet_world):
     proposal, _assignments, _sheet = sheet_world
-    page = official_client.get(page_url(eval_stage, proposal)).content.decode()
-    for text in ("울산 스마트시티 챌린지", "울산광역시", "거점형", "김제출", "이임시", "박미착수"):
+    page = official_client.get(page_url(stage, proposal)).content.decode()
+    for text in ("울산 스마트시티 챌린지", "울산광역시", "거점형", "위원 kim", "위원 lee", "위원 park"):
         assert text in page
     for state in ("제출", "임시저장", "시작 전"):
         assert state in page
@@ -65,14 +64,12 @@ def test_proposal_page_shows_the_proposal_reviewers_and_sheet_states(
     assert "<caption>" in page and 'scope="col"' in page
 
 
-def test_reopen_without_reason_shows_the_message_and_changes_nothing(
-    official_client, eval_stage, sheet_world
-):
+def test_reopen_without_reason_shows_the_message_and_changes_nothing(official_client, stage, sheet_world):
     proposal, _assignments, sheet = sheet_world
     before, entries = stored(sheet), AuditEntry.objects.count()
     for reason in ("", "   "):
         response = official_client.post(
-            page_url(eval_stage, proposal, "official:reopen-sheet"), {"sheet": sheet.pk, "reason": reason}
+            page_url(stage, proposal, "official:reopen-sheet"), {"sheet": sheet.pk, "reason": reason}
         )
         assert response.status_code == 200
         assert REOPEN_REASON_MISSING in response.content.decode()
@@ -80,14 +77,12 @@ def test_reopen_without_reason_shows_the_message_and_changes_nothing(
     assert AuditEntry.objects.count() == entries
 
 
-def test_reopen_with_reason_reopens_and_is_in_the_audit_trail(
-    official_client, official, eval_stage, sheet_world
-):
+def test_reopen_with_reason_reopens_and_is_in_the_audit_trail(official_client, official, stage, sheet_world):
     proposal, _assignments, sheet = sheet_world
     version, scores = sheet.version, stored(sheet)[4]
-    reason = "평가위원 요청: 항목 B 점수 입력 오류"
+    reason = "평가위원 요청: 항목 C2 점수 입력 오류"
     response = official_client.post(
-        page_url(eval_stage, proposal, "official:reopen-sheet"),
+        page_url(stage, proposal, "official:reopen-sheet"),
         {"sheet": sheet.pk, "reason": reason},
         follow=True,
     )
@@ -100,40 +95,38 @@ def test_reopen_with_reason_reopens_and_is_in_the_audit_trail(
     assert entry.actor == official
     assert entry.before["status"] == "submitted" and entry.after["status"] == "draft"
     page = response.content.decode()
-    assert "김제출 평가위원의 평가표를 재개했습니다" in page  # success message
+    assert "위원 kim 평가위원의 평가표를 재개했습니다" in page  # success message
     assert "평가표 재개" in page and reason in page and "김담당" in page  # the trail
 
 
-def test_reopen_of_a_sheet_not_submitted_is_refused(official_client, eval_stage, sheet_world):
+def test_reopen_of_a_sheet_not_submitted_is_refused(official_client, stage, sheet_world):
     proposal, assignments, _sheet = sheet_world
     draft = Scoresheet.objects.get(assignment=assignments[1])
     before = stored(draft)
     response = official_client.post(
-        page_url(eval_stage, proposal, "official:reopen-sheet"), {"sheet": draft.pk, "reason": "사유"}
+        page_url(stage, proposal, "official:reopen-sheet"), {"sheet": draft.pk, "reason": "사유"}
     )
     assert "제출된 평가표만 재개할 수 있습니다" in response.content.decode()
     assert stored(draft) == before
 
 
-def test_reopen_of_a_sheet_of_another_proposal_is_refused(
-    official_client, eval_stage, sheet_world, make_eval_proposal
-):
+def test_reopen_of_a_sheet_of_another_proposal_is_refused(official_client, stage, sheet_world, make_proposal):
     _proposal, _assignments, sheet = sheet_world
-    other = make_eval_proposal("부산광역시")
+    other = make_proposal(applicant="부산광역시")
     before = stored(sheet)
     response = official_client.post(
-        page_url(eval_stage, other, "official:reopen-sheet"), {"sheet": sheet.pk, "reason": "사유"}
+        page_url(stage, other, "official:reopen-sheet"), {"sheet": sheet.pk, "reason": "사유"}
     )
     assert response.status_code == 200
     assert stored(sheet) == before
 
 
-def test_challenge_is_recorded_with_reason_and_shown(official_client, official, eval_stage, sheet_world):
+def test_challenge_is_recorded_with_reason_and_shown(official_client, official, stage, sheet_world):
     proposal, assignments, _sheet = sheet_world
     reviewer = assignments[0].reviewer
     reason = "신청 지자체의 자문위원으로 활동 중"
     response = official_client.post(
-        page_url(eval_stage, proposal, "official:record-challenge"),
+        page_url(stage, proposal, "official:record-challenge"),
         {"reviewer": reviewer.pk, "reason": reason},
         follow=True,
     )
@@ -143,16 +136,16 @@ def test_challenge_is_recorded_with_reason_and_shown(official_client, official, 
     entry = AuditEntry.objects.get(object_type="conflict", object_id=str(conflict.pk))
     assert entry.action == "conflict.created" and entry.actor == official and entry.reason == reason
     page = response.content.decode()
-    assert "김제출 평가위원의 기피를 기록했습니다" in page  # success message
+    assert "위원 kim 평가위원의 기피를 기록했습니다" in page  # success message
     assert "기피" in page and reason in page and "김담당" in page
     assert "이해충돌" in page  # the sheet's state is now a conflict
 
 
-def test_challenge_without_reason_records_nothing(official_client, eval_stage, sheet_world):
+def test_challenge_without_reason_records_nothing(official_client, stage, sheet_world):
     proposal, assignments, _sheet = sheet_world
     entries = AuditEntry.objects.count()
     response = official_client.post(
-        page_url(eval_stage, proposal, "official:record-challenge"),
+        page_url(stage, proposal, "official:record-challenge"),
         {"reviewer": assignments[0].reviewer.pk, "reason": "  "},
     )
     assert "기피 사유를 적어 주세요." in response.content.decode()
@@ -160,61 +153,57 @@ def test_challenge_without_reason_records_nothing(official_client, eval_stage, s
     assert AuditEntry.objects.count() == entries
 
 
-def test_challenge_of_a_reviewer_not_assigned_is_refused(
-    official_client, eval_stage, sheet_world, make_eval_reviewer
-):
+def test_challenge_of_a_reviewer_not_assigned_is_refused(official_client, stage, sheet_world, make_reviewer):
     proposal, _assignments, _sheet = sheet_world
-    stranger = make_eval_reviewer("정외부")
+    stranger = make_reviewer("jung")
     official_client.post(
-        page_url(eval_stage, proposal, "official:record-challenge"),
+        page_url(stage, proposal, "official:record-challenge"),
         {"reviewer": stranger.pk, "reason": "사유"},
     )
     assert not Conflict.objects.exists()
 
 
-def test_audit_trail_lists_submission_then_reopen(official_client, eval_stage, sheet_world):
+def test_audit_trail_lists_submission_then_reopen(official_client, stage, sheet_world):
     proposal, _assignments, sheet = sheet_world
     official_client.post(
-        page_url(eval_stage, proposal, "official:reopen-sheet"), {"sheet": sheet.pk, "reason": "입력 오류"}
+        page_url(stage, proposal, "official:reopen-sheet"), {"sheet": sheet.pk, "reason": "입력 오류"}
     )
-    page = official_client.get(page_url(eval_stage, proposal)).content.decode()
+    page = official_client.get(page_url(stage, proposal)).content.decode()
     reopened, submitted = page.index("평가표 재개"), page.index("평가표 제출")
     assert reopened < submitted  # newest first
 
 
 @pytest.mark.parametrize("role", [Role.REVIEWER, None])
-def test_proposal_pages_are_for_officials_only(client, user_factory, eval_stage, sheet_world, role):
+def test_proposal_pages_are_for_officials_only(client, user_factory, stage, sheet_world, role):
     proposal, _assignments, sheet = sheet_world
     client.force_login(user_factory(role))
-    assert client.get(page_url(eval_stage, proposal)).status_code == 403
+    assert client.get(page_url(stage, proposal)).status_code == 403
     response = client.post(
-        page_url(eval_stage, proposal, "official:reopen-sheet"), {"sheet": sheet.pk, "reason": "x"}
+        page_url(stage, proposal, "official:reopen-sheet"), {"sheet": sheet.pk, "reason": "x"}
     )
     assert response.status_code == 403
     assert Scoresheet.objects.get(pk=sheet.pk).is_submitted
 
 
-def test_admin_may_use_the_officials_pages(admin_client, eval_stage, sheet_world):
+def test_admin_may_use_the_officials_pages(admin_client, stage, sheet_world):
     proposal, _assignments, _sheet = sheet_world
-    assert admin_client.get(page_url(eval_stage, proposal)).status_code == 200
+    assert admin_client.get(page_url(stage, proposal)).status_code == 200
 
 
 def test_audit_trail_is_the_proposals_own_and_keeps_removed_conflicts(
-    eval_stage, sheet_world, make_eval_proposal, make_eval_reviewer, submit_eval_sheet
+    stage, sheet_world, make_proposal, make_assignment, submit_sheet
 ):
     from evaluation.queries import proposal_audit_trail
 
     proposal, assignments, sheet = sheet_world
-    other = make_eval_proposal("부산광역시")
-    other_sheet = submit_eval_sheet(
-        Assignment.objects.create(stage=eval_stage, proposal=other, reviewer=assignments[0].reviewer), [1, 1]
-    )
+    other = make_proposal(applicant="부산광역시")
+    other_sheet = submit_sheet(make_assignment(other, assignments[0].reviewer), [1, 1])
     removed = Conflict.objects.create(
         proposal=proposal, reviewer=assignments[2].reviewer, kind=Conflict.Kind.DECLARED, reason="착오"
     )
     removed_pk = removed.pk
     removed.delete()
-    trail = list(proposal_audit_trail(proposal, eval_stage))
+    trail = list(proposal_audit_trail(proposal, stage))
     keys = {(entry.object_type, entry.object_id) for entry in trail}
     assert ("scoresheet", str(sheet.pk)) in keys
     assert ("scoresheet", str(other_sheet.pk)) not in keys
@@ -225,13 +214,13 @@ def test_audit_trail_is_the_proposals_own_and_keeps_removed_conflicts(
     }
 
 
-def test_reopen_and_challenge_take_only_post(official_client, eval_stage, sheet_world):
+def test_reopen_and_challenge_take_only_post(official_client, stage, sheet_world):
     proposal, _assignments, _sheet = sheet_world
     for name in ("official:reopen-sheet", "official:record-challenge"):
-        assert official_client.get(page_url(eval_stage, proposal, name)).status_code == 405
+        assert official_client.get(page_url(stage, proposal, name)).status_code == 405
 
 
-def test_reopen_link_preselects_the_sheet(official_client, eval_stage, sheet_world):
+def test_reopen_link_preselects_the_sheet(official_client, stage, sheet_world):
     proposal, _assignments, sheet = sheet_world
-    page = official_client.get(page_url(eval_stage, proposal) + f"?reopen={sheet.pk}").content.decode()
+    page = official_client.get(page_url(stage, proposal) + f"?reopen={sheet.pk}").content.decode()
     assert f'<option value="{sheet.pk}" selected>' in page

@@ -1,0 +1,145 @@
+"""Who may open each page: every named URL of the site × every kind of visitor.
+
+The matrix is checked against the URL configuration itself, so a page added without a row here
+fails `test_every_url_is_in_the_matrix`. Statuses are for a GET; POST-only pages answer 405 to
+those allowed to use them. LOGIN means a redirect to the sign-in page.
+"""
+
+import pytest
+from django.urls import URLPattern, URLResolver, get_resolver, reverse
+
+from accounts.roles import Role
+from evaluation.models import Conflict
+from proposals.models import ImportUpload
+
+pytestmark = pytest.mark.django_db
+
+VISITORS = ("anonymous", "assigned", "not_assigned", "conflicted", "official", "admin")
+LOGIN = "login"
+ADMIN_LOGIN = "admin-login"
+ANYONE = (200,) * 6
+ADMINS_ONLY = (LOGIN, 403, 403, 403, 403, 200)
+ADMINS_ONLY_POST = (LOGIN, 403, 403, 403, 403, 405)
+OFFICIALS = (LOGIN, 403, 403, 403, 200, 200)
+OFFICIALS_POST = (LOGIN, 403, 403, 403, 405, 405)
+
+# name → expected status per visitor, in the order of VISITORS.
+MATRIX = {
+    "home": (302,) * 6,  # each role to its own start page
+    "public-landing": ANYONE,
+    "login": (200, 302, 302, 302, 302, 302),  # a signed-in user is sent on
+    "logout": (405,) * 6,  # POST only
+    "set_language": (302,) * 6,  # a GET changes nothing and goes back
+    "admin:index": (ADMIN_LOGIN, ADMIN_LOGIN, ADMIN_LOGIN, ADMIN_LOGIN, ADMIN_LOGIN, 200),
+    "manage:index": ADMINS_ONLY,
+    "manage:import-proposals": ADMINS_ONLY,
+    "manage:proposals-template": ADMINS_ONLY,
+    "manage:import-preview": ADMINS_ONLY,
+    "manage:import-confirm": ADMINS_ONLY_POST,
+    "manage:import-result": ADMINS_ONLY,
+    "manage:import-errors": ADMINS_ONLY,
+    "official:index": OFFICIALS,
+    "official:progress": OFFICIALS,
+    "official:proposal": OFFICIALS,
+    "official:reopen-sheet": OFFICIALS_POST,
+    "official:record-challenge": OFFICIALS_POST,
+    # Reviewers see only their own assignment; a conflicted or unassigned reviewer gets 404.
+    "review:index": (LOGIN, 200, 200, 200, 403, 403),
+    "review:competition": (LOGIN, 200, 200, 200, 403, 403),
+    "review:pledge": (LOGIN, 200, 200, 200, 403, 403),
+    "review:sheet": (LOGIN, 200, 404, 404, 403, 403),
+    "review:conflict": (LOGIN, 200, 404, 404, 403, 403),
+}
+
+
+def named_urls(resolver=None, namespace=""):
+    """Every named pattern of the URLconf as "namespace:name"; Django admin's own pages are
+    represented by admin:index (the admin site checks staff status for all of them)."""
+    resolver = resolver or get_resolver()
+    for pattern in resolver.url_patterns:
+        if isinstance(pattern, URLResolver):
+            inner = f"{namespace}{pattern.namespace}:" if pattern.namespace else namespace
+            if pattern.namespace == "admin":
+                yield "admin:index"
+                continue
+            yield from named_urls(pattern, inner)
+        elif isinstance(pattern, URLPattern) and pattern.name:
+            yield f"{namespace}{pattern.name}"
+
+
+@pytest.fixture
+def world(
+    competition, stage, make_criteria, make_reviewer, make_proposal, make_assignment, pledged, user_factory
+):
+    make_criteria(2)
+    proposal = make_proposal(applicant="울산광역시")
+    assigned, not_assigned, conflicted = (make_reviewer(name) for name in ("kim", "lee", "park"))
+    for reviewer in (assigned, not_assigned, conflicted):
+        pledged(reviewer)
+    assignment = make_assignment(proposal, assigned, confirmed=True)
+    make_assignment(make_proposal(), not_assigned, confirmed=True)
+    make_assignment(proposal, conflicted, confirmed=True)
+    Conflict.objects.create(
+        proposal=proposal, reviewer=conflicted, kind=Conflict.Kind.AUTOMATIC, reason="소속 기관"
+    )
+    admin = user_factory(Role.ADMIN, "admin-1")
+    admin.is_staff = True
+    admin.save()
+    upload = ImportUpload.objects.create(
+        kind=ImportUpload.Kind.PROPOSALS,
+        competition=competition,
+        filename="a.xlsx",
+        content=b"x",
+        sha256=ImportUpload.digest(b"x"),
+        uploaded_by=admin,
+        summary={"rows": [], "counts": {}, "summary": [], "missing": []},
+    )
+    slug, code = competition.slug, stage.code
+    return {
+        "args": {
+            "manage:import-proposals": [slug],
+            "manage:import-preview": [upload.pk],
+            "manage:import-confirm": [upload.pk],
+            "manage:import-result": [upload.pk],
+            "manage:import-errors": [upload.pk],
+            "official:progress": [slug, code],
+            "official:proposal": [slug, code, proposal.pk],
+            "official:reopen-sheet": [slug, code, proposal.pk],
+            "official:record-challenge": [slug, code, proposal.pk],
+            "review:competition": [slug],
+            "review:pledge": [slug],
+            "review:sheet": [slug, assignment.pk],
+            "review:conflict": [slug, assignment.pk],
+        },
+        "users": {
+            "anonymous": None,
+            "assigned": assigned.user,
+            "not_assigned": not_assigned.user,
+            "conflicted": conflicted.user,
+            "official": user_factory(Role.OFFICIAL, "official-1"),
+            "admin": admin,
+        },
+    }
+
+
+def test_every_url_is_in_the_matrix():
+    assert set(named_urls()) == set(MATRIX)
+
+
+@pytest.mark.parametrize("visitor", VISITORS)
+@pytest.mark.parametrize("name", sorted(MATRIX))
+def test_permission_matrix(client, world, name, visitor):
+    user = world["users"][visitor]
+    if user is not None:
+        client.force_login(user)
+    response = client.get(reverse(name, args=world["args"].get(name, [])))
+    expected = MATRIX[name][VISITORS.index(visitor)]
+    if expected == LOGIN:
+        assert response.status_code == 302 and response.url.startswith(reverse("login")), (name, visitor)
+    elif expected == ADMIN_LOGIN:
+        assert response.status_code == 302 and response.url.startswith(reverse("admin:login")), (
+            name,
+            visitor,
+        )
+    else:
+        assert response.status_code == expected, (name, visitor, response.status_code)
