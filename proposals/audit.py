@@ -1,12 +1,10 @@
 """Recording the audit trail (SPEC §3): every change to statuses, scores, adjustments and
 publications goes through ``record`` or ``record_many``; action keys map to readable text here."""
 
-import datetime
-from decimal import Decimal
-
 from django.utils.translation import gettext_lazy as _
 
 from .models import AuditEntry
+from .models.audited import jsonable
 
 ACTIONS = {
     "import.applied": _("Spreadsheet imported"),
@@ -38,19 +36,6 @@ ACTIONS = {
 
 def action_label(action: str) -> str:
     return str(ACTIONS.get(action, action))
-
-
-def jsonable(value):
-    """Audit snapshots hold JSON: Decimals and dates become text as shown to users."""
-    if isinstance(value, Decimal):
-        return format(value, "f")
-    if isinstance(value, datetime.date | datetime.datetime):
-        return value.isoformat()
-    if isinstance(value, list | tuple):
-        return [jsonable(item) for item in value]
-    if isinstance(value, dict):
-        return {key: jsonable(item) for key, item in value.items()}
-    return value
 
 
 def entry(action, obj_type, obj_id, *, actor=None, competition=None, before=None, after=None, reason=""):

@@ -30,6 +30,7 @@ class PlannedReviewer:
 
 
 class ReviewerImporter(Importer):
+    kind = "reviewers"
     columns = (
         Column("name", ("성명", "name"), cells.name(60), required=True),
         Column("affiliation", ("소속", "affiliation"), cells.name(200), required=True, help="예: 한국대학교"),
@@ -166,19 +167,5 @@ class ReviewerImporter(Importer):
                         reason=report.filename,
                     )
                 )
-        counts = report.counts
-        entries.append(
-            audit.entry(
-                "import.applied",
-                "reviewer",
-                "",
-                actor=self.actor,
-                after={
-                    "kind": "reviewers",
-                    "file": report.filename,
-                    **counts,
-                    "not_in_file": len(report.missing),
-                },
-            )
-        )
+        entries.append(self.applied_entry(report, "reviewer", ""))
         audit.record_many(entries)

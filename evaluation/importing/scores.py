@@ -19,7 +19,6 @@ from django.db import IntegrityError
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from proposals import audit
 from proposals.importing import cells
 from proposals.importing.engine import Column, Importer, RowError, RowStatus
 from proposals.importing.workbook import SpreadsheetError
@@ -64,6 +63,8 @@ class PlannedSheet:
 
 
 class ScoreImporter(Importer):
+    kind = "scores"
+
     def __init__(self, stage: Stage, actor=None):
         super().__init__(actor=actor)
         self.stage = stage
@@ -299,21 +300,14 @@ class ScoreImporter(Importer):
                 submit(assignment, version, planned.data, self.actor)
             except SheetError as error:  # changed by someone else since the check: start again
                 raise IntegrityError(error.message) from error
-        audit.record(
-            "import.applied",
+        self.applied_entry(
+            report,
             "stage",
             self.stage.pk,
-            actor=self.actor,
             competition=self.competition,
-            after={
-                "kind": "scores",
-                "stage": self.stage.code,
-                "file": report.filename,
-                **report.counts,
-                "not_in_file": len(report.missing),
-                "at": timezone.now(),
-            },
-        )
+            stage=self.stage.code,
+            at=timezone.now(),
+        ).save()
 
 
 def _shown_points(value: Decimal | None) -> str:

@@ -74,6 +74,7 @@ class PlannedProposal:
 
 
 class ProposalImporter(Importer):
+    kind = "proposals"
     columns = (
         Column(
             "track",
@@ -295,21 +296,8 @@ class ProposalImporter(Importer):
             )
         if updates:
             Proposal.objects.bulk_update(updates, [*sorted(fields), "updated_at"], batch_size=500)
-        counts = report.counts
         entries.append(
-            audit.entry(
-                "import.applied",
-                "competition",
-                self.competition.pk,
-                actor=self.actor,
-                competition=self.competition,
-                after={
-                    "kind": "proposals",
-                    "file": report.filename,
-                    **counts,
-                    "not_in_file": len(report.missing),
-                },
-            )
+            self.applied_entry(report, "competition", self.competition.pk, competition=self.competition)
         )
         audit.record_many(entries)
 

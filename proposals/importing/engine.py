@@ -133,6 +133,7 @@ class Importer:
     """Base class: one spreadsheet kind. Subclasses fill in the hooks below."""
 
     columns: ClassVar[tuple[Column, ...]] = ()
+    kind: ClassVar[str] = ""  # what the audit trail calls this import
 
     def __init__(self, actor=None):
         self.actor = actor
@@ -167,6 +168,25 @@ class Importer:
 
     def write(self, plans: list, report: ImportReport) -> None:
         raise NotImplementedError
+
+    def applied_entry(self, report: ImportReport, object_type: str, object_id, *, competition=None, **extra):
+        """The audit entry of a whole import: which file, what it did (one per applied import)."""
+        from .. import audit
+
+        return audit.entry(
+            "import.applied",
+            object_type,
+            object_id,
+            actor=self.actor,
+            competition=competition,
+            after={
+                "kind": self.kind,
+                "file": report.filename,
+                **report.counts,
+                "not_in_file": len(report.missing),
+                **extra,
+            },
+        )
 
     # --- engine --------------------------------------------------------------------------
     @classmethod
