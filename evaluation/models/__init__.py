@@ -1,14 +1,18 @@
 from .panel import Assignment, Conflict, Panel, SecurityPledge
+from .result import Adjustment, Draw, Publication
 from .reviewer import PastAffiliation, Reviewer
 from .scoresheet import Score, Scoresheet
 from .stage import Criterion, Rubric, Stage
 
 __all__ = [
+    "Adjustment",
     "Assignment",
     "Conflict",
     "Criterion",
+    "Draw",
     "Panel",
     "PastAffiliation",
+    "Publication",
     "Reviewer",
     "Rubric",
     "Score",

@@ -127,3 +127,20 @@ def test_delete_of_an_object_and_of_a_queryset_records_the_last_values(pairs, of
     assert all(entry.before["reason"] == "회피" and entry.after is None for entry in deleted)
     assert all(entry.actor == official and entry.reason == "잘못 기록" for entry in deleted)
     assert not Conflict.objects.exists()
+
+
+def test_panel_membership_changes_are_audited(stage, make_reviewer, user_factory):
+    from evaluation.models import Panel
+    from proposals.models import AuditEntry, audit_context
+
+    official = user_factory(Role.ADMIN, "panel-admin")
+    kim, lee = make_reviewer("kim"), make_reviewer("lee")
+    panel = Panel.objects.create(stage=stage, name="서면평가위원회")
+    with audit_context(official, "위원 위촉"):
+        panel.members.set([kim, lee])
+        panel.members.remove(lee)
+    added = AuditEntry.objects.get(action="panel.members_added")
+    removed = AuditEntry.objects.get(action="panel.members_removed")
+    assert added.after == {"members": sorted([kim.pk, lee.pk])} and added.actor == official
+    assert removed.after == {"members": [lee.pk]} and removed.reason == "위원 위촉"
+    assert added.competition_id == stage.competition_id
