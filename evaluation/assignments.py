@@ -11,48 +11,20 @@ from django.utils.translation import gettext as _
 from proposals.models import Proposal, audit_context
 
 from .conflicts import Affiliation, affiliation_conflict
-from .models import Assignment, Conflict, Panel, Reviewer, Scoresheet, Stage
-from .rules import advancing, trimmed_mean
+from .models import Assignment, Conflict, Panel, Reviewer, Stage
 
 
 def proposals_in_stage(stage: Stage, tracks=None):
     """Eligible proposals that reached ``stage``: every submitted one for the first stage; for a
     later stage, those the previous stage advanced (SPEC §4.3)."""
+    from .ranking import stage_entrants
+
     proposals = Proposal.objects.filter(competition_id=stage.competition_id, status=Proposal.Status.SUBMITTED)
     if tracks is not None:
         proposals = proposals.filter(track__in=tracks)
-    previous = stage.previous()
-    if previous is None:
+    if stage.previous() is None:
         return proposals
-    return proposals.filter(pk__in=advanced_from(previous))
-
-
-def advanced_from(stage: Stage) -> set[int]:
-    """Ids of the proposals ``stage`` advances, per track (or per pooled category)."""
-    competition = stage.competition
-    totals = defaultdict(list)
-    sheets = Scoresheet.objects.filter(
-        assignment__stage=stage, status=Scoresheet.Status.SUBMITTED, assignment__proposal__status="submitted"
-    ).values_list("assignment__proposal_id", "assignment__reviewer_id", "total")
-    conflicted = set(
-        Conflict.objects.filter(proposal__competition=competition).values_list("proposal_id", "reviewer_id")
-    )
-    for proposal_id, reviewer_id, total in sheets:
-        if (proposal_id, reviewer_id) not in conflicted:
-            totals[proposal_id].append(total)
-    groups = defaultdict(dict)
-    slots = {}
-    for proposal in Proposal.objects.filter(pk__in=list(totals)).select_related("track__category"):
-        category = proposal.track.category
-        key = ("category", category.pk) if category.pools_slots else ("track", proposal.track_id)
-        slots[key] = category.slots if category.pools_slots else proposal.track.slots
-        groups[key][proposal.pk] = trimmed_mean(
-            totals[proposal.pk], competition.trim_min_reviewers, competition.trim_count
-        )
-    result: set[int] = set()
-    for key, scores in groups.items():
-        result |= advancing(scores, slots[key], stage.advance_top_multiple, stage.advance_cutoff)
-    return result
+    return proposals.filter(pk__in=stage_entrants(stage))
 
 
 def reviewer_affiliations(reviewer: Reviewer) -> list[Affiliation]:

@@ -1,6 +1,7 @@
 """Database-side computations for pages and commands (annotate/aggregate, not row loops)."""
 
 from dataclasses import dataclass, field
+from decimal import Decimal
 
 from django.db.models import CharField, Count, Exists, F, OuterRef, Q, StringAgg, Subquery, Value
 from django.db.models.functions import Cast
@@ -158,3 +159,85 @@ def proposal_audit_trail(proposal, stage):
     return (
         AuditEntry.objects.filter(found, competition).select_related("actor").order_by("-created_at", "-id")
     )
+
+
+# --- Stage scores (SPEC §4.2), computed in the database: one query per stage -----------------
+
+
+@dataclass
+class StageResult:
+    """A proposal's stage score (exact) and which submitted sheets counted."""
+
+    score: object  # Decimal | None
+    kept: list  # [(sheet id, total)]
+    dropped_high: list
+    dropped_low: list
+
+
+def counted_sheets(stage):
+    """Submitted sheets of ``stage`` that count: never a conflicted reviewer's (SPEC §4.2)."""
+    conflicted = Conflict.objects.filter(
+        proposal_id=OuterRef("assignment__proposal_id"), reviewer_id=OuterRef("assignment__reviewer_id")
+    )
+    return Scoresheet.objects.filter(assignment__stage=stage, status=Scoresheet.Status.SUBMITTED).exclude(
+        Exists(conflicted)
+    )
+
+
+def stage_results(stage, proposal_ids=None) -> dict:
+    """Stage score per proposal id, with the dropped highest/lowest sheets, in one query.
+
+    The database numbers each proposal's sheets from the top (total desc, id asc) and from the
+    bottom (total asc, id asc) with window functions; the trim then keeps what
+    ``rules.kept_sheets`` keeps (a test proves both agree).
+    """
+    from django.db.models import Window
+    from django.db.models.functions import RowNumber
+
+    competition = stage.competition
+    partition = [F("assignment__proposal_id")]
+    sheets = counted_sheets(stage)
+    if proposal_ids is not None:
+        sheets = sheets.filter(assignment__proposal_id__in=proposal_ids)
+    rows = sheets.annotate(
+        sheets_in_proposal=Window(Count("id"), partition_by=partition),
+        from_top=Window(RowNumber(), partition_by=partition, order_by=[F("total").desc(), F("id").asc()]),
+        from_bottom=Window(RowNumber(), partition_by=partition, order_by=[F("total").asc(), F("id").asc()]),
+    ).values_list("assignment__proposal_id", "id", "total", "sheets_in_proposal", "from_top", "from_bottom")
+    grouped: dict = {}
+    for proposal_id, sheet_id, total, count, top, bottom in rows:
+        grouped.setdefault(proposal_id, []).append((sheet_id, total, count, top, bottom))
+    results = {}
+    trim = competition.trim_count
+    for proposal_id, sheets_of in grouped.items():
+        count = sheets_of[0][2]
+        high, low = [], []
+        if count >= competition.trim_min_reviewers and trim:
+            high = sorted((s for s in sheets_of if s[3] <= trim), key=lambda s: s[3])
+            high_ids = {s[0] for s in high}
+            low = sorted((s for s in sheets_of if s[0] not in high_ids), key=lambda s: s[4])[:trim]
+        dropped = {s[0] for s in high} | {s[0] for s in low}
+        kept = [(s[0], s[1]) for s in sorted(sheets_of, key=lambda s: s[4]) if s[0] not in dropped]
+        score = sum((total for _id, total in kept), Decimal(0)) / len(kept) if kept else None
+        results[proposal_id] = StageResult(
+            score, kept, [(s[0], s[1]) for s in high], [(s[0], s[1]) for s in low]
+        )
+    return results
+
+
+def criterion_averages(sheet_ids) -> dict:
+    """Average points per (proposal id, criterion code) over the given (kept) sheets."""
+    from django.db.models import Sum
+
+    averages = {}
+    rows = (
+        Score.objects.filter(sheet_id__in=list(sheet_ids))
+        .values("sheet__assignment__proposal_id", "criterion__code")
+        .annotate(points=Sum("points"), sheets=Count("id"))
+    )
+    for row in rows:
+        if row["points"] is not None and row["sheets"]:
+            averages[(row["sheet__assignment__proposal_id"], row["criterion__code"])] = Decimal(
+                row["points"]
+            ) / Decimal(row["sheets"])
+    return averages

@@ -1,6 +1,7 @@
 """The rules of Korean public evaluation (SPEC §4) as pure functions: plain values in, plain
 values out, no ORM. Find a rule here by its name in SPEC."""
 
+from dataclasses import dataclass
 from decimal import ROUND_HALF_UP, Decimal
 
 
@@ -97,3 +98,135 @@ def advancing(
         return set(rounded)
     boundary = ordered[places - 1]
     return {key for key, score in rounded.items() if score >= boundary}
+
+
+# --- SPEC §4.3–4.4: final score and adjustments -----------------------------------------------
+
+
+def final_score(
+    stage_scores: list[tuple[Decimal | None, Decimal | None]], weighted: bool = False
+) -> Decimal | None:
+    """The final score from (score, weight %) per stage in order: the last stage's score, or the
+    weighted sum of stage scores where the competition says so. None if a needed score is missing."""
+    if not stage_scores:
+        return None
+    if not weighted:
+        return stage_scores[-1][0]
+    if any(score is None for score, _weight in stage_scores):
+        return None
+    return sum((score * (weight or 0) / 100 for score, weight in stage_scores), Decimal(0))
+
+
+def capped_adjustment(points: list[Decimal], cap: Decimal) -> Decimal:
+    """가점/감점 added after aggregation: their sum, held within ±cap."""
+    total = sum(points, Decimal(0))
+    return max(-cap, min(cap, total))
+
+
+# --- SPEC §4.5: ranking with the tie-break chain --------------------------------------------
+
+
+@dataclass(frozen=True)
+class Contender:
+    """One proposal in a ranking: exact final score, kept-sheet averages of the last stage's
+    tie-break criteria in priority order as (code, average), requested subsidy, recorded draw."""
+
+    key: object
+    score: Decimal
+    criteria: tuple[tuple[str, Decimal | None], ...] = ()
+    subsidy: Decimal = Decimal(0)
+    draw: int | None = None
+
+
+@dataclass(frozen=True)
+class Placed:
+    contender: Contender
+    rank: int
+    tie_break: str | None  # the rule that separated it from the one directly above
+
+
+def _rounded(value: Decimal | None) -> Decimal:
+    return round_half_up(value) if value is not None else Decimal("-Infinity")
+
+
+def rank_contenders(contenders: list[Contender]) -> list[Placed]:
+    """Order by score rounded to two decimals; equal ones by the tie-break chain — criteria by
+    priority (higher average first), lower requested subsidy, an official's recorded draw.
+    Proposals no rule separates share a rank (1, 2, 2, 4) and carry ``"unresolved"``."""
+
+    def chain(c: Contender):
+        return (
+            -_rounded(c.score),
+            *(-_rounded(avg) for _code, avg in c.criteria),
+            c.subsidy,
+            c.draw if c.draw is not None else 0,
+        )
+
+    ordered = sorted(contenders, key=lambda c: (chain(c), c.draw is None, str(c.key)))
+    placed: list[Placed] = []
+    for index, contender in enumerate(ordered):
+        if index == 0:
+            placed.append(Placed(contender, 1, None))
+            continue
+        above = ordered[index - 1]
+        rule = separating_rule(above, contender)
+        rank = placed[-1].rank if rule == "unresolved" else index + 1
+        placed.append(Placed(contender, rank, rule))
+    return placed
+
+
+def separating_rule(above: Contender, below: Contender) -> str | None:
+    if _rounded(above.score) != _rounded(below.score):
+        return None
+    for (code, a), (_code, b) in zip(above.criteria, below.criteria, strict=False):
+        if _rounded(a) != _rounded(b):
+            return f"criterion:{code}"
+    if above.subsidy != below.subsidy:
+        return "subsidy"
+    if above.draw is not None and below.draw is not None and above.draw != below.draw:
+        return "draw"
+    return "unresolved"
+
+
+# --- SPEC §4.6: selection within a quota -----------------------------------------------------
+
+SELECTED, RESERVE, NOT_SELECTED, BELOW_MINIMUM, DRAW_REQUIRED = (
+    "selected",
+    "reserve",
+    "not_selected",
+    "below_minimum",
+    "draw_required",
+)
+
+
+def select(placed: list[Placed], slots: int, reserve: int = 1, minimum: Decimal | None = None) -> dict:
+    """Status per contender key. Those reaching the minimum fill the slots in rank order, then
+    ``reserve`` reserves; a group sharing a rank that straddles the last slot is all
+    ``draw_required``; below the minimum is never selected (an empty slot stays empty)."""
+    status: dict = {}
+    qualifying = []
+    for item in placed:
+        if minimum is not None and _rounded(item.contender.score) < round_half_up(Decimal(minimum)):
+            status[item.contender.key] = BELOW_MINIMUM
+        else:
+            qualifying.append(item)
+    groups: list[list[Placed]] = []
+    for item in qualifying:
+        if groups and groups[-1][0].rank == item.rank:
+            groups[-1].append(item)
+        else:
+            groups.append([item])
+    filled = reserved = 0
+    for group in groups:
+        free = slots - filled
+        if free >= len(group):
+            outcome, filled = SELECTED, filled + len(group)
+        elif free > 0:
+            outcome, filled = DRAW_REQUIRED, slots
+        elif reserved < reserve:
+            outcome, reserved = RESERVE, reserved + len(group)
+        else:
+            outcome = NOT_SELECTED
+        for item in group:
+            status[item.contender.key] = outcome
+    return status

@@ -7,11 +7,15 @@ from evaluation.models import Stage
 from proposals.models import Competition
 
 
-def stage_of(slug: str, code: str) -> Stage:
+def competition_or_error(slug: str) -> Competition:
     try:
-        competition = Competition.objects.get(slug=slug)
+        return Competition.objects.get(slug=slug)
     except Competition.DoesNotExist:
         raise CommandError(_("No competition with identifier '%(slug)s'.") % {"slug": slug}) from None
+
+
+def stage_of(slug: str, code: str) -> Stage:
+    competition = competition_or_error(slug)
     stage = Stage.objects.filter(competition=competition, code=code).select_related("competition").first()
     if stage is None:
         codes = ", ".join(competition.stages.order_by("order").values_list("code", flat=True)) or "—"
