@@ -172,3 +172,40 @@ def draw_assignments(
             if missing > 0:
                 report.unfilled.append((proposal, missing))
     return report
+
+
+# --- Conflicts recorded by people (SPEC §3): 회피 by the reviewer, 기피 by an official -----------
+
+
+@transaction.atomic
+def declare_conflict(assignment: Assignment, reason: str, user) -> Conflict:
+    """The reviewer recuses (회피) with a written reason; the proposal leaves their list."""
+    with audit_context(user, reason):
+        conflict, _created = Conflict.objects.get_or_create(
+            proposal=assignment.proposal,
+            reviewer=assignment.reviewer,
+            kind=Conflict.Kind.DECLARED,
+            defaults={"reason": reason, "recorded_by": user},
+        )
+    return conflict
+
+
+def confirm_no_conflict(assignment: Assignment, user) -> None:
+    """The reviewer states there is no conflict before the proposal's content is shown."""
+    if assignment.no_conflict_confirmed_at is not None:
+        return
+    with audit_context(user, _("no conflict of interest confirmed by the reviewer")):
+        assignment.no_conflict_confirmed_at = timezone.now()
+        assignment.save(update_fields=["no_conflict_confirmed_at"])
+
+
+def record_challenge(proposal: Proposal, reviewer: Reviewer, reason: str, user) -> Conflict:
+    """An official records a challenge (기피); the reviewer's sheet no longer counts."""
+    with audit_context(user, reason):
+        return Conflict.objects.create(
+            proposal=proposal,
+            reviewer=reviewer,
+            kind=Conflict.Kind.CHALLENGED,
+            reason=reason,
+            recorded_by=user,
+        )

@@ -10,9 +10,9 @@ from django.db import transaction
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
+from evaluation.assignments import record_challenge
 from evaluation.models import Conflict, Reviewer, Scoresheet
 from evaluation.sheets import SheetError, reopen
-from proposals.models import audit_context
 
 
 class ReopenSheetForm(forms.Form):
@@ -94,15 +94,9 @@ class ChallengeForm(forms.Form):
 
     @transaction.atomic
     def save(self, actor) -> Conflict:
-        reason = self.cleaned_data["reason"]
-        with audit_context(actor, reason):
-            return Conflict.objects.create(
-                proposal=self.proposal,
-                reviewer=self.cleaned_data["reviewer"],
-                kind=Conflict.Kind.CHALLENGED,
-                reason=reason,
-                recorded_by=actor,
-            )
+        return record_challenge(
+            self.proposal, self.cleaned_data["reviewer"], self.cleaned_data["reason"], actor
+        )
 
 
 def _sheet_label(sheet: Scoresheet) -> str:

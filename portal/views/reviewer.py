@@ -11,12 +11,10 @@ from functools import wraps
 from urllib.parse import urlencode
 
 from django.contrib import messages
-from django.db import transaction
 from django.db.models import Count, Exists, OuterRef
 from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
-from django.utils import timezone
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods
@@ -24,9 +22,10 @@ from django.views.decorators.http import require_http_methods
 from accounts.decorators import role_required
 from accounts.roles import Role
 from evaluation import sheets
+from evaluation.assignments import confirm_no_conflict, declare_conflict
 from evaluation.models import Assignment, Conflict, Reviewer, Scoresheet, SecurityPledge
 from evaluation.rules import sheet_total
-from proposals.models import Competition, audit_context
+from proposals.models import Competition
 
 from ..forms_review import (
     AssignmentTable,
@@ -174,7 +173,7 @@ def conflict(request, reviewer, competition, assignment_id):
     if request.method == "POST" and request.POST.get("action") == "declare":
         declare_form = DeclareConflictForm(request.POST)
         if declare_form.is_valid():
-            _declare(request, reviewer, assignment, declare_form.cleaned_data["reason"])
+            declare_conflict(assignment, declare_form.cleaned_data["reason"], request.user)
             messages.success(
                 request,
                 _("Your recusal has been recorded. The proposal of %(applicant)s is no longer shown to you.")
@@ -184,7 +183,7 @@ def conflict(request, reviewer, competition, assignment_id):
     elif request.method == "POST":
         confirm_form = ConfirmNoConflictForm(request.POST)
         if confirm_form.is_valid():
-            _confirm_no_conflict(request, assignment)
+            confirm_no_conflict(assignment, request.user)
             return redirect("review:sheet", competition.slug, assignment.pk)
     return render(
         request,
@@ -197,24 +196,6 @@ def conflict(request, reviewer, competition, assignment_id):
             "declare_form": declare_form,
         },
     )
-
-
-def _declare(request, reviewer, assignment, reason):
-    with transaction.atomic(), audit_context(request.user, reason):
-        Conflict.objects.get_or_create(
-            proposal=assignment.proposal,
-            reviewer=reviewer,
-            kind=Conflict.Kind.DECLARED,
-            defaults={"reason": reason, "recorded_by": request.user},
-        )
-
-
-def _confirm_no_conflict(request, assignment):
-    if assignment.no_conflict_confirmed_at is not None:
-        return
-    with audit_context(request.user, _("no conflict of interest confirmed by the reviewer")):
-        assignment.no_conflict_confirmed_at = timezone.now()
-        assignment.save(update_fields=["no_conflict_confirmed_at"])
 
 
 # --- the scoresheet ---------------------------------------------------------------------------
