@@ -8,7 +8,7 @@ from django.db.models.functions import Cast
 
 from proposals.models import AuditEntry, Competition, Proposal, Track
 
-from .models import Assignment, Conflict, Score, Scoresheet
+from .models import Adjustment, Assignment, Conflict, Draw, Score, Scoresheet
 from .rules import competition_ratio
 
 
@@ -137,14 +137,18 @@ def _ids_as_text(queryset):
 
 def proposal_audit_trail(proposal, stage):
     """The audit entries of ``proposal``'s assignments, sheets and scores in ``stage`` and of its
-    conflicts, newest first, in one query. Audited rows are found by (object type, object id);
-    a removed assignment or conflict by the proposal in its created/deleted snapshot."""
+    conflicts, adjustments and draw, newest first, in one query. Audited rows are found by
+    (object type, object id); a removed one by the proposal in its created/deleted snapshot."""
     assignments = Assignment.objects.filter(proposal=proposal, stage=stage)
     sheets = Scoresheet.objects.filter(assignment__in=assignments)
     scores = Score.objects.filter(sheet__in=sheets)
     conflicts = Conflict.objects.filter(proposal=proposal)
     found = (
-        Q(object_type="assignment", object_id__in=_ids_as_text(assignments))
+        Q(object_type="adjustment", object_id__in=_ids_as_text(Adjustment.objects.filter(proposal=proposal)))
+        | Q(object_type="draw", object_id__in=_ids_as_text(Draw.objects.filter(proposal=proposal)))
+        | Q(object_type__in=("adjustment", "draw"), before__proposal_id=proposal.pk)
+        | Q(object_type__in=("adjustment", "draw"), after__proposal_id=proposal.pk)
+        | Q(object_type="assignment", object_id__in=_ids_as_text(assignments))
         | Q(object_type="scoresheet", object_id__in=_ids_as_text(sheets))
         | Q(object_type="score", object_id__in=_ids_as_text(scores))
         | Q(object_type="conflict", object_id__in=_ids_as_text(conflicts))
@@ -154,10 +158,10 @@ def proposal_audit_trail(proposal, stage):
         | Q(object_type="assignment", before__proposal_id=proposal.pk, before__stage_id=stage.pk)
         | Q(object_type="assignment", after__proposal_id=proposal.pk, after__stage_id=stage.pk)
     )
-    # Entries written by queryset update()/bulk_create() carry no competition: keep them too.
-    competition = Q(competition_id=proposal.competition_id) | Q(competition__isnull=True)
     return (
-        AuditEntry.objects.filter(found, competition).select_related("actor").order_by("-created_at", "-id")
+        AuditEntry.objects.filter(found, competition_id=proposal.competition_id)
+        .select_related("actor")
+        .order_by("-created_at", "-id")
     )
 
 

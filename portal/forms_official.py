@@ -1,17 +1,21 @@
-"""Forms of the officials' pages: reopen a submitted sheet, record a challenge (기피).
+"""Forms of the officials' pages: reopen a submitted sheet, record a challenge (기피), record a
+bonus or penalty (가점/감점) and the order of a draw (추첨).
 
-Neither holds a rule: reopening goes through ``evaluation.sheets.reopen`` (which asks for the
-reason), and the challenge is written through the audited ``Conflict`` model with the official
-and the reason as actor and reason of the audit record. Officials never edit scores.
+None holds a rule: reopening goes through ``evaluation.sheets.reopen`` (which asks for the
+reason), adjustments and draws through ``evaluation.adjustments``, and the challenge is written
+through the audited ``Conflict`` model with the official and the reason as actor and reason of the
+audit record. Officials never edit scores.
 """
 
 from django import forms
+from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
+from evaluation.adjustments import record_adjustment, record_draw
 from evaluation.assignments import record_challenge
-from evaluation.models import Conflict, Reviewer, Scoresheet
+from evaluation.models import Adjustment, Conflict, Draw, Reviewer, Scoresheet
 from evaluation.sheets import SheetError, reopen
 
 
@@ -97,6 +101,94 @@ class ChallengeForm(forms.Form):
         return record_challenge(
             self.proposal, self.cleaned_data["reviewer"], self.cleaned_data["reason"], actor
         )
+
+
+POINTS_MESSAGE = gettext_lazy(
+    "Enter the points as a non-zero number with at most two decimals, e.g. 1.5 or -2."
+)
+
+
+class AdjustmentForm(forms.Form):
+    """가점 (positive points) or 감점 (negative points) with its reason."""
+
+    points = forms.DecimalField(
+        label=gettext_lazy("Points (+ bonus, − penalty)"),
+        max_digits=5,
+        decimal_places=2,
+        widget=forms.TextInput(
+            attrs={"class": "krds-input", "inputmode": "decimal", "aria-required": "true"}
+        ),
+        error_messages={
+            key: POINTS_MESSAGE
+            for key in ("required", "invalid", "max_digits", "max_decimal_places", "max_whole_digits")
+        },
+    )
+    # Required by evaluation.adjustments.record_adjustment, whose message is shown next to it.
+    reason = forms.CharField(
+        label=gettext_lazy("Reason for the bonus or penalty"),
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 3, "class": "krds-input", "aria-required": "true"}),
+    )
+
+    def __init__(self, *args, proposal, **kwargs):
+        kwargs.setdefault("auto_id", "adjustment-%s")
+        super().__init__(*args, **kwargs)
+        self.proposal = proposal
+
+    def save(self, actor) -> Adjustment | None:
+        """Record it; on refusal the message goes next to its field and nothing is written."""
+        try:
+            return record_adjustment(
+                self.proposal, self.cleaned_data["points"], self.cleaned_data["reason"], actor
+            )
+        except ValidationError as error:
+            self.add_error("reason" if error.code == "reason" else "points", error.messages[0])
+            return None
+
+
+class DrawForm(forms.Form):
+    """The drawn order (1 ranks first) of each proposal of one tie, and how the draw was made."""
+
+    method = forms.CharField(
+        label=gettext_lazy("How the draw was made"),
+        required=False,
+        max_length=Draw._meta.get_field("method").max_length,
+        widget=forms.TextInput(attrs={"class": "krds-input", "aria-required": "true"}),
+        help_text=gettext_lazy("e.g. lots drawn by the applicants' representatives before the committee"),
+    )
+
+    def __init__(self, *args, proposals, **kwargs):
+        """``proposals``: the tied proposals (ranking rows with ``id``, ``applicant``, ``title``)."""
+        super().__init__(*args, **kwargs)
+        self.rows = list(proposals)
+        count = len(self.rows)
+        for row in self.rows:
+            self.fields[f"order_{row.id}"] = forms.IntegerField(
+                label=_("Order drawn for %(applicant)s") % {"applicant": row.applicant},
+                min_value=1,
+                max_value=count,
+                widget=forms.NumberInput(attrs={"class": "krds-input", "aria-required": "true"}),
+                error_messages={
+                    key: _("Enter an order from 1 to %(count)s.") % {"count": count}
+                    for key in ("required", "invalid", "min_value", "max_value")
+                },
+            )
+
+    def ordered_rows(self):
+        """(ranking row, its order field) per tied proposal, for the template."""
+        return [(row, self[f"order_{row.id}"]) for row in self.rows]
+
+    def save(self, proposals: dict, actor) -> list[Draw] | None:
+        """``proposals``: id → Proposal of the tie. Nothing is written when a check fails."""
+        orders = {proposals[row.id]: self.cleaned_data[f"order_{row.id}"] for row in self.rows}
+        try:
+            return record_draw(orders, self.cleaned_data["method"], actor)
+        except ValidationError as error:
+            if error.code == "method":
+                self.add_error("method", error.messages[0])
+            else:
+                self.add_error(None, error.messages[0])
+            return None
 
 
 def _sheet_label(sheet: Scoresheet) -> str:

@@ -1,5 +1,7 @@
 """Tables of the officials' pages (django-tables2, KRDS template): progress, assignments,
-conflicts and the audit trail of one proposal. No table here shows a score on the progress page."""
+conflicts and the audit trail of one proposal; the ranking, and a proposal's scores by reviewer
+code (A, B, C…), criterion averages and adjustments. No table here shows a score on the progress
+page, and no score table names a reviewer."""
 
 import datetime
 
@@ -9,7 +11,10 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.html import format_html, format_html_join
 from django.utils.translation import gettext_lazy as _
+from django_tables2.data import TableListData
+from django_tables2.utils import OrderBy
 
+from evaluation.exporting import STATUS_ORDER, shown, status_label, tie_break_label
 from proposals.audit import action_label
 
 # A sheet's state as officials see it ("Submitted" alone is a proposal's status, 접수).
@@ -245,3 +250,203 @@ def _person(user):
 
 def _localtime(value):
     return timezone.localtime(value).strftime("%Y-%m-%d %H:%M")
+
+
+# --- The ranking (issue 4 §4) and a proposal's scores ----------------------------------------
+
+
+NUM = {"th": {"class": "num"}, "td": {"class": "num"}}
+
+
+def _score(value) -> str:
+    return "—" if value is None else f"{value:.2f}"
+
+
+def _signed(value) -> str:
+    return "—" if value is None else f"{value:+.2f}"
+
+
+class RankingRows(TableListData):
+    """A ranking's rows sorted by the columns asked for; rows the sort key ties on stay in order of
+    reference number (then id), ascending in either direction, and rows without a value (no rank,
+    no score) come last. Without a sort the rows keep the ranking's own order."""
+
+    def order_by(self, aliases):
+        rows = sorted(self.data, key=lambda row: (row.reference, row.id))
+        for alias in reversed(list(aliases)):
+            order = OrderBy(alias)
+            key = self.table.sort_keys.get(order.bare)
+            if key is None:
+                continue
+            present = [row for row in rows if key(row) is not None]
+            missing = [row for row in rows if key(row) is None]
+            present.sort(key=key, reverse=order.is_descending)  # stable in both directions
+            rows = present + missing
+        self.data[:] = rows
+
+
+class StageScoreColumn(tables.Column):
+    def __init__(self, stage):
+        super().__init__(verbose_name=stage.name, empty_values=(), attrs=NUM)
+        self.stage = stage
+
+    def render(self, record):
+        return _score(shown(record.stage_scores.get(self.stage.code)))
+
+
+class RankingTable(tables.Table):
+    """One ranking (a track, or a category pooling its slots): the rows of ``rank_competition``."""
+
+    rank = tables.Column(verbose_name=_("Rank"), empty_values=(), attrs=NUM)
+    reference = tables.Column(verbose_name=_("Reference number"))
+    applicant = tables.Column(verbose_name=_("Applicant"))
+    title = tables.Column(verbose_name=_("Project title"))
+    track = tables.Column(verbose_name=_("Track"))
+    adjustment = tables.Column(verbose_name=_("Bonus/penalty"), empty_values=(), attrs=NUM)
+    score = tables.Column(verbose_name=_("Final score"), empty_values=(), attrs=NUM)
+    status = tables.Column(verbose_name=_("Status"))
+    tie_break = tables.Column(verbose_name=_("Tie-break"), empty_values=())
+
+    class Meta:
+        empty_text = _("No proposal is in this ranking.")
+        row_attrs = {"data-status": lambda record: record.status}
+
+    def __init__(self, rows, *, stages, slug, pooled, track_names, caption, **kwargs):
+        self.stage_names = {f"stage_{index}": stage for index, stage in enumerate(stages)}
+        super().__init__(
+            RankingRows(list(rows)),
+            extra_columns=[(name, StageScoreColumn(stage)) for name, stage in self.stage_names.items()],
+            exclude=() if pooled else ("track",),
+            sequence=(
+                *("rank", "reference", "applicant", "title", "track"),
+                *self.stage_names,
+                *("adjustment", "score", "status", "tie_break"),
+            ),
+            **kwargs,
+        )
+        self.caption = caption
+        self.slug = slug
+        self.stages = list(stages)
+        self.track_names = track_names
+        self.sort_keys = {
+            "rank": lambda row: row.rank,
+            "reference": lambda row: row.reference,
+            "applicant": lambda row: row.applicant,
+            "title": lambda row: row.title,
+            "track": lambda row: track_names.get(row.track, row.track),
+            "adjustment": lambda row: row.adjustment if row.score is not None else None,
+            "score": lambda row: shown(row.score),
+            "status": lambda row: STATUS_ORDER.index(row.status) if row.status in STATUS_ORDER else None,
+            "tie_break": lambda row: tie_break_label(row.tie_break) or None,
+        }
+        for name, stage in self.stage_names.items():
+            self.sort_keys[name] = lambda row, code=stage.code: shown(row.stage_scores.get(code))
+
+    def render_rank(self, record):
+        return "—" if record.rank is None else record.rank
+
+    def render_title(self, record, value):
+        entered = [stage for stage in self.stages if stage.code in record.stage_scores]
+        if not entered:
+            return value
+        url = reverse("official:proposal-scores", args=[self.slug, entered[-1].code, record.id])
+        return format_html('<a href="{}">{}</a>', url, value)
+
+    def render_track(self, record):
+        return self.track_names.get(record.track, record.track)
+
+    def render_adjustment(self, record):
+        if record.score is None or not record.adjustment:
+            return "—"
+        return _signed(shown(record.adjustment))
+
+    def render_score(self, record):
+        return _score(shown(record.score))
+
+    def render_status(self, record):
+        return format_html(
+            '<span class="krds-badge status-{}">{}</span>', record.status, status_label(record.status)
+        )
+
+    def render_tie_break(self, record):
+        return tie_break_label(record.tie_break) or "—"
+
+
+SCORE_STATES = {
+    "kept": _("Counted"),
+    "dropped_high": _("Dropped as highest"),
+    "dropped_low": _("Dropped as lowest"),
+    "not_submitted": _("Not submitted"),
+    "conflict": _("Conflict of interest: not counted"),
+}
+
+
+class ReviewerScoreTable(tables.Table):
+    """Each reviewer's total on a proposal in a stage, by code, and whether the sheet counts."""
+
+    code = tables.Column(verbose_name=_("Reviewer"))
+    total = tables.Column(verbose_name=_("Total"), empty_values=(), attrs=NUM)
+    state = tables.Column(verbose_name=_("Counts in the stage score"))
+
+    class Meta:
+        orderable = False
+        empty_text = _("No reviewer is assigned to this proposal in this stage.")
+
+    def __init__(self, data, *, caption, **kwargs):
+        super().__init__(data, **kwargs)
+        self.caption = caption
+
+    def render_total(self, value):
+        return _score(value)
+
+    def render_state(self, record):
+        return format_html('<span class="krds-badge">{}</span>', SCORE_STATES[record["state"]])
+
+
+class CriterionAverageTable(tables.Table):
+    code = tables.Column(verbose_name=_("Code"))
+    name = tables.Column(verbose_name=_("Criterion"))
+    max_points = tables.Column(verbose_name=_("Max points"), attrs=NUM)
+    tie_break = tables.Column(verbose_name=_("Tie-break priority"), empty_values=(), attrs=NUM)
+    average = tables.Column(verbose_name=_("Average of counted sheets"), empty_values=(), attrs=NUM)
+
+    class Meta:
+        orderable = False
+        empty_text = _("This stage has no criteria for this proposal's track.")
+
+    def __init__(self, data, *, caption, **kwargs):
+        super().__init__(data, **kwargs)
+        self.caption = caption
+
+    def render_max_points(self, value):
+        return format(value.normalize(), "f")
+
+    def render_tie_break(self, value):
+        return "—" if value is None else value
+
+    def render_average(self, value):
+        return _score(value)
+
+
+class AdjustmentTable(tables.Table):
+    created_at = tables.Column(verbose_name=_("Recorded at"))
+    points = tables.Column(verbose_name=_("Points"), attrs=NUM)
+    reason = tables.Column(verbose_name=_("Reason"))
+    recorded_by = tables.Column(verbose_name=_("Recorded by"), empty_values=())
+
+    class Meta:
+        orderable = False
+        empty_text = _("No bonus or penalty is recorded for this proposal.")
+
+    def __init__(self, data, *, caption, **kwargs):
+        super().__init__(data, **kwargs)
+        self.caption = caption
+
+    def render_created_at(self, value):
+        return _localtime(value)
+
+    def render_points(self, value):
+        return _signed(value)
+
+    def render_recorded_by(self, record):
+        return _person(record.recorded_by)

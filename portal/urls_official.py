@@ -4,6 +4,10 @@ from .views import official
 
 urlpatterns = [
     path("", official.index, name="index"),
+    path("<slug:slug>/ranking/", official.ranking, name="ranking"),
+    path("<slug:slug>/ranking.csv", official.ranking_csv, name="ranking-csv"),
+    path("<slug:slug>/results.xlsx", official.ranking_xlsx, name="ranking-xlsx"),
+    path("<slug:slug>/draw/", official.record_draw, name="draw"),
     path("<slug:slug>/stages/<slug:stage>/", official.progress, name="progress"),
     path("<slug:slug>/stages/<slug:stage>/proposals/<int:pk>/", official.proposal, name="proposal"),
     path(
@@ -15,5 +19,15 @@ urlpatterns = [
         "<slug:slug>/stages/<slug:stage>/proposals/<int:pk>/challenge/",
         official.record_challenge,
         name="record-challenge",
+    ),
+    path(
+        "<slug:slug>/stages/<slug:stage>/proposals/<int:pk>/scores/",
+        official.proposal_scores,
+        name="proposal-scores",
+    ),
+    path(
+        "<slug:slug>/stages/<slug:stage>/proposals/<int:pk>/scores/adjustments/",
+        official.record_adjustment,
+        name="record-adjustment",
     ),
 ]

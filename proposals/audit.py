@@ -31,6 +31,19 @@ ACTIONS = {
     "score.created": _("Score entered"),
     "score.updated": _("Score changed"),
     "score.deleted": _("Score removed"),
+    "panel.members_added": _("Panel members added"),
+    "panel.members_removed": _("Panel members removed"),
+    "panel.members_cleared": _("Panel members cleared"),
+    "panel.tracks_added": _("Panel tracks added"),
+    "panel.tracks_removed": _("Panel tracks removed"),
+    "panel.tracks_cleared": _("Panel tracks cleared"),
+    "adjustment.created": _("Bonus or penalty recorded"),
+    "adjustment.updated": _("Bonus or penalty changed"),
+    "adjustment.deleted": _("Bonus or penalty removed"),
+    "draw.created": _("Draw recorded"),
+    "draw.updated": _("Draw changed"),
+    "draw.deleted": _("Draw removed"),
+    "publication.created": _("Result published"),
 }
 
 

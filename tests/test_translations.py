@@ -16,7 +16,7 @@ def entries():
         flags = " ".join(line for line in lines if line.startswith("#,"))
         fields, current = {}, None
         for line in lines:
-            match = re.match(r'^(msgid|msgid_plural|msgstr(?:\[\d\])?) (".*")$', line)
+            match = re.match(r'^(msgctxt|msgid|msgid_plural|msgstr(?:\[\d\])?) (".*")$', line)
             if match:
                 current = match.group(1)
                 fields[current] = json.loads(match.group(2))
@@ -35,11 +35,12 @@ def test_every_message_is_translated_and_none_is_fuzzy():
 def test_compiled_catalogue_matches_the_source():
     with open(PO.with_suffix(".mo"), "rb") as handle:
         compiled = gettext.GNUTranslations(handle)
-    stale = [
-        f["msgid"]
-        for f, _ in entries()
-        if "msgid_plural" not in f and compiled.gettext(f["msgid"]) != f["msgstr"]
-    ]
+    def compiled_text(f):
+        if "msgctxt" in f:
+            return compiled.pgettext(f["msgctxt"], f["msgid"])
+        return compiled.gettext(f["msgid"])
+
+    stale = [f["msgid"] for f, _ in entries() if "msgid_plural" not in f and compiled_text(f) != f["msgstr"]]
     assert stale == [], "run `make messages`"
 
 

@@ -1,5 +1,7 @@
 """Pages for officials (담당 공무원): progress per stage, each proposal's reviewers, conflicts and
-audit trail; reopening a submitted sheet and recording a challenge (기피), both with a reason.
+audit trail; reopening a submitted sheet and recording a challenge (기피), both with a reason; the
+ranking with its downloads, a proposal's scores by reviewer code with its bonus/penalty points
+(가점/감점), and recording a draw (추첨).
 
 Officials see who reviews and how far the sheets are, never edit a score (SPEC §2)."""
 
@@ -7,18 +9,42 @@ from collections import defaultdict
 
 from django.contrib import messages
 from django.db.models import Prefetch
+from django.http import HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.utils.http import content_disposition_header
 from django.utils.translation import gettext as _
-from django.views.decorators.http import require_POST
+from django.views.decorators.http import require_http_methods, require_POST
+from django_tables2 import RequestConfig
 
 from accounts.decorators import role_required
 from accounts.roles import Role
-from evaluation.models import Assignment, Conflict, Criterion, Reviewer, Score, Scoresheet, Stage
-from evaluation.queries import competition_overview, proposal_audit_trail, stage_progress
+from evaluation import exporting, rules
+from evaluation.adjustments import adjustment_total
+from evaluation.models import Adjustment, Assignment, Conflict, Criterion, Reviewer, Score, Scoresheet, Stage
+from evaluation.queries import (
+    competition_overview,
+    criterion_averages,
+    proposal_audit_trail,
+    stage_progress,
+    stage_results,
+)
+from evaluation.ranking import rank_competition
+from evaluation.sheets import criteria_for
 from proposals.models import Competition, Proposal, Track
+from proposals.xlsx import XLSX_CONTENT_TYPE
 
-from ..forms_official import ChallengeForm, ReopenSheetForm
-from ..tables_official import SHEET_STATES, AssignmentTable, AuditTable, ConflictTable, ProgressTable
+from ..forms_official import AdjustmentForm, ChallengeForm, DrawForm, ReopenSheetForm
+from ..tables_official import (
+    SHEET_STATES,
+    AdjustmentTable,
+    AssignmentTable,
+    AuditTable,
+    ConflictTable,
+    CriterionAverageTable,
+    ProgressTable,
+    RankingTable,
+    ReviewerScoreTable,
+)
 
 OFFICIALS = (Role.OFFICIAL, Role.ADMIN)
 PROGRESS_COUNTS = ("assigned", "not_started", "drafts", "submitted", "conflict_count")
@@ -227,3 +253,205 @@ def record_challenge(request, slug, stage, pk):
         % {"name": conflict.reviewer.name},
     )
     return redirect("official:proposal", competition.slug, stage.code, proposal.pk)
+
+
+# --- The ranking, its downloads and draws (issue 4 §4) ----------------------------------------
+
+
+@role_required(*OFFICIALS)
+def ranking(request, slug):
+    """Every ranking of the competition (a track, or a category pooling its slots) with ratios."""
+    competition = get_object_or_404(Competition, slug=slug)
+    result = rank_competition(competition)
+    config = RequestConfig(request, paginate=False)
+    sections = []
+    for group in exporting.ranking_groups(result):
+        table = RankingTable(
+            group.rows,
+            stages=result.stages,
+            slug=competition.slug,
+            pooled=group.pooled,
+            track_names=group.track_names,
+            caption=_("Ranking of %(name)s") % {"name": group.name},
+            prefix=f"{group.key}-",
+        )
+        config.configure(table)
+        if not sections or sections[-1][0] is not group.category:
+            sections.append((group.category, []))
+        sections[-1][1].append((group, table))
+    context = {
+        "competition": competition,
+        "stages": result.stages,
+        "sections": sections,
+        "draws_required": result.draws_required,
+    }
+    return render(request, "portal/official/ranking.html", context)
+
+
+@role_required(*OFFICIALS)
+def ranking_csv(request, slug):
+    competition = get_object_or_404(Competition, slug=slug)
+    content = exporting.ranking_csv(rank_competition(competition))
+    return _download(content, "text/csv; charset=utf-8", f"{competition.slug}-ranking.csv")
+
+
+@role_required(*OFFICIALS)
+def ranking_xlsx(request, slug):
+    """The results workbook, as ``export_results`` writes it."""
+    competition = get_object_or_404(Competition, slug=slug)
+    content = exporting.results_workbook(rank_competition(competition))
+    return _download(content, XLSX_CONTENT_TYPE, f"{competition.slug}-results.xlsx")
+
+
+def _download(content: bytes, content_type: str, filename: str) -> HttpResponse:
+    response = HttpResponse(content, content_type=content_type)
+    response["Content-Disposition"] = content_disposition_header(True, filename)
+    response["Cache-Control"] = "no-store"
+    return response
+
+
+def _ties(result) -> dict:
+    """Proposals that share a rank across the last slot (draw_required), per ranking and rank."""
+    ties = {}
+    for group in exporting.ranking_groups(result):
+        for row in group.rows:
+            if row.status == rules.DRAW_REQUIRED:
+                ties.setdefault(f"{group.key}-{row.rank}", (group, []))[1].append(row)
+    return ties
+
+
+@role_required(*OFFICIALS)
+@require_http_methods(["GET", "POST"])
+def record_draw(request, slug):
+    """Record the drawn order of each tie that straddles the last slot, and how it was drawn."""
+    competition = get_object_or_404(Competition, slug=slug)
+    ties = _ties(rank_competition(competition))
+    forms = {key: DrawForm(prefix=key, proposals=rows) for key, (_group, rows) in ties.items()}
+    if request.method == "POST":
+        key = request.POST.get("tie", "")
+        if key not in ties:
+            messages.info(request, _("This tie no longer needs a draw; the ranking has changed."))
+            return redirect("official:draw", competition.slug)
+        rows = ties[key][1]
+        form = forms[key] = DrawForm(request.POST, prefix=key, proposals=rows)
+        if form.is_valid():
+            proposals = Proposal.objects.filter(competition=competition).in_bulk([row.id for row in rows])
+            if form.save(proposals, request.user) is not None:
+                messages.success(
+                    request,
+                    _("The draw of %(name)s is recorded; the ranking now follows the order drawn.")
+                    % {"name": ties[key][0].name},
+                )
+                return redirect("official:ranking", competition.slug)
+    context = {
+        "competition": competition,
+        "ties": [(key, group, rows, forms[key]) for key, (group, rows) in ties.items()],
+    }
+    return render(request, "portal/official/draw.html", context)
+
+
+# --- A proposal's scores in a stage, by reviewer code, and its bonus/penalty points -------------
+
+
+def reviewer_code(index: int) -> str:
+    """A, B, … Z, AA, AB, …: reviewers on score pages, never by name."""
+    code = ""
+    index += 1
+    while index:
+        index, remainder = divmod(index - 1, 26)
+        code = chr(ord("A") + remainder) + code
+    return code
+
+
+def _reviewer_rows(stage, proposal, result) -> list[dict]:
+    """One row per assignment in a stable order (assignment id): code, total, whether it counts."""
+    assignments = (
+        Assignment.objects.filter(stage=stage, proposal=proposal).select_related("sheet").order_by("pk")
+    )
+    conflicted = set(Conflict.objects.filter(proposal=proposal).values_list("reviewer_id", flat=True))
+    states = {}
+    if result is not None:
+        states.update({sheet_id: "kept" for sheet_id, _total in result.kept})
+        states.update({sheet_id: "dropped_high" for sheet_id, _total in result.dropped_high})
+        states.update({sheet_id: "dropped_low" for sheet_id, _total in result.dropped_low})
+    rows = []
+    for index, assignment in enumerate(assignments):
+        sheet = assignment.sheet if _has_sheet(assignment) else None
+        if assignment.reviewer_id in conflicted:
+            state = "conflict"
+        elif sheet is None or not sheet.is_submitted:
+            state = "not_submitted"
+        else:
+            state = states.get(sheet.pk, "conflict")
+        counted = state in ("kept", "dropped_high", "dropped_low")
+        rows.append({"code": reviewer_code(index), "total": sheet.total if counted else None, "state": state})
+    return rows
+
+
+def _render_scores(request, competition, stage, proposal, adjustment_form=None, status=200):
+    result = stage_results(stage, [proposal.pk]).get(proposal.pk)
+    kept = [sheet_id for sheet_id, _total in result.kept] if result else []
+    averages = criterion_averages(kept) if kept else {}
+    criteria = [
+        {
+            "code": criterion.code,
+            "name": criterion.name,
+            "max_points": criterion.max_points,
+            "tie_break": criterion.tie_break_priority,
+            "average": exporting.shown(averages.get((proposal.pk, criterion.code))),
+        }
+        for criterion in criteria_for(stage, proposal.track)
+    ]
+    adjustments = list(
+        Adjustment.objects.filter(proposal=proposal)
+        .select_related("recorded_by")
+        .order_by("created_at", "pk")
+    )
+    entered, applied = adjustment_total([a.points for a in adjustments], competition.adjustment_cap)
+    context = {
+        "competition": competition,
+        "stage": stage,
+        "stages": list(competition.stages.order_by("order", "pk")),
+        "proposal": proposal,
+        "stage_score": exporting.shown(result.score) if result else None,
+        "counted": len(kept),
+        "reviewer_table": ReviewerScoreTable(
+            _reviewer_rows(stage, proposal, result),
+            caption=_("Each reviewer's total in %(stage)s, by code") % {"stage": stage.name},
+        ),
+        "criterion_table": CriterionAverageTable(
+            criteria, caption=_("Criterion averages over the counted sheets")
+        ),
+        "adjustment_table": AdjustmentTable(
+            adjustments, caption=_("Bonus and penalty points of this proposal")
+        ),
+        "adjustments": adjustments,
+        "adjustment_entered": entered,
+        "adjustment_applied": applied,
+        "adjustment_capped": entered != applied,
+        "adjustment_form": adjustment_form or AdjustmentForm(proposal=proposal),
+    }
+    return render(request, "portal/official/scores.html", context, status=status)
+
+
+@role_required(*OFFICIALS)
+def proposal_scores(request, slug, stage, pk):
+    competition, stage, proposal = _page_objects(slug, stage, pk)
+    return _render_scores(request, competition, stage, proposal)
+
+
+@role_required(*OFFICIALS)
+@require_POST
+def record_adjustment(request, slug, stage, pk):
+    competition, stage, proposal = _page_objects(slug, stage, pk)
+    form = AdjustmentForm(request.POST, proposal=proposal)
+    adjustment = form.save(request.user) if form.is_valid() else None
+    if adjustment is None:
+        return _render_scores(request, competition, stage, proposal, adjustment_form=form)
+    points = f"{adjustment.points:+.2f}"
+    if adjustment.points > 0:
+        text = _("A bonus of %(points)s points is recorded with its reason.")
+    else:
+        text = _("A penalty of %(points)s points is recorded with its reason.")
+    messages.success(request, text % {"points": points})
+    return redirect("official:proposal-scores", competition.slug, stage.code, proposal.pk)

@@ -144,3 +144,22 @@ def test_panel_membership_changes_are_audited(stage, make_reviewer, user_factory
     assert added.after == {"members": sorted([kim.pk, lee.pk])} and added.actor == official
     assert removed.after == {"members": [lee.pk]} and removed.reason == "위원 위촉"
     assert added.competition_id == stage.competition_id
+
+
+def test_adjustments_and_draws_are_in_the_proposals_audit_trail(stage, make_proposal, user_factory):
+    from decimal import Decimal
+
+    from evaluation.models import Adjustment, Draw
+    from evaluation.queries import proposal_audit_trail
+
+    official = user_factory(Role.OFFICIAL, "trail-official")
+    proposal, other = make_proposal(), make_proposal()
+    with audit_context(official, "지역 균형 가점"):
+        Adjustment.objects.create(proposal=proposal, points=Decimal(2), reason="지역 균형 가점", recorded_by=official)
+        Adjustment.objects.create(proposal=other, points=Decimal(1), reason="다른 사업", recorded_by=official)
+    with audit_context(official, "추첨: 공개 추첨"):
+        draw = Draw.objects.create(proposal=proposal, order=2, method="공개 추첨", recorded_by=official)
+        draw.order = 1
+        draw.save()
+    actions = [entry.action for entry in proposal_audit_trail(proposal, stage)]
+    assert sorted(actions) == ["adjustment.created", "draw.created", "draw.updated"]

@@ -27,6 +27,7 @@ OFFICIALS_POST = (LOGIN, 403, 403, 403, 405, 405)
 MATRIX = {
     "home": (302,) * 6,  # each role to its own start page
     "public-landing": ANYONE,
+    "public-results": (404,) * 6,  # anyone; 404 until the competition has a publication
     "login": (200, 302, 302, 302, 302, 302),  # a signed-in user is sent on
     "logout": (405,) * 6,  # POST only
     "set_language": (302,) * 6,  # a GET changes nothing and goes back
@@ -43,6 +44,15 @@ MATRIX = {
     "official:proposal": OFFICIALS,
     "official:reopen-sheet": OFFICIALS_POST,
     "official:record-challenge": OFFICIALS_POST,
+    "official:ranking": OFFICIALS,
+    "official:ranking-csv": OFFICIALS,
+    "official:ranking-xlsx": OFFICIALS,
+    "official:draw": OFFICIALS,
+    "official:proposal-scores": OFFICIALS,
+    "official:record-adjustment": OFFICIALS_POST,
+    "publication:index": OFFICIALS,
+    "publication:competition": OFFICIALS,
+    "publication:publish": OFFICIALS_POST,
     # Reviewers see only their own assignment; a conflicted or unassigned reviewer gets 404.
     "review:index": (LOGIN, 200, 200, 200, 403, 403),
     "review:competition": (LOGIN, 200, 200, 200, 403, 403),
@@ -106,6 +116,15 @@ def world(
             "official:proposal": [slug, code, proposal.pk],
             "official:reopen-sheet": [slug, code, proposal.pk],
             "official:record-challenge": [slug, code, proposal.pk],
+            "official:ranking": [slug],
+            "official:ranking-csv": [slug],
+            "official:ranking-xlsx": [slug],
+            "official:draw": [slug],
+            "official:proposal-scores": [slug, code, proposal.pk],
+            "official:record-adjustment": [slug, code, proposal.pk],
+            "public-results": [slug],
+            "publication:competition": [slug],
+            "publication:publish": [slug],
             "review:competition": [slug],
             "review:pledge": [slug],
             "review:sheet": [slug, assignment.pk],

@@ -1,0 +1,74 @@
+"""Recording what an official adds to the ranking (SPEC §4.4–§4.5): bonus/penalty points (가점/감점)
+and the drawn order (추첨) of proposals no other rule separates.
+
+Both are written through audited models inside ``audit_context(actor, reason)``, so the audit
+trail says who, when, and why. Nothing is written when a check fails.
+"""
+
+from decimal import Decimal
+
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.utils.translation import gettext as _
+
+from proposals.models import audit_context
+
+from . import rules
+from .models import Adjustment, Draw
+
+# The largest absolute value ``Adjustment.points`` holds (max_digits=5, decimal_places=2).
+POINTS_LIMIT = Decimal("999.99")
+
+
+def adjustment_total(points: list[Decimal], cap: Decimal) -> tuple[Decimal, Decimal]:
+    """(sum as entered, the capped total added to the final score)."""
+    total = sum(points, Decimal(0))
+    return total, rules.capped_adjustment(points, cap)
+
+
+def record_adjustment(proposal, points: Decimal, reason: str, actor) -> Adjustment:
+    """가점 (points > 0) or 감점 (points < 0) on ``proposal`` with a required reason."""
+    reason = (reason or "").strip()
+    if not reason:
+        raise ValidationError(_("Write the reason for the bonus or penalty."), code="reason")
+    if (
+        points is None
+        or not points.is_finite()
+        or points == 0
+        or abs(points) > POINTS_LIMIT
+        or points != points.quantize(Decimal("0.01"))
+    ):
+        raise ValidationError(
+            _("Enter the points as a non-zero number with at most two decimals, e.g. 1.5 or -2."),
+            code="points",
+        )
+    points = points.quantize(Decimal("0.01"))
+    with transaction.atomic(), audit_context(actor, reason):
+        return Adjustment.objects.create(proposal=proposal, points=points, reason=reason, recorded_by=actor)
+
+
+def record_draw(orders: dict, method: str, actor) -> list[Draw]:
+    """The drawn order of tied proposals: ``orders`` maps each proposal to 1, 2, … n (1 ranks
+    first); ``method`` says how the draw was made. A proposal drawn before gets the new order."""
+    method = (method or "").strip()
+    if not method:
+        raise ValidationError(_("Write how the draw was made."), code="method")
+    values = sorted(orders.values())
+    if len(orders) < 2 or values != list(range(1, len(orders) + 1)):
+        raise ValidationError(
+            _("Give each proposal a different order from 1 to %(count)s.") % {"count": len(orders)},
+            code="order",
+        )
+    drawn = []
+    reason = _("Draw: %(method)s") % {"method": method}
+    with transaction.atomic(), audit_context(actor, reason):
+        existing = {draw.proposal_id: draw for draw in Draw.objects.filter(proposal__in=list(orders))}
+        for proposal, order in orders.items():
+            draw = existing.get(proposal.pk)
+            if draw is None:
+                draw = Draw.objects.create(proposal=proposal, order=order, method=method, recorded_by=actor)
+            else:
+                draw.order, draw.method, draw.recorded_by = order, method, actor
+                draw.save()
+            drawn.append(draw)
+    return drawn

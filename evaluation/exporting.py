@@ -1,0 +1,348 @@
+"""The ranking as files for officials (issue 4 §4, §7): the rows of the ranking page as CSV, and the
+results workbook (summary, a ranking sheet per ranking group, criterion averages) as .xlsx.
+
+Both read ``rank_competition``; the page, the download and ``export_results`` show the same rows.
+No cell can be read as a formula (SPEC §7: ``proposals.xlsx.safe_value``); no personal data
+(contact phone, e-mail) and no reviewer appears: averages are over sheets, never per person.
+"""
+
+import csv
+import io
+import re
+from dataclasses import dataclass, field
+from decimal import Decimal
+
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+
+from proposals.xlsx import SheetWriter, safe_value
+
+from . import rules
+from .models import Criterion
+from .queries import criterion_averages, stage_results
+from .ranking import ELIMINATED, INELIGIBLE, WITHDRAWN, CategoryRanking, CompetitionRanking, RankedProposal
+
+# A status as officials read it (SPEC §6 statuses), in the order the ranking lists them.
+STATUS_LABELS = {
+    rules.SELECTED: gettext_lazy("Selected"),
+    rules.DRAW_REQUIRED: gettext_lazy("Draw required"),
+    rules.RESERVE: gettext_lazy("Reserve"),
+    rules.NOT_SELECTED: gettext_lazy("Not selected"),
+    rules.BELOW_MINIMUM: gettext_lazy("Below the minimum score"),
+    ELIMINATED: gettext_lazy("Eliminated at a stage"),
+    INELIGIBLE: gettext_lazy("Ineligible"),
+    WITHDRAWN: gettext_lazy("Withdrawn"),
+}
+STATUS_ORDER = list(STATUS_LABELS)
+
+# Proposals sent to the database per criterion-average query (bounded IN lists on any backend).
+AVERAGES_BATCH = 2000
+
+
+def status_label(status: str) -> str:
+    return str(STATUS_LABELS.get(status, status))
+
+
+def tie_break_label(rule: str | None) -> str:
+    """The rule that separated a proposal from the one ranked directly above it (SPEC §4.5)."""
+    if not rule:
+        return ""
+    if rule.startswith("criterion:"):
+        return _("Criterion %(code)s average") % {"code": rule.split(":", 1)[1]}
+    labels = {
+        "subsidy": _("Requested national subsidy"),
+        "draw": _("Draw"),
+        "unresolved": _("Tied"),
+    }
+    return labels.get(rule, rule)
+
+
+def shown(value: Decimal | None) -> Decimal | None:
+    """A score as published: rounded half-up to two decimals (SPEC §4.5)."""
+    return None if value is None else rules.round_half_up(value)
+
+
+@dataclass
+class RankingGroup:
+    """One ranking: a track, or a category that pools its slots across its tracks."""
+
+    key: str  # "track-<code>" or "category-<code>", unique within the competition
+    category: CategoryRanking
+    name: str
+    applicants: int
+    slots: int | None
+    ratio: str | None
+    pooled: bool
+    rows: list[RankedProposal] = field(default_factory=list)
+    track_names: dict = field(default_factory=dict)  # track code → name
+
+
+def ranking_groups(ranking: CompetitionRanking) -> list[RankingGroup]:
+    """The rankings of a competition in the order of its categories and tracks."""
+    groups = []
+    for category in ranking.categories:
+        names = {track.code: track.name for track in category.tracks}
+        if category.pooled:
+            groups.append(
+                RankingGroup(
+                    key=f"category-{category.code}",
+                    category=category,
+                    name=category.name,
+                    applicants=category.applicants,
+                    slots=category.slots,
+                    ratio=category.ratio,
+                    pooled=True,
+                    rows=category.ranking,
+                    track_names=names,
+                )
+            )
+            continue
+        for track in category.tracks:
+            name = category.name if track.name == category.name else f"{category.name} · {track.name}"
+            groups.append(
+                RankingGroup(
+                    key=f"track-{track.code}",
+                    category=category,
+                    name=name,
+                    applicants=track.applicants,
+                    slots=track.slots,
+                    ratio=track.ratio,
+                    pooled=False,
+                    rows=track.ranking,
+                    track_names=names,
+                )
+            )
+    return groups
+
+
+# --- The rows of the ranking page, as plain values (numbers stay numbers) ------------------------
+
+
+def ranking_header(stages) -> list[str]:
+    return [
+        _("Category"),
+        _("Track"),
+        _("Rank"),
+        _("Reference number"),
+        _("Applicant"),
+        _("Project title"),
+        *[_("%(stage)s score") % {"stage": stage.name} for stage in stages],
+        _("Bonus/penalty"),
+        _("Final score"),
+        _("Status"),
+        _("Tie-break"),
+    ]
+
+
+def ranking_values(group: RankingGroup, row: RankedProposal, stages) -> list:
+    ranked = row.score is not None
+    return [
+        group.category.name,
+        group.track_names.get(row.track, row.track),
+        row.rank,
+        row.reference,
+        row.applicant,
+        row.title,
+        *[shown(row.stage_scores.get(stage.code)) for stage in stages],
+        shown(row.adjustment) if ranked else None,
+        shown(row.score),
+        status_label(row.status),
+        tie_break_label(row.tie_break) or None,
+    ]
+
+
+def ranking_csv(ranking: CompetitionRanking) -> bytes:
+    """Every ranking of the competition in one CSV: UTF-8 with a BOM (Excel reads the Korean),
+    scores with two decimals, text that could start a formula escaped."""
+    buffer = io.StringIO()
+    writer = csv.writer(buffer, lineterminator="\r\n")
+    writer.writerow([_csv_cell(label) for label in ranking_header(ranking.stages)])
+    for group in ranking_groups(ranking):
+        for row in group.rows:
+            writer.writerow([_csv_cell(value) for value in ranking_values(group, row, ranking.stages)])
+    return ("\ufeff" + buffer.getvalue()).encode("utf-8")
+
+
+def _csv_cell(value) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, Decimal):
+        return f"{value:.2f}"
+    return str(safe_value(value))
+
+
+# --- The results workbook --------------------------------------------------------------------
+
+
+def results_workbook(ranking: CompetitionRanking) -> bytes:
+    """Summary per category and track, one ranking sheet per ranking group, and the kept-sheet
+    criterion averages of every proposal in the last stage; write-only, formula-safe."""
+    writer = SheetWriter()
+    groups = ranking_groups(ranking)
+    _summary_sheet(writer, ranking)
+    titles = {_("Summary")}
+    for group in groups:
+        title = _sheet_title(_("Ranking %(name)s") % {"name": group.name}, titles)
+        sheet = writer.sheet(
+            title,
+            ranking_header(ranking.stages),
+            widths=[12, 16, 6, 12, 16, 40, *[10] * len(ranking.stages), 10, 10, 12, 14],
+        )
+        for row in group.rows:
+            writer.append(sheet, ranking_values(group, row, ranking.stages))
+    _criterion_sheet(writer, ranking, groups, _sheet_title(_("Criterion averages"), titles))
+    return writer.to_bytes()
+
+
+def summary_rows(ranking: CompetitionRanking) -> list[list]:
+    """Per track, then its category's total, then the whole competition: applicants, slots,
+    ratio, and the selected applicants with the national subsidy and local matching they asked."""
+    rows = []
+    everyone = {"applicants": 0, "slots": 0, "selected": [], "names": []}
+    for category in ranking.categories:
+        selected_in_category = []
+        for track in category.tracks:
+            selected = [row for row in track.ranking if row.status == rules.SELECTED]
+            selected_in_category += selected
+            rows.append(
+                [
+                    category.name,
+                    track.name,
+                    track.applicants,
+                    track.slots,
+                    track.ratio,
+                    *_selected_values(selected),
+                ]
+            )
+        if category.pooled:  # the pooled ranking lists the selected in rank order
+            selected_in_category = [row for row in category.ranking if row.status == rules.SELECTED]
+        rows.append(
+            [
+                category.name,
+                _("%(name)s total") % {"name": category.name},
+                category.applicants,
+                category.slots,
+                category.ratio,
+                *_selected_values(selected_in_category),
+            ]
+        )
+        everyone["applicants"] += category.applicants
+        everyone["slots"] += category.slots
+        everyone["selected"] += selected_in_category
+    rows.append(
+        [
+            _("All"),
+            None,
+            everyone["applicants"],
+            everyone["slots"],
+            None,
+            *_selected_values(everyone["selected"]),
+        ]
+    )
+    return rows
+
+
+def summary_header() -> list[str]:
+    return [
+        _("Category"),
+        _("Track"),
+        _("Applicants"),
+        _("Slots"),
+        _("Competition ratio"),
+        _("Number selected"),
+        _("Selected applicants"),
+        _("National subsidy of the selected (100M KRW)"),
+        _("Local matching of the selected (100M KRW)"),
+    ]
+
+
+def _selected_values(selected: list[RankedProposal]) -> list:
+    return [
+        len(selected),
+        ", ".join(row.applicant for row in selected) or None,
+        sum((row.national_subsidy for row in selected), Decimal(0)),
+        sum((row.local_matching for row in selected), Decimal(0)),
+    ]
+
+
+def _summary_sheet(writer, ranking):
+    sheet = writer.sheet(_("Summary"), summary_header(), widths=[12, 20, 8, 8, 10, 8, 40, 16, 16])
+    for values in summary_rows(ranking):
+        writer.append(sheet, values)
+    writer.append(sheet, [])
+    writer.append(sheet, [_("Competition"), ranking.competition.name])
+    exported = timezone.localtime().strftime("%Y-%m-%d %H:%M")
+    writer.append(sheet, [_("Exported at"), exported])
+    if ranking.draws_required:
+        writer.append(sheet, [_("Note"), _("A draw is required: the selection is not final.")])
+
+
+def criterion_columns(stage) -> list[tuple[str, str]]:
+    """(code, name) of the stage's criteria across its rubrics, each code once, in rubric order."""
+    columns = {}
+    for code, name in (
+        Criterion.objects.filter(rubric__stage=stage)
+        .order_by("order", "code", "rubric_id")
+        .values_list("code", "name")
+    ):
+        columns.setdefault(code, name)
+    return list(columns.items())
+
+
+def last_stage_averages(stage, proposal_ids) -> tuple[dict, dict]:
+    """(results, averages) of ``stage`` for ``proposal_ids``: the stage results and the kept-sheet
+    average per (proposal id, criterion code), in batches of proposals."""
+    results = stage_results(stage, proposal_ids)
+    averages = {}
+    ids = [pk for pk in proposal_ids if pk in results]
+    for start in range(0, len(ids), AVERAGES_BATCH):
+        batch = ids[start : start + AVERAGES_BATCH]
+        averages.update(criterion_averages(sheet for pk in batch for sheet, _total in results[pk].kept))
+    return results, averages
+
+
+def _criterion_sheet(writer, ranking, groups, title):
+    stage = ranking.stages[-1] if ranking.stages else None
+    columns = criterion_columns(stage) if stage else []
+    header = [
+        _("Category"),
+        _("Track"),
+        _("Reference number"),
+        _("Applicant"),
+        _("Project title"),
+        _("Sheets counted"),
+        *[f"{code} {name}" for code, name in columns],
+        _("%(stage)s score") % {"stage": stage.name} if stage else _("Stage score"),
+    ]
+    sheet = writer.sheet(title, header, widths=[12, 16, 12, 16, 40, 8, *[12] * len(columns), 10])
+    if stage is None:
+        return
+    rows = [(group, row) for group in groups for row in group.rows if stage.code in row.stage_scores]
+    results, averages = last_stage_averages(stage, [row.id for _group, row in rows])
+    for group, row in rows:
+        result = results.get(row.id)
+        writer.append(
+            sheet,
+            [
+                group.category.name,
+                group.track_names.get(row.track, row.track),
+                row.reference,
+                row.applicant,
+                row.title,
+                len(result.kept) if result else 0,
+                *[shown(averages.get((row.id, code))) for code, _name in columns],
+                shown(row.stage_scores.get(stage.code)),
+            ],
+        )
+
+
+def _sheet_title(text: str, taken: set) -> str:
+    """A unique sheet title within Excel's limits (31 characters, none of []:*?/\\)."""
+    base = re.sub(r"[\[\]:*?/\\]", " ", text).strip()[:31] or "Sheet"
+    title, number = base, 2
+    while title in taken:
+        suffix = f" ({number})"
+        title, number = base[: 31 - len(suffix)] + suffix, number + 1
+    taken.add(title)
+    return title

@@ -1,0 +1,45 @@
+from django.contrib.auth import get_user_model
+from django.core.management.base import BaseCommand, CommandError
+from django.utils.translation import gettext as _
+
+from evaluation.publication import PublicationRefused, publish
+
+from ._lookup import competition_or_error
+
+
+class Command(BaseCommand):
+    help = "Freeze and publish the shortlist of a competition (a correction supersedes the previous one)."
+
+    def add_arguments(self, parser):
+        parser.add_argument("--competition", required=True, help="competition slug")
+        parser.add_argument("--by", required=True, help="username of the official publishing")
+        parser.add_argument(
+            "--override-reason",
+            default="",
+            help="written reason for publishing while assigned sheets are not submitted",
+        )
+
+    def handle(self, *args, competition, by, override_reason, **options):
+        competition = competition_or_error(competition)
+        user = get_user_model().objects.filter(username=by).first()
+        if user is None:
+            raise CommandError(_("No user with username '%(username)s'.") % {"username": by})
+        try:
+            publication = publish(competition, user, override_reason)
+        except PublicationRefused as refused:
+            lines = [_("Not published:")] + [f"- {message}" for message in refused.messages]
+            raise CommandError("\n".join(lines)) from None
+        self.stdout.write(
+            _("Published %(competition)s as publication no. %(number)s (id %(id)s), SHA-256 %(digest)s.")
+            % {
+                "competition": competition.name,
+                "number": publication.number,
+                "id": publication.pk,
+                "digest": publication.digest,
+            }
+        )
+        if publication.supersedes_id:
+            self.stdout.write(
+                _("It supersedes publication no. %(number)s, which is kept.")
+                % {"number": publication.supersedes.number}
+            )

@@ -1,0 +1,11 @@
+"""Officials' publication pages (issue 4 §5), under official/publications/."""
+
+from django.urls import path
+
+from .views import publication
+
+urlpatterns = [
+    path("", publication.index, name="index"),
+    path("<slug:slug>/", publication.competition, name="competition"),
+    path("<slug:slug>/publish/", publication.publish_view, name="publish"),
+]

@@ -1,0 +1,117 @@
+"""Officials publish a competition's result (issue 4 §5): the checks, the publications so far and
+a publish form that asks for an explicit confirmation (a publication is never changed or
+deleted; a correction is a new publication that supersedes the previous one)."""
+
+from django import forms
+from django.contrib import messages
+from django.db.models import Count, Max
+from django.shortcuts import get_object_or_404, redirect, render
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+from django.views.decorators.http import require_POST
+
+from accounts.decorators import role_required
+from accounts.roles import Role
+from evaluation.models import Publication
+from evaluation.publication import PublicationRefused, publication_checks, publish
+from proposals.models import Competition
+
+OFFICIALS = (Role.OFFICIAL, Role.ADMIN)
+
+
+class PublishForm(forms.Form):
+    confirm = forms.BooleanField(
+        label=gettext_lazy(
+            "I understand that a publication is final: it can never be changed or deleted, "
+            "only superseded by a correction."
+        ),
+        error_messages={"required": gettext_lazy("Confirm that you understand a publication is final.")},
+    )
+    override_reason = forms.CharField(
+        label=gettext_lazy("Reason for publishing with scoresheets outstanding"),
+        required=False,
+        help_text=gettext_lazy("Required only when assigned scoresheets are not all submitted."),
+        widget=forms.Textarea(attrs={"rows": 3, "class": "krds-input"}),
+    )
+
+    def __init__(self, *args, **kwargs):
+        kwargs.setdefault("auto_id", "publish-%s")
+        super().__init__(*args, **kwargs)
+
+
+@role_required(*OFFICIALS)
+def index(request):
+    competitions = Competition.objects.annotate(
+        publication_count=Count("publications"), latest_number=Max("publications__number")
+    ).order_by("-year", "slug")
+    return render(request, "portal/publication/index.html", {"competitions": competitions})
+
+
+def _render(request, competition, form=None, status=200):
+    checks = publication_checks(
+        competition, override_reason=(form.data.get("override_reason", "") if form else "")
+    )
+    publications = list(
+        Publication.objects.filter(competition=competition)
+        .select_related("published_by")
+        .defer("snapshot")
+        .order_by("-number")
+    )
+    superseded = {p.supersedes_id for p in publications if p.supersedes_id}
+    number_of = {p.pk: p.number for p in publications}
+    rows = [
+        {
+            "publication": p,
+            "current": p.pk not in superseded,
+            "superseded_by": next((q.number for q in publications if q.supersedes_id == p.pk), None),
+            "supersedes": number_of.get(p.supersedes_id),
+        }
+        for p in publications
+    ]
+    context = {
+        "competition": competition,
+        "checks": checks,
+        "publishable": all(check.passed for check in checks if check.code != "sheets"),
+        "sheets_outstanding": any(check.code == "sheets" and not check.passed for check in checks),
+        "publications": rows,
+        "form": form or PublishForm(),
+    }
+    return render(request, "portal/publication/competition.html", context, status=status)
+
+
+@role_required(*OFFICIALS)
+def competition(request, slug):
+    return _render(request, get_object_or_404(Competition, slug=slug))
+
+
+@role_required(*OFFICIALS)
+@require_POST
+def publish_view(request, slug):
+    competition = get_object_or_404(Competition, slug=slug)
+    form = PublishForm(request.POST)
+    if not form.is_valid():
+        messages.error(request, _("Nothing was published: see the messages next to the fields."))
+        return _render(request, competition, form, status=400)
+    try:
+        publication = publish(competition, request.user, form.cleaned_data["override_reason"])
+    except PublicationRefused as refused:
+        for message in refused.messages:
+            messages.error(request, message)
+        if "sheets" in refused.codes:
+            form.add_error(
+                "override_reason",
+                _("Assigned scoresheets are not all submitted: write the reason for publishing anyway."),
+            )
+        return _render(request, competition, form, status=409)
+    if publication.supersedes_id:
+        text = _(
+            "Publication no. %(number)s is published; it supersedes no. %(previous)s, which is kept. "
+            "SHA-256 %(digest)s."
+        ) % {"number": publication.number, "previous": publication.number - 1, "digest": publication.digest}
+    else:
+        text = _("Publication no. %(number)s is published. SHA-256 %(digest)s.") % {
+            "number": publication.number,
+            "digest": publication.digest,
+        }
+    messages.success(request, text)
+    return redirect("publication:competition", slug=competition.slug)

@@ -1,0 +1,139 @@
+"""The announcement text in the ministry's style, and amounts in 억원 (pure functions)."""
+
+from decimal import Decimal
+
+import pytest
+
+from portal.views.public import announcement, format_eok, josa
+
+
+@pytest.mark.parametrize(
+    ("category", "expected"),
+    [
+        (
+            {
+                "name": "거점형",
+                "applicants": 10,
+                "ratio": "5:1",
+                "tracks": [{"name": "거점형", "selected": ["울산광역시", "고양시"]}],
+            },
+            "거점형은 총 10곳의 지자체가 신청해 5:1의 경쟁률을 보였으며, 울산광역시, 고양시 2곳이 선정되었다.",
+        ),
+        (
+            {
+                "name": "강소형",
+                "applicants": 14,
+                "ratio": "3.5:1",
+                "tracks": [
+                    {"name": "기후위기 대응형", "selected": ["평택시", "목포시"]},
+                    {"name": "지역소멸 대응형", "selected": ["태안군", "아산시"]},
+                ],
+            },
+            "강소형은 기후위기 대응형과 지역소멸 대응형 2개 유형에 총 14개 지자체가 지원하여 3.5:1의 경쟁률을 "
+            "보였으며, 기후위기 대응형은 평택시, 목포시가, 지역소멸 대응형은 태안군, 아산시가 선정되었다.",
+        ),
+        # 2024: 4 applicants for one hub slot; a pooled small-but-strong quota (1 + 2 selected).
+        (
+            {
+                "name": "거점형",
+                "applicants": 4,
+                "ratio": "4:1",
+                "tracks": [{"name": "거점형", "selected": ["시흥시"]}],
+            },
+            "거점형은 총 4곳의 지자체가 신청해 4:1의 경쟁률을 보였으며, 시흥시 1곳이 선정되었다.",
+        ),
+        (
+            {
+                "name": "강소형",
+                "applicants": 7,
+                "ratio": "2.3:1",
+                "tracks": [
+                    {"name": "기후위기 대응형", "selected": ["광양시"]},
+                    {"name": "지역소멸 대응형", "selected": ["태안군", "단양군"]},
+                ],
+            },
+            "강소형은 기후위기 대응형과 지역소멸 대응형 2개 유형에 총 7개 지자체가 지원하여 2.3:1의 경쟁률을 "
+            "보였으며, 기후위기 대응형은 광양시가, 지역소멸 대응형은 태안군, 단양군이 선정되었다.",
+        ),
+        # An empty slot stays empty (적격자 없음).
+        (
+            {
+                "name": "거점형",
+                "applicants": 3,
+                "ratio": "1.5:1",
+                "tracks": [{"name": "거점형", "selected": []}],
+            },
+            "거점형은 총 3곳의 지자체가 신청해 1.5:1의 경쟁률을 보였으며, 선정된 지자체는 없다.",
+        ),
+        (
+            {
+                "name": "강소형",
+                "applicants": 5,
+                "ratio": "1.3:1",
+                "tracks": [
+                    {"name": "기후위기 대응형", "selected": ["평택시"]},
+                    {"name": "지역소멸 대응형", "selected": []},
+                ],
+            },
+            "강소형은 기후위기 대응형과 지역소멸 대응형 2개 유형에 총 5개 지자체가 지원하여 1.3:1의 경쟁률을 "
+            "보였으며, 기후위기 대응형은 평택시가 선정되었다. 지역소멸 대응형은 선정된 지자체가 없다.",
+        ),
+        # No slots set: no ratio to state.
+        (
+            {
+                "name": "특화형",
+                "applicants": 2,
+                "ratio": None,
+                "tracks": [{"name": "특화형", "selected": []}],
+            },
+            "특화형은 총 2곳의 지자체가 신청했으며, 선정된 지자체는 없다.",
+        ),
+        # Three tracks.
+        (
+            {
+                "name": "공모",
+                "applicants": 9,
+                "ratio": "3:1",
+                "tracks": [
+                    {"name": "가형", "selected": ["A시"]},
+                    {"name": "나유형", "selected": ["세종특별자치시"]},
+                    {"name": "다형", "selected": ["부산광역시 해운대구"]},
+                ],
+            },
+            "공모는 가형, 나유형과 다형 3개 유형에 총 9개 지자체가 지원하여 3:1의 경쟁률을 보였으며, "
+            "가형은 A시가, 나유형은 세종특별자치시가, 다형은 부산광역시 해운대구가 선정되었다.",
+        ),
+    ],
+)
+def test_announcement(category, expected):
+    assert announcement(category) == expected
+
+
+@pytest.mark.parametrize(
+    ("word", "expected"),
+    [
+        ("거점형", "거점형은"),
+        ("강소형", "강소형은"),
+        ("기후위기 대응형", "기후위기 대응형은"),
+        ("특화", "특화는"),
+        ("Track 3", "Track 3은"),
+        ("Track 2", "Track 2는"),
+        ("Hub", "Hub은(는)"),
+    ],
+)
+def test_topic_particle(word, expected):
+    assert josa(word, "은", "는") == expected
+
+
+@pytest.mark.parametrize(
+    ("amount", "expected"),
+    [
+        ("200.00", "200억원"),
+        (Decimal("1200"), "1,200억원"),
+        ("200.50", "200.5억원"),
+        ("12345.25", "12,345.25억원"),
+        ("0", "0억원"),
+    ],
+)
+def test_amounts_in_eok(amount, expected):
+    assert format_eok(amount) == expected
