@@ -14,48 +14,22 @@ from decimal import Decimal
 
 from django.utils import timezone
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
 
 from proposals.xlsx import SheetWriter, safe_value
 
 from . import rules
 from .models import Criterion
 from .queries import criterion_averages, stage_results
-from .ranking import ELIMINATED, INELIGIBLE, WITHDRAWN, CategoryRanking, CompetitionRanking, RankedProposal
-
-# A status as officials read it (SPEC §6 statuses), in the order the ranking lists them.
-STATUS_LABELS = {
-    rules.SELECTED: gettext_lazy("Selected"),
-    rules.DRAW_REQUIRED: gettext_lazy("Draw required"),
-    rules.RESERVE: gettext_lazy("Reserve"),
-    rules.NOT_SELECTED: gettext_lazy("Not selected"),
-    rules.BELOW_MINIMUM: gettext_lazy("Below the minimum score"),
-    ELIMINATED: gettext_lazy("Eliminated at a stage"),
-    INELIGIBLE: gettext_lazy("Ineligible"),
-    WITHDRAWN: gettext_lazy("Withdrawn"),
-}
-STATUS_ORDER = list(STATUS_LABELS)
+from .ranking import (
+    CategoryRanking,
+    CompetitionRanking,
+    RankedProposal,
+    status_label,
+    tie_break_label,
+)
 
 # Proposals sent to the database per criterion-average query (bounded IN lists on any backend).
 AVERAGES_BATCH = 2000
-
-
-def status_label(status: str) -> str:
-    return str(STATUS_LABELS.get(status, status))
-
-
-def tie_break_label(rule: str | None) -> str:
-    """The rule that separated a proposal from the one ranked directly above it (SPEC §4.5)."""
-    if not rule:
-        return ""
-    if rule.startswith("criterion:"):
-        return _("Criterion %(code)s average") % {"code": rule.split(":", 1)[1]}
-    labels = {
-        "subsidy": _("Requested national subsidy"),
-        "draw": _("Draw"),
-        "unresolved": _("Tied"),
-    }
-    return labels.get(rule, rule)
 
 
 def shown(value: Decimal | None) -> Decimal | None:

@@ -8,6 +8,8 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 
 from django.db.models import Sum
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from proposals.models import Competition, Proposal
 
@@ -16,6 +18,37 @@ from .models import Adjustment, Criterion, Draw, Stage
 from .queries import criterion_averages, stage_results, tracks_with_applicants
 
 ELIMINATED, INELIGIBLE, WITHDRAWN = "eliminated", "ineligible", "withdrawn"
+
+# A status as officials read it (SPEC §6 statuses), in the order the ranking lists them.
+STATUS_LABELS = {
+    rules.SELECTED: gettext_lazy("Selected"),
+    rules.DRAW_REQUIRED: gettext_lazy("Draw required"),
+    rules.RESERVE: gettext_lazy("Reserve"),
+    rules.NOT_SELECTED: gettext_lazy("Not selected"),
+    rules.BELOW_MINIMUM: gettext_lazy("Below the minimum score"),
+    ELIMINATED: gettext_lazy("Eliminated at a stage"),
+    INELIGIBLE: gettext_lazy("Ineligible"),
+    WITHDRAWN: gettext_lazy("Withdrawn"),
+}
+STATUS_ORDER = list(STATUS_LABELS)
+
+
+def status_label(status: str) -> str:
+    return str(STATUS_LABELS.get(status, status))
+
+
+def tie_break_label(rule: str | None) -> str:
+    """The rule that separated a proposal from the one ranked directly above it (SPEC §4.5)."""
+    if not rule:
+        return ""
+    if rule.startswith("criterion:"):
+        return _("Criterion %(code)s average") % {"code": rule.split(":", 1)[1]}
+    labels = {
+        "subsidy": _("Requested national subsidy"),
+        "draw": _("Draw"),
+        "unresolved": _("Tied"),
+    }
+    return labels.get(rule, rule)
 
 
 @dataclass

@@ -14,7 +14,8 @@ from django.utils.translation import gettext_lazy as _
 from django_tables2.data import TableListData
 from django_tables2.utils import OrderBy
 
-from evaluation.exporting import STATUS_ORDER, shown, status_label, tie_break_label
+from evaluation.exporting import shown
+from evaluation.ranking import STATUS_ORDER, status_label, tie_break_label
 from proposals.audit import action_label
 
 # A sheet's state as officials see it ("Submitted" alone is a proposal's status, 접수).

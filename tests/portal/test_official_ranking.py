@@ -11,9 +11,8 @@ from django.urls import reverse
 from openpyxl import load_workbook
 
 from accounts.roles import Role
-from evaluation.exporting import status_label, tie_break_label
 from evaluation.models import Adjustment, Criterion, Draw
-from evaluation.ranking import rank_competition
+from evaluation.ranking import rank_competition, status_label, tie_break_label
 from proposals.models import AuditEntry, Proposal
 
 pytestmark = pytest.mark.django_db

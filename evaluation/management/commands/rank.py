@@ -3,20 +3,9 @@ import json
 from django.core.management.base import BaseCommand
 from django.utils.translation import gettext as _
 
-from evaluation.ranking import rank_competition, ranking_document
+from evaluation.ranking import rank_competition, ranking_document, status_label
 
 from ._lookup import competition_or_error
-
-STATUS_LABELS = {
-    "selected": "선정",
-    "reserve": "예비",
-    "not_selected": "미선정",
-    "below_minimum": "최저점 미달",
-    "draw_required": "추첨 필요",
-    "eliminated": "탈락(단계)",
-    "ineligible": "부적격",
-    "withdrawn": "철회",
-}
 
 
 class Command(BaseCommand):
@@ -58,7 +47,7 @@ class Command(BaseCommand):
                     score = row.shown_score or "-"
                     rule = f"  ({row.tie_break})" if row.tie_break else ""
                     self.stdout.write(
-                        f"    {rank:>3}  {score:>6}  {STATUS_LABELS.get(row.status, row.status):<8} "
+                        f"    {rank:>3}  {score:>6}  {status_label(row.status):<8} "
                         f"{row.reference}  {row.applicant}  {row.title}{rule}"
                     )
 
