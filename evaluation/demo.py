@@ -10,13 +10,16 @@ from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Group
 from django.core.management import call_command
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from accounts.roles import Role
 from proposals.models import Competition, Track
 
+from . import rules
 from .assignments import form_panel
-from .models import Conflict, Panel, Reviewer
+from .models import Conflict, Panel, Reviewer, Stage
 from .queries import competition_overview
+from .ranking import CompetitionRanking, rank_competition, status_label
 
 FIXTURES = Path(settings.BASE_DIR) / "fixtures" / "smartcity-2023"
 SLUG = "smartcity-2023"
@@ -25,16 +28,36 @@ DEMO_USERS = (
     ("official", "demo-official-2023", Role.OFFICIAL, "담당 공무원"),
 )
 # Reviewer accounts come from reviewers.xlsx (username = e-mail); the demo gives two a password:
-# the 울산대학교 member (kept off 울산광역시 by the conflict check) and one without a conflict.
+# the 울산대학교 member (kept by the conflict check off the proposal it is a partner of) and one
+# without a conflict.
 DEMO_REVIEWERS = (
     ("reviewer01@example.com", "demo-reviewer-2023"),
     ("reviewer02@example.com", "demo-reviewer-2023"),
 )
-# The document stage's panels (synthetic): reviewers 1–7 for 거점형, 8–15 for 강소형.
-DEMO_PANELS = (
-    ("거점형 서면평가위원회", ("hub",), range(1, 8)),
-    ("강소형 서면평가위원회", ("climate", "depopulation"), range(8, 16)),
+# Panels per stage (synthetic): reviewers 1–7 for 거점형, 8–15 for 강소형; the same members sit on
+# both stages. A later stage's panel gets only the proposals the stage before advanced.
+DEMO_PANELS = {
+    "document": (
+        ("거점형 서면평가위원회", ("hub",), range(1, 8)),
+        ("강소형 서면평가위원회", ("climate", "depopulation"), range(8, 16)),
+    ),
+    "presentation": (
+        ("거점형 발표평가위원회", ("hub",), range(1, 8)),
+        ("강소형 발표평가위원회", ("climate", "depopulation"), range(8, 16)),
+    ),
+}
+# Synthetic scoresheets per stage, built by fixtures/smartcity-2023/build_scores.py.
+SCORE_FILES = {"document": "scores-document.xlsx", "presentation": "scores-presentation.xlsx"}
+PUBLISHER = "official"
+URLS = (
+    ("/", gettext_lazy("home: each role's first page after sign-in")),
+    ("/public/", gettext_lazy("published results (no sign-in)")),
+    ("/official/", gettext_lazy("officials: progress, rankings, publication")),
+    ("/review/", gettext_lazy("reviewers: assigned proposals and scoresheets")),
+    ("/manage/", gettext_lazy("administrators: competitions and imports")),
+    ("/admin/", gettext_lazy("Django admin")),
 )
+BASE_URL = "http://127.0.0.1:8000"  # where `make demo` serves the site
 
 
 def run_demo(out) -> Competition:
@@ -43,23 +66,41 @@ def run_demo(out) -> Competition:
     call_command("import_reviewers", str(FIXTURES / "reviewers.xlsx"), stdout=out)
     competition = Competition.objects.get(slug=SLUG)
     ensure_demo_users()
-    form_demo_panels(out, competition)
+    # Stage by stage: panels (the conflict check runs as they are formed), then the sheets. A
+    # later stage's panels can only be formed once the earlier stage's scores decide who advances.
+    for stage in competition.stages.order_by("order"):
+        form_demo_panels(out, competition, stage)
+        out.write("")
+        call_command(
+            "import_scores",
+            str(FIXTURES / SCORE_FILES[stage.code]),
+            competition=SLUG,
+            stage=stage.code,
+            stdout=out,
+        )
+    ranking = rank_competition(competition)
+    write_ranking(out, ranking)
+    publish_demo(out, competition, ranking)
     write_overview(out, competition)
+    write_selected(out, ranking)
     out.write("")
     out.write(_("Demo sign-ins (development only):"))
     for username, password, role, _label in DEMO_USERS:
         out.write(f"  {role.label:<12} {username} / {password}")
     for username, password in DEMO_REVIEWERS:
         out.write(f"  {Role.REVIEWER.label:<12} {username} / {password}")
+    out.write("")
+    out.write(_("Pages to visit (make demo serves them at %(base)s):") % {"base": BASE_URL})
+    for path, what in URLS:
+        out.write(f"  {BASE_URL}{path:<12} {what}")
     return competition
 
 
-def form_demo_panels(out, competition: Competition) -> None:
-    """Form the first stage's panels; the automatic conflict check runs as they are formed."""
-    stage = competition.stages.order_by("order").first()
+def form_demo_panels(out, competition: Competition, stage: Stage) -> None:
+    """Form the stage's panels; the automatic conflict check runs as they are formed."""
     admin = get_user_model().objects.get(username="admin")
     out.write("")
-    for name, track_codes, numbers in DEMO_PANELS:
+    for name, track_codes, numbers in DEMO_PANELS[stage.code]:
         panel, _created = Panel.objects.get_or_create(stage=stage, name=name)
         panel.tracks.set(Track.objects.filter(category__competition=competition, code__in=track_codes))
         panel.members.set(
@@ -81,6 +122,54 @@ def form_demo_panels(out, competition: Competition) -> None:
             out.write(
                 _("  conflict of interest, not assigned: %(reviewer)s — %(applicant)s: %(reason)s")
                 % {"reviewer": reviewer, "applicant": proposal.applicant.name, "reason": conflict.reason}
+            )
+
+
+def write_ranking(out, ranking: CompetitionRanking) -> None:
+    """The ranking per track: rank, final score, status, applicant (SPEC §4.5–§4.6)."""
+    out.write("")
+    out.write(_("Ranking (final score: %(stage)s)") % {"stage": ranking.stages[-1].name})
+    for category in ranking.categories:
+        for track in category.tracks:
+            out.write(
+                f"  [{category.name} · {track.name}]" if category.name != track.name else f"  [{track.name}]"
+            )
+            for row in track.ranking:
+                rank = "-" if row.rank is None else str(row.rank)
+                score = row.shown_score or "-"
+                out.write(f"    {rank:>2}  {score:>6}  {status_label(row.status):<10} {row.applicant}")
+
+
+def publish_demo(out, competition: Competition, ranking: CompetitionRanking) -> None:
+    """Publish the shortlist as the demo official (``publish``), unless the publication in force
+    already has this very outcome: a second run of the demo publishes nothing."""
+    from .publication import canonical_json, current_publication, outcome_of, snapshot_inputs
+
+    out.write("")
+    current = current_publication(competition)
+    if current is not None:
+        outcome = outcome_of(ranking, snapshot_inputs(competition, ranking))
+        if canonical_json(outcome) == canonical_json(current.snapshot.get("outcome")):
+            out.write(
+                _(
+                    "Already published as publication no. %(number)s (SHA-256 %(digest)s) with the same "
+                    "outcome; not published again."
+                )
+                % {"number": current.number, "digest": current.digest}
+            )
+            return
+    call_command("publish", competition=SLUG, by=PUBLISHER, stdout=out)
+
+
+def write_selected(out, ranking: CompetitionRanking) -> None:
+    out.write("")
+    out.write(_("Selected per track:"))
+    for category in ranking.categories:
+        for track in category.tracks:
+            chosen = [row.applicant for row in track.ranking if row.status == rules.SELECTED]
+            out.write(
+                f"  {track.name}: "
+                + (", ".join(chosen) if chosen else str(_("no qualifying proposal (적격자 없음)")))
             )
 
 

@@ -229,19 +229,27 @@ def stage_results(stage, proposal_ids=None) -> dict:
     return results
 
 
-def criterion_averages(sheet_ids) -> dict:
-    """Average points per (proposal id, criterion code) over the given (kept) sheets."""
+def criterion_averages(sheet_ids, batch: int = 2000) -> dict:
+    """Average points per (proposal id, criterion code) over the given (kept) sheets.
+
+    The ids go in batches: SQLite plans a long literal IN list very badly (14,000 ids took 20 s,
+    the same in batches of 2,000 under a second), and a sheet's scores never span two batches.
+    """
     from django.db.models import Sum
 
-    averages = {}
-    rows = (
-        Score.objects.filter(sheet_id__in=list(sheet_ids))
-        .values("sheet__assignment__proposal_id", "criterion__code")
-        .annotate(points=Sum("points"), sheets=Count("id"))
-    )
-    for row in rows:
-        if row["points"] is not None and row["sheets"]:
-            averages[(row["sheet__assignment__proposal_id"], row["criterion__code"])] = Decimal(
-                row["points"]
-            ) / Decimal(row["sheets"])
-    return averages
+    sums: dict = {}
+    ids = list(sheet_ids)
+    for start in range(0, len(ids), batch):
+        rows = (
+            Score.objects.filter(sheet_id__in=ids[start : start + batch])
+            .order_by()  # Score's default ordering would add joins to the GROUP BY
+            .values("sheet__assignment__proposal_id", "criterion__code")
+            .annotate(points=Sum("points"), sheets=Count("id"))
+        )
+        for row in rows:
+            if row["points"] is None:
+                continue
+            key = (row["sheet__assignment__proposal_id"], row["criterion__code"])
+            points, sheets = sums.get(key, (Decimal(0), 0))
+            sums[key] = (points + Decimal(row["points"]), sheets + row["sheets"])
+    return {key: points / Decimal(sheets) for key, (points, sheets) in sums.items() if sheets}

@@ -35,6 +35,7 @@ def test_every_message_is_translated_and_none_is_fuzzy():
 def test_compiled_catalogue_matches_the_source():
     with open(PO.with_suffix(".mo"), "rb") as handle:
         compiled = gettext.GNUTranslations(handle)
+
     def compiled_text(f):
         if "msgctxt" in f:
             return compiled.pgettext(f["msgctxt"], f["msgid"])

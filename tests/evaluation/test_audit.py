@@ -155,7 +155,9 @@ def test_adjustments_and_draws_are_in_the_proposals_audit_trail(stage, make_prop
     official = user_factory(Role.OFFICIAL, "trail-official")
     proposal, other = make_proposal(), make_proposal()
     with audit_context(official, "지역 균형 가점"):
-        Adjustment.objects.create(proposal=proposal, points=Decimal(2), reason="지역 균형 가점", recorded_by=official)
+        Adjustment.objects.create(
+            proposal=proposal, points=Decimal(2), reason="지역 균형 가점", recorded_by=official
+        )
         Adjustment.objects.create(proposal=other, points=Decimal(1), reason="다른 사업", recorded_by=official)
     with audit_context(official, "추첨: 공개 추첨"):
         draw = Draw.objects.create(proposal=proposal, order=2, method="공개 추첨", recorded_by=official)
