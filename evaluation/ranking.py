@@ -15,7 +15,7 @@ from proposals.models import Competition, Proposal
 
 from . import rules
 from .models import Adjustment, Criterion, Draw, Stage
-from .queries import criterion_averages, stage_results, tracks_with_applicants
+from .queries import competition_overview, criterion_averages, stage_results
 
 ELIMINATED, INELIGIBLE, WITHDRAWN = "eliminated", "ineligible", "withdrawn"
 
@@ -285,40 +285,39 @@ def _order_key(row: RankedProposal):
 
 
 def _arrange(competition, proposals, rows) -> list[CategoryRanking]:
-    categories: dict[int, CategoryRanking] = {}
-    for track in tracks_with_applicants(competition):
-        category = track.category
-        entry = categories.get(category.pk)
-        if entry is None:
-            entry = categories[category.pk] = CategoryRanking(
-                code=category.code,
-                name=category.name,
-                applicants=0,
-                slots=category.slots or 0,
-                ratio=None,
-                pooled=category.pools_slots,
-            )
-        entry.applicants += track.applicants
-        if not entry.pooled:
-            entry.slots += track.slots or 0
-        track_rows = sorted((rows[p.pk] for p in proposals if p.track_id == track.pk), key=_order_key)
-        entry.tracks.append(
-            TrackRanking(
-                code=track.code,
-                name=track.name,
-                applicants=track.applicants,
-                slots=None if entry.pooled else track.slots,
-                ratio=None if entry.pooled else rules.competition_ratio(track.applicants, track.slots),
-                subsidy=track.subsidy,
-                matching_ratio=track.matching_ratio,
-                ranking=track_rows,
-            )
+    """The ranked rows under their categories and tracks, with applicants, slots and ratios
+    from ``competition_overview`` (one place computes those)."""
+    by_track = defaultdict(list)
+    for p in proposals:
+        by_track[p.track_id].append(rows[p.pk])
+    arranged = []
+    for overview in competition_overview(competition):
+        category = CategoryRanking(
+            code=overview.code,
+            name=overview.name,
+            applicants=overview.applicants,
+            slots=overview.slots,
+            ratio=overview.ratio,
+            pooled=overview.pooled,
         )
-    for entry in categories.values():
-        entry.ratio = rules.competition_ratio(entry.applicants, entry.slots)
-        if entry.pooled:
-            entry.ranking = sorted((row for t in entry.tracks for row in t.ranking), key=_order_key)
-    return list(categories.values())
+        for entry in overview.tracks:
+            track = entry.track
+            category.tracks.append(
+                TrackRanking(
+                    code=track.code,
+                    name=track.name,
+                    applicants=entry.applicants,
+                    slots=entry.slots,
+                    ratio=entry.ratio,
+                    subsidy=track.subsidy,
+                    matching_ratio=track.matching_ratio,
+                    ranking=sorted(by_track[track.pk], key=_order_key),
+                )
+            )
+        if category.pooled:
+            category.ranking = sorted((row for t in category.tracks for row in t.ranking), key=_order_key)
+        arranged.append(category)
+    return arranged
 
 
 def ranking_document(ranking: CompetitionRanking) -> dict:
