@@ -41,6 +41,14 @@ class CountColumn(tables.Column):
         )
 
 
+class CaptionedTable(tables.Table):
+    """A table with a caption (shown to screen readers; KRDS hides captions visually)."""
+
+    def __init__(self, data, *, caption, **kwargs):
+        super().__init__(data, **kwargs)
+        self.caption = caption
+
+
 class ProgressTable(tables.Table):
     """One track of a stage: per proposal, who reviews it and how far the sheets are."""
 
@@ -78,7 +86,7 @@ class ProgressTable(tables.Table):
         return ", ".join(sorted(value.splitlines()))
 
 
-class AssignmentTable(tables.Table):
+class AssignmentTable(CaptionedTable):
     """The reviewers of one proposal in a stage and the state of each sheet (no scores)."""
 
     reviewer = tables.Column(verbose_name=_("Reviewer"), empty_values=())
@@ -89,10 +97,6 @@ class AssignmentTable(tables.Table):
     class Meta:
         orderable = False
         empty_text = _("No reviewer is assigned to this proposal in this stage.")
-
-    def __init__(self, data, *, caption, **kwargs):
-        super().__init__(data, **kwargs)
-        self.caption = caption
 
     def render_reviewer(self, record):
         reviewer = record["assignment"].reviewer
@@ -115,7 +119,7 @@ class AssignmentTable(tables.Table):
         return format_html('<a href="?reopen={}#reopen">{}</a>', record["sheet"].pk, _("Reopen this sheet"))
 
 
-class ConflictTable(tables.Table):
+class ConflictTable(CaptionedTable):
     reviewer = tables.Column(verbose_name=_("Reviewer"), accessor="reviewer__name")
     kind = tables.Column(verbose_name=_("Kind"))
     reason = tables.Column(verbose_name=_("Reason"))
@@ -125,10 +129,6 @@ class ConflictTable(tables.Table):
     class Meta:
         orderable = False
         empty_text = _("No conflict of interest is recorded for this proposal.")
-
-    def __init__(self, data, *, caption, **kwargs):
-        super().__init__(data, **kwargs)
-        self.caption = caption
 
     def render_kind(self, record):
         return record.get_kind_display()
@@ -382,7 +382,7 @@ SCORE_STATES = {
 }
 
 
-class ReviewerScoreTable(tables.Table):
+class ReviewerScoreTable(CaptionedTable):
     """Each reviewer's total on a proposal in a stage, by code, and whether the sheet counts."""
 
     code = tables.Column(verbose_name=_("Reviewer"))
@@ -393,10 +393,6 @@ class ReviewerScoreTable(tables.Table):
         orderable = False
         empty_text = _("No reviewer is assigned to this proposal in this stage.")
 
-    def __init__(self, data, *, caption, **kwargs):
-        super().__init__(data, **kwargs)
-        self.caption = caption
-
     def render_total(self, value):
         return _score(value)
 
@@ -404,7 +400,7 @@ class ReviewerScoreTable(tables.Table):
         return format_html('<span class="krds-badge">{}</span>', SCORE_STATES[record["state"]])
 
 
-class CriterionAverageTable(tables.Table):
+class CriterionAverageTable(CaptionedTable):
     code = tables.Column(verbose_name=_("Code"))
     name = tables.Column(verbose_name=_("Criterion"))
     max_points = tables.Column(verbose_name=_("Max points"), attrs=NUM)
@@ -414,10 +410,6 @@ class CriterionAverageTable(tables.Table):
     class Meta:
         orderable = False
         empty_text = _("This stage has no criteria for this proposal's track.")
-
-    def __init__(self, data, *, caption, **kwargs):
-        super().__init__(data, **kwargs)
-        self.caption = caption
 
     def render_max_points(self, value):
         return format(value.normalize(), "f")
@@ -429,7 +421,7 @@ class CriterionAverageTable(tables.Table):
         return _score(value)
 
 
-class AdjustmentTable(tables.Table):
+class AdjustmentTable(CaptionedTable):
     created_at = tables.Column(verbose_name=_("Recorded at"))
     points = tables.Column(verbose_name=_("Points"), attrs=NUM)
     reason = tables.Column(verbose_name=_("Reason"))
@@ -438,10 +430,6 @@ class AdjustmentTable(tables.Table):
     class Meta:
         orderable = False
         empty_text = _("No bonus or penalty is recorded for this proposal.")
-
-    def __init__(self, data, *, caption, **kwargs):
-        super().__init__(data, **kwargs)
-        self.caption = caption
 
     def render_created_at(self, value):
         return _localtime(value)
