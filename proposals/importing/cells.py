@@ -129,10 +129,10 @@ def amount(value) -> Decimal:
             raise CellError(_("Not a number: '%(value)s'") % {"value": shown(raw)})
     if number < 0:
         raise CellError(_("Must be 0 or more: '%(value)s'") % {"value": shown(value)})
+    if number >= Decimal("10000000000"):  # before quantize, which fails past 28 digits
+        raise CellError(_("Too large: '%(value)s'") % {"value": shown(value)})
     if number.as_tuple().exponent < -2 and number != number.quantize(Decimal("0.01")):
         raise CellError(_("At most two decimal places: '%(value)s'") % {"value": shown(value)})
-    if number >= Decimal("10000000000"):
-        raise CellError(_("Too large: '%(value)s'") % {"value": shown(value)})
     return number.quantize(Decimal("0.01"))
 
 

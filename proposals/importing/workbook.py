@@ -14,8 +14,9 @@ from dataclasses import dataclass
 from django.conf import settings
 from django.utils.translation import gettext as _
 from openpyxl import load_workbook
-from openpyxl.utils import get_column_letter
+from openpyxl.utils import get_column_letter, range_boundaries
 from openpyxl.utils.exceptions import InvalidFileException
+from openpyxl.worksheet._read_only import ReadOnlyWorksheet
 
 OLE2_SIGNATURE = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
 ENCRYPTED_MARKER = "EncryptedPackage".encode("utf-16-le")
@@ -23,6 +24,23 @@ ENCRYPTED_MARKER = "EncryptedPackage".encode("utf-16-le")
 _FORMULA_WITHOUT_VALUE = re.compile(
     rb'<c r="([A-Z]{1,3})(\d+)"[^>]*>\s*<f(?:\s[^>]*)?(?:/>|>[^<]*</f>)\s*(?:<v\s*/>|<v></v>)?\s*</c>'
 )
+
+
+_DIMENSION = re.compile(rb'<(?:\w+:)?dimension\s+ref="([A-Z]{1,3}\d+(?::[A-Z]{1,3}\d+)?)"')
+
+
+def _size_from_sheet_start(self) -> None:
+    """openpyxl parses a whole sheet XML at load time to learn it has no ``<dimension>`` (seconds
+    for 200,000 rows, before any row limit applies); the element comes first, so read the start only."""
+    with self._get_source() as source:
+        match = _DIMENSION.search(source.read(1 << 16))
+    if match:
+        self._min_column, self._min_row, self._max_column, self._max_row = range_boundaries(
+            match.group(1).decode()
+        )
+
+
+ReadOnlyWorksheet._get_size = _size_from_sheet_start
 
 
 class SpreadsheetError(Exception):
