@@ -4,6 +4,14 @@ DATABASE_URL  default: SQLite file var/db.sqlite3 (embedded); postgres://… for
 SECRET_KEY    required unless DEBUG is on (then a development key is used)
 DEBUG         "1"/"true" to enable
 ALLOWED_HOSTS comma-separated; default 127.0.0.1,localhost
+
+When DEBUG is off the HTTPS settings below are on (see README, "운영 배포"); these override them:
+SECURE_SSL_REDIRECT            "0" when a proxy in front already redirects http to https (default on)
+SECURE_HSTS_SECONDS            default 31536000 (one year); 0 turns HSTS off
+SECURE_HSTS_INCLUDE_SUBDOMAINS default on
+SECURE_HSTS_PRELOAD            default on
+SECURE_PROXY_SSL_HEADER        "1" behind a reverse proxy that sets X-Forwarded-Proto: https
+CSRF_TRUSTED_ORIGINS           comma-separated origins, e.g. https://example.go.kr
 """
 
 import os
@@ -61,6 +69,7 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "django.middleware.csp.ContentSecurityPolicyMiddleware",
 ]
 
 ROOT_URLCONF = "config.urls"
@@ -113,6 +122,43 @@ LOGOUT_REDIRECT_URL = "home"
 SESSION_ENGINE = "django.contrib.sessions.backends.db"
 SESSION_COOKIE_AGE = 60 * 60 * 8  # one working day
 SESSION_EXPIRE_AT_BROWSER_CLOSE = True
+SESSION_COOKIE_HTTPONLY = True
+
+# Sign-in throttling (accounts/throttle.py): failures per username and per client address.
+LOGIN_FAILURE_LIMIT = int(os.environ.get("LOGIN_FAILURE_LIMIT", 5))
+LOGIN_FAILURE_LIMIT_PER_IP = int(os.environ.get("LOGIN_FAILURE_LIMIT_PER_IP", 5))
+# The client address is REMOTE_ADDR unless a trusted reverse proxy appends it to X-Forwarded-For.
+LOGIN_TRUST_X_FORWARDED_FOR = env_flag("LOGIN_TRUST_X_FORWARDED_FOR", default=False)
+
+# Security headers. Every asset is served by the application itself (SPEC §7), so the content
+# security policy allows only this origin: no inline scripts or styles, no CDN.
+SECURE_CONTENT_TYPE_NOSNIFF = True
+SECURE_REFERRER_POLICY = "same-origin"
+X_FRAME_OPTIONS = "DENY"
+SECURE_CSP = {
+    "default-src": ["'self'"],
+    "script-src": ["'self'"],
+    "style-src": ["'self'"],
+    "img-src": ["'self'"],
+    "font-src": ["'self'"],
+    "connect-src": ["'self'"],
+    "object-src": ["'none'"],
+    "base-uri": ["'self'"],
+    "form-action": ["'self'"],
+    "frame-ancestors": ["'none'"],
+}
+CSRF_TRUSTED_ORIGINS = [
+    origin.strip() for origin in os.environ.get("CSRF_TRUSTED_ORIGINS", "").split(",") if origin.strip()
+]
+if env_flag("SECURE_PROXY_SSL_HEADER", default=False):
+    SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+if not DEBUG:
+    SECURE_SSL_REDIRECT = env_flag("SECURE_SSL_REDIRECT", default=True)
+    SESSION_COOKIE_SECURE = True
+    CSRF_COOKIE_SECURE = True
+    SECURE_HSTS_SECONDS = int(os.environ.get("SECURE_HSTS_SECONDS", 31_536_000))
+    SECURE_HSTS_INCLUDE_SUBDOMAINS = env_flag("SECURE_HSTS_INCLUDE_SUBDOMAINS", default=True)
+    SECURE_HSTS_PRELOAD = env_flag("SECURE_HSTS_PRELOAD", default=True)
 
 LANGUAGE_CODE = "ko-kr"
 LANGUAGES = [("ko", _("Korean")), ("en", _("English"))]

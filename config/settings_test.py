@@ -15,3 +15,4 @@ PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 STATIC_ROOT = None  # tests never collect static files; WhiteNoise serves from the finders
 WHITENOISE_USE_FINDERS = True
 WHITENOISE_AUTOREFRESH = True
+SECURE_SSL_REDIRECT = False  # the test client and the live server speak plain http

@@ -162,3 +162,64 @@ def test_permission_matrix(client, world, name, visitor):
         )
     else:
         assert response.status_code == expected, (name, visitor, response.status_code)
+
+
+# --- CSRF: a POST without a token is refused on every URL, before any view runs -----------------
+
+REFUSED = (LOGIN, ADMIN_LOGIN, 403)
+# Pages whose POST changes something (each must answer 403 without a token, nothing written).
+POST_FORMS = {
+    "login",
+    "logout",
+    "set_language",
+    "manage:import-proposals",
+    "manage:import-confirm",
+    "review:pledge",
+    "review:conflict",
+    "review:sheet",
+    "official:reopen-sheet",
+    "official:record-challenge",
+    "official:record-adjustment",
+    "official:draw",
+    "publication:publish",
+}
+
+
+def database_snapshot():
+    from django.apps import apps
+
+    return {
+        model._meta.label: list(model._base_manager.order_by("pk").values_list())
+        for model in apps.get_models()
+    }
+
+
+def test_every_post_form_is_in_the_matrix():
+    assert set(MATRIX) >= POST_FORMS
+
+
+@pytest.mark.parametrize("name", sorted(MATRIX))
+def test_post_without_csrf_token_is_refused(world, name, caplog):
+    """Signed in as a visitor allowed to use the page (for a form: the one who may submit it)."""
+    from django.test import Client
+
+    client = Client(enforce_csrf_checks=True)
+    visitor = next(v for v, status in zip(VISITORS, MATRIX[name], strict=True) if status not in REFUSED)
+    if world["users"][visitor] is not None:
+        client.force_login(world["users"][visitor])
+    before = database_snapshot()
+    with caplog.at_level("WARNING", logger="django.security.csrf"):
+        response = client.post(
+            reverse(name, args=world["args"].get(name, [])),
+            {
+                "reason": "사유",
+                "points": "1",
+                "next": "/",
+                "language": "en",
+                "username": "x",
+                "password": "y",
+            },
+        )
+    assert response.status_code == 403, (name, visitor, response.status_code)
+    assert any("CSRF" in record.getMessage() for record in caplog.records), name
+    assert database_snapshot() == before, name
