@@ -202,13 +202,16 @@ def rank_competition(competition: Competition) -> CompetitionRanking:
     return CompetitionRanking(competition, stages, _arrange(competition, proposals, rows))
 
 
-def _run_stages(stages, eligible_ids: set, group_of: dict, slots_of: dict):
+def _run_stages(stages, eligible_ids: set, group_of: dict, slots_of: dict, *, score_last: bool = True):
     """Who entered each stage, and each stage's results: the first stage takes every eligible
-    proposal; each later one those the stage before advanced (SPEC §4.3)."""
+    proposal; each later one those the stage before advanced (SPEC §4.3). With
+    ``score_last=False`` the last stage is entered but not scored (who reached it is all asked)."""
     entrants, results_by_stage = {}, {}
     alive = set(eligible_ids)
     for index, stage in enumerate(stages):
         entrants[stage.code] = alive
+        if index == len(stages) - 1 and not score_last:
+            break
         results_by_stage[stage.code] = stage_results(stage)
         if index < len(stages) - 1:
             alive = _advancing(stage, alive, results_by_stage[stage.code], group_of, slots_of)
@@ -242,7 +245,7 @@ def stage_entrants(stage: Stage) -> set[int]:
         for p in proposals
     }
     # Only earlier stages' results are needed: the stage itself decides nothing about entry.
-    entrants, _results = _run_stages(stages, set(group_of), group_of, slots_of)
+    entrants, _results = _run_stages(stages, set(group_of), group_of, slots_of, score_last=False)
     return entrants[stage.code]
 
 
