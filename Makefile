@@ -7,7 +7,7 @@ PYTHON ?= $(shell pyenv which python 2>/dev/null || command -v python3.13 || com
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: demo test lint format migrate install messages clean-db
+.PHONY: demo test lint format migrate install messages clean-db chromium
 
 install: $(VENV)/.installed
 
@@ -33,8 +33,19 @@ demo: migrate
 	@echo "http://$(HOST):$(PORT)/  (Ctrl+C to stop)"
 	$(PY) manage.py runserver $(HOST):$(PORT)
 
-## make test: the whole test suite (DATABASE_URL selects PostgreSQL; default SQLite).
-test: install
+## make chromium: Debian's Chromium for the browser tests (Playwright drives /usr/bin/chromium;
+## it cannot download a browser of its own on this network). Installs with apt when missing.
+chromium:
+	@if [ ! -x /usr/bin/chromium ]; then \
+	  echo "브라우저 테스트용 Chromium을 설치합니다 (apt-get install chromium)."; \
+	  SUDO=""; [ "$$(id -u)" -ne 0 ] && SUDO="sudo"; \
+	  $$SUDO apt-get install -y -q --no-install-recommends chromium >/dev/null 2>&1 \
+	    || { $$SUDO apt-get update -q >/dev/null && $$SUDO apt-get install -y -q --no-install-recommends chromium; } \
+	    || { echo "Chromium을 설치하지 못했습니다. 직접 설치하세요: sudo apt-get install chromium"; exit 1; }; \
+	fi
+
+## make test: the whole test suite, browser tests included (DATABASE_URL selects PostgreSQL; default SQLite).
+test: install chromium
 	$(PY) -m pytest
 
 lint: install

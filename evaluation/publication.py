@@ -183,7 +183,16 @@ def check_publishable(competition, override_reason: str = "") -> list[str]:
 
 def publish(competition, user, override_reason: str = "") -> Publication:
     """Freeze and publish the competition's current result; a later call publishes a correction
-    that supersedes the previous publication. Raises ``PublicationRefused`` with every failed check."""
+    that supersedes the previous publication. Raises ``PublicationRefused`` with every failed check.
+
+    Concurrency: the competition's row is locked ``FOR UPDATE`` before anything is read, and every
+    query below runs after it (READ COMMITTED: each sees all that committed before the lock).
+    Saving, submitting and reopening a sheet hold the same row ``FOR SHARE``
+    (``evaluation.sheets``), and imports hold it ``FOR UPDATE``, so none of them commits while a
+    publication reads: the publication waits for those under way and includes them, and those
+    arriving later wait for it. ``FOR UPDATE`` (not ``NO KEY UPDATE``) also holds back every other
+    transaction that recorded an audit entry of this competition (adjustments, draws, conflicts,
+    assignments): its foreign key is checked at commit with ``FOR KEY SHARE`` on this row."""
     override_reason = (override_reason or "").strip()
     with transaction.atomic():
         competition = Competition.objects.select_for_update().get(pk=competition.pk)
@@ -203,6 +212,19 @@ def publish(competition, user, override_reason: str = "") -> Publication:
                 ]
             )
         previous = competition.publications.order_by("-number").first()
+        if previous is not None and _unchanged_since(previous, inputs, outcome):
+            # A double click, or a second official publishing the same state: a correction must
+            # correct something.
+            raise PublicationRefused(
+                [
+                    _(
+                        "Nothing has changed since publication no. %(number)s (the same scores, "
+                        "adjustments, draws and result); no correction was published."
+                    )
+                    % {"number": previous.number}
+                ],
+                ["unchanged"],
+            )
         snapshot = _plain(
             {
                 "format": SNAPSHOT_FORMAT,
@@ -242,6 +264,13 @@ def publish(competition, user, override_reason: str = "") -> Publication:
             reason=override_reason,
         )
     return publication
+
+
+def _unchanged_since(previous: Publication, inputs: dict, outcome: dict) -> bool:
+    """True when ``previous`` froze these very inputs and outcome."""
+    return canonical_json(previous.snapshot.get("inputs")) == canonical_json(inputs) and canonical_json(
+        previous.snapshot.get("outcome")
+    ) == canonical_json(outcome)
 
 
 def _plain(value):

@@ -3,6 +3,20 @@
 Every function locks the sheet row, checks the version the reviewer's page was built from and
 the state, and leaves an audit record through the audited models. Web pages and the score
 import both come here; no page changes a sheet by itself.
+
+Locks, always in this order (so two of them never wait for each other in a circle):
+
+1. the competition's row, shared (``lock_competition_shared``): sheets of different reviewers
+   change side by side, but never while ``evaluation.publication.publish`` or an import holds
+   the row ``FOR UPDATE``; a publication therefore sees each sheet either before or after a
+   change, never half of it, and waits for changes already under way;
+2. the sheet's row (``SELECT … FOR UPDATE``): two tabs, two clicks or a score import changing
+   one sheet take turns, and the later one finds the version or state moved on (``stale``,
+   ``submitted``) or its identical submission already made (a double click).
+
+A published competition's sheets stay changeable as before (an official reopens a sheet and
+the reviewer submits it again: that is how a correction starts); a publication's snapshot never
+changes, and the change reaches the public only through a new publication.
 """
 
 from dataclasses import dataclass, field
@@ -12,7 +26,7 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from proposals.models import audit_context
+from proposals.models import audit_context, lock_competition_shared
 
 from .models import Assignment, Conflict, Criterion, Score, Scoresheet
 from .rules import points_error, sheet_total
@@ -80,6 +94,8 @@ def _number(value: Decimal) -> str:
 
 
 def _locked_sheet(assignment: Assignment, actor) -> Scoresheet:
+    """The assignment's sheet (created when first saved), its row locked for this transaction."""
+    lock_competition_shared(assignment.stage.competition_id)
     with audit_context(actor, _("sheet opened")):
         sheet, _created = Scoresheet.objects.get_or_create(assignment=assignment)
     return Scoresheet.objects.select_for_update().get(pk=sheet.pk)
@@ -171,6 +187,11 @@ def reopen(sheet: Scoresheet, reason: str, actor) -> Scoresheet:
     reason = (reason or "").strip()
     if not reason:
         raise SheetError("reason", _("Write the reason for reopening the sheet."))
+    lock_competition_shared(
+        Scoresheet.objects.filter(pk=sheet.pk)
+        .values_list("assignment__stage__competition_id", flat=True)
+        .get()
+    )
     sheet = Scoresheet.objects.select_for_update().get(pk=sheet.pk)
     if not sheet.is_submitted:
         raise SheetError("not_submitted", _("Only a submitted sheet can be reopened."))

@@ -1,6 +1,6 @@
 from .audit import AuditEntry
 from .audited import AuditedModel, AuditedQuerySet, audit_context
-from .competition import Category, Competition, Track
+from .competition import Category, Competition, Track, lock_competition_shared
 from .imports import ImportUpload
 from .proposal import Applicant, Proposal
 
@@ -15,4 +15,5 @@ __all__ = [
     "Proposal",
     "Track",
     "audit_context",
+    "lock_competition_shared",
 ]

@@ -3,7 +3,8 @@
 from decimal import Decimal
 
 from django.core.validators import MinValueValidator
-from django.db import models
+from django.db import connection, models
+from django.db.transaction import TransactionManagementError
 from django.utils.translation import gettext_lazy as _
 
 
@@ -56,6 +57,28 @@ class Competition(models.Model):
 
     def __str__(self):
         return self.name
+
+
+def lock_competition_shared(competition_id) -> None:
+    """Hold a share lock on the competition's row until the transaction ends.
+
+    Changes that feed a publication (saving, submitting or reopening a scoresheet) take it, so
+    they run side by side with each other but never interleave with ``publish`` (or an import),
+    which take the row ``FOR UPDATE``: a publication waits for the submissions in progress and
+    then reads a state no submission can change before it commits; a submission that arrives
+    during a publication waits for it. PostgreSQL: ``SELECT … FOR SHARE`` (Django has no
+    queryset for it). Other databases with row locks get an exclusive lock (correct, but one
+    change at a time); SQLite serialises every write transaction already.
+    """
+    if not connection.in_atomic_block:
+        raise TransactionManagementError("lock_competition_shared() outside a transaction locks nothing.")
+    if connection.vendor == "postgresql":
+        quote = connection.ops.quote_name
+        table, column = quote(Competition._meta.db_table), quote(Competition._meta.pk.column)
+        with connection.cursor() as cursor:
+            cursor.execute(f"SELECT 1 FROM {table} WHERE {column} = %s FOR SHARE", [competition_id])
+    elif connection.features.has_select_for_update:
+        Competition.objects.select_for_update().filter(pk=competition_id).exists()
 
 
 class Category(models.Model):

@@ -6,7 +6,7 @@ import pytest
 from django.urls import reverse
 
 from accounts.roles import Role
-from evaluation.models import Draw, Publication
+from evaluation.models import Adjustment, Draw, Publication
 from proposals.models import AuditEntry, Competition
 
 from .test_public_results import bulk_published
@@ -106,6 +106,9 @@ def test_a_correction_supersedes_on_the_page(client, competition, world, officia
     Draw.objects.create(proposal=proposals[1], order=2, method="제비뽑기", recorded_by=official)
     client.force_login(official)
     assert post(client, competition, confirm="on").status_code == 302
+    Adjustment.objects.create(
+        proposal=proposals[0], points=Decimal("1.5"), reason="지역균형 가점", recorded_by=official
+    )
     response = post(client, competition, confirm="on")
     html = client.get(response.url).content.decode()
     assert "제2차 공개를 완료했습니다. 제1차 공개를 대체하며, 이전 공개도 보존됩니다." in html
@@ -113,6 +116,23 @@ def test_a_correction_supersedes_on_the_page(client, competition, world, officia
     assert Publication.objects.count() == 2
     index = client.get(reverse("publication:index")).content.decode()
     assert "제2차" in index
+
+
+def test_publishing_the_same_state_twice_is_refused(client, competition, world, official):
+    """A double click on 「공개」 (or a second official) does not make an empty correction."""
+    proposals = world(tie=True)
+    Draw.objects.create(proposal=proposals[2], order=1, method="제비뽑기", recorded_by=official)
+    Draw.objects.create(proposal=proposals[1], order=2, method="제비뽑기", recorded_by=official)
+    client.force_login(official)
+    assert post(client, competition, confirm="on").status_code == 302
+    audit = AuditEntry.objects.count()
+    response = post(client, competition, confirm="on")
+    assert response.status_code == 409
+    assert (
+        "제1차 공개 이후 바뀐 것이 없습니다(점수, 가점·감점, 추첨, 결과가 같음). 정정 공개를 만들지 않았습니다."
+        in response.content.decode()
+    )
+    assert Publication.objects.count() == 1 and AuditEntry.objects.count() == audit
 
 
 def test_reviewers_and_visitors_cannot_publish(client, competition, world, make_reviewer):
