@@ -96,22 +96,27 @@ def _number(value: Decimal) -> str:
 def _locked_sheet(assignment: Assignment, actor) -> Scoresheet:
     """The assignment's sheet (created when first saved), its row locked for this transaction."""
     lock_competition_shared(assignment.stage.competition_id)
-    with audit_context(actor, _("sheet opened")):
-        sheet, _created = Scoresheet.objects.get_or_create(assignment=assignment)
-    return Scoresheet.objects.select_for_update().get(pk=sheet.pk)
+    locked = Scoresheet.objects.select_for_update().filter(assignment=assignment).order_by()
+    sheet = locked.first()
+    if sheet is None:
+        # get_or_create: two first saves at once meet at the one-sheet-per-assignment constraint.
+        with audit_context(actor, _("sheet opened")):
+            Scoresheet.objects.get_or_create(assignment=assignment)
+        sheet = locked.get()
+    sheet.assignment = assignment  # already loaded by the caller: no reload for the audit trail
+    return sheet
 
 
 def _write_scores(sheet: Scoresheet, criteria: list[Criterion], data: SheetInput) -> None:
-    existing = {score.criterion_id: score for score in sheet.scores.all()}
+    """Every criterion's points and comment, new or changed ones in one statement."""
+    existing = {score.criterion_id: score for score in sheet.scores.order_by()}
+    scores = []
     for criterion in criteria:
-        points = data.points.get(criterion.pk)
-        comment = (data.comments.get(criterion.pk) or "").strip()
-        score = existing.get(criterion.pk)
-        if score is None:
-            Score.objects.create(sheet=sheet, criterion=criterion, points=points, comment=comment)
-        elif score.points != points or score.comment != comment:
-            score.points, score.comment = points, comment
-            score.save()
+        score = existing.get(criterion.pk) or Score(sheet=sheet, criterion=criterion)
+        score.points = data.points.get(criterion.pk)
+        score.comment = (data.comments.get(criterion.pk) or "").strip()
+        scores.append(score)
+    Score.objects.upsert(scores, unique_fields=["sheet", "criterion"], update_fields=["points", "comment"])
 
 
 def _same_as_stored(sheet: Scoresheet, criteria: list[Criterion], data: SheetInput) -> bool:
@@ -142,8 +147,9 @@ def _check_writable(assignment: Assignment, sheet: Scoresheet, version: int) -> 
 
 
 @transaction.atomic
-def save_draft(assignment: Assignment, version: int, data: SheetInput, actor) -> Scoresheet:
-    criteria = criteria_for(assignment.stage, assignment.proposal.track)
+def save_draft(assignment: Assignment, version: int, data: SheetInput, actor, criteria=None) -> Scoresheet:
+    """Save the reviewer's input as a draft; ``criteria`` when the caller has them already."""
+    criteria = criteria if criteria is not None else criteria_for(assignment.stage, assignment.proposal.track)
     sheet = _locked_sheet(assignment, actor)
     _check_writable(assignment, sheet, version)
     errors = point_messages(criteria, data, require_all=False)
@@ -160,9 +166,9 @@ def save_draft(assignment: Assignment, version: int, data: SheetInput, actor) ->
 
 
 @transaction.atomic
-def submit(assignment: Assignment, version: int, data: SheetInput, actor) -> Scoresheet:
+def submit(assignment: Assignment, version: int, data: SheetInput, actor, criteria=None) -> Scoresheet:
     """Submit once: a second identical submission (a double click) returns the submitted sheet."""
-    criteria = criteria_for(assignment.stage, assignment.proposal.track)
+    criteria = criteria if criteria is not None else criteria_for(assignment.stage, assignment.proposal.track)
     sheet = _locked_sheet(assignment, actor)
     if sheet.is_submitted and version == sheet.version - 1 and _same_as_stored(sheet, criteria, data):
         return sheet

@@ -75,7 +75,9 @@ def user_factory(db, django_user_model):
             username or f"user-{role or 'none'}", password="pw-test-1234"
         )
         if role:
-            user.groups.add(Group.objects.get(name=role.value))
+            # The migrations create the groups (with permissions); get_or_create only for a
+            # transactional test that runs after another's flush removed them.
+            user.groups.add(Group.objects.get_or_create(name=role.value)[0])
         return user
 
     return make

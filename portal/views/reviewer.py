@@ -95,6 +95,45 @@ def _assignment(reviewer, competition, assignment_id) -> Assignment:
     return assignment
 
 
+def assignment_page(view):
+    """A page of one of the reviewer's assignments: ``view(request, competition, assignment)``.
+
+    The usual case — the signed-in reviewer's own assignment, in a competition whose pledge they
+    accepted, with no conflict — is one query for the assignment with its competition, proposal
+    and sheet, and the pledge and conflict flags as subqueries of the select list (a sheet is
+    opened and saved many times; bench/load_bench.py). Anything else goes the way of
+    ``reviewer_page`` and ``_assignment``: the pledge redirect, or 404.
+    """
+
+    @reviewer_page
+    def checked(request, reviewer, competition, assignment_id, *args, **kwargs):
+        return view(request, competition, _assignment(reviewer, competition, assignment_id), *args, **kwargs)
+
+    @wraps(view)
+    def wrapped(request, slug, assignment_id, *args, **kwargs):
+        pledged = SecurityPledge.objects.filter(
+            reviewer=OuterRef("reviewer_id"), competition=OuterRef("stage__competition_id")
+        )
+        assignment = (
+            _with_conflict_flag(
+                Assignment.objects.filter(
+                    pk=assignment_id, reviewer__user=request.user, stage__competition__slug=slug
+                )
+            )
+            .annotate(pledged=Exists(pledged))
+            .select_related("stage__competition", "proposal__track", "proposal__applicant", "sheet")
+            .order_by()  # no joins for the default ordering
+            .first()
+        )
+        if assignment is None or not assignment.pledged:
+            return checked(request, slug, assignment_id, *args, **kwargs)
+        if assignment.conflicted:
+            raise Http404
+        return view(request, assignment.stage.competition, assignment, *args, **kwargs)
+
+    return role_required(Role.REVIEWER)(wrapped)
+
+
 # --- competitions and the list of assigned proposals ------------------------------------------
 
 
@@ -161,10 +200,9 @@ def pledge(request, slug):
 # --- conflict of interest: confirm none, or declare one (회피) ------------------------------------
 
 
-@reviewer_page
+@assignment_page
 @require_http_methods(["GET", "POST"])
-def conflict(request, reviewer, competition, assignment_id):
-    assignment = _assignment(reviewer, competition, assignment_id)
+def conflict(request, competition, assignment):
     sheet = sheet_or_none(assignment)
     if sheet is not None and sheet.is_submitted:
         return redirect("review:sheet", competition.slug, assignment.pk)
@@ -201,10 +239,9 @@ def conflict(request, reviewer, competition, assignment_id):
 # --- the scoresheet ---------------------------------------------------------------------------
 
 
-@reviewer_page
+@assignment_page
 @require_http_methods(["GET", "POST"])
-def sheet(request, reviewer, competition, assignment_id):
-    assignment = _assignment(reviewer, competition, assignment_id)
+def sheet(request, competition, assignment):
     if assignment.no_conflict_confirmed_at is None:
         return redirect("review:conflict", competition.slug, assignment.pk)
     criteria = sheets.criteria_for(assignment.stage, assignment.proposal.track)
@@ -225,7 +262,7 @@ def sheet(request, reviewer, competition, assignment_id):
         return _sheet_page(request, assignment, criteria, form, None, error=error)
     save = sheets.submit if form.wants_submit else sheets.save_draft
     try:
-        save(assignment, form.cleaned_data["version"], form.sheet_input(), request.user)
+        save(assignment, form.cleaned_data["version"], form.sheet_input(), request.user, criteria)
     except sheets.SheetError as refused:
         return _refused(request, assignment, criteria, form, refused)
     if form.wants_submit:
