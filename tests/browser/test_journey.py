@@ -168,9 +168,9 @@ def form_the_panel(admin, reviewer, submit_sheet):
 
 
 # transaction=True: the live server's thread must see what the test writes, and the reverse.
-# serialized_rollback: start from the migrations' data (the role groups), which the flush after
-# another transactional test removes.
-@pytest.mark.django_db(transaction=True, serialized_rollback=True)
+# (No serialized_rollback: after another transactional test's flush, post_migrate has recreated
+# content types, which a restore would then duplicate; user_factory recreates the role groups.)
+@pytest.mark.django_db(transaction=True)
 def test_competition_from_import_to_public_result(
     new_context, live_server, artifacts_dir, people, make_xlsx, tmp_path, submit_sheet
 ):
@@ -422,7 +422,7 @@ def test_a_missing_chromium_fails_with_the_install_command(tmp_path):
     assert chromium_executable() == "/usr/bin/chromium"
 
 
-@pytest.mark.django_db(transaction=True, serialized_rollback=True)
+@pytest.mark.django_db(transaction=True)
 def test_the_page_checks_catch_a_missing_label_low_contrast_and_a_policy_violation(
     new_context, live_server, artifacts_dir
 ):

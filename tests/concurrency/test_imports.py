@@ -28,7 +28,7 @@ from tests.conftest import APPLICANTS_XLSX
 
 from .conftest import waiting_for_lock
 
-pytestmark = pytest.mark.django_db(transaction=True, serialized_rollback=True)
+pytestmark = pytest.mark.django_db(transaction=True)
 
 NO_CHANGE = "모든 행이 이미 최신입니다"
 APPLICANTS = 24  # rows of fixtures/smartcity-2023/applicants.xlsx

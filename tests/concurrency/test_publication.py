@@ -27,7 +27,7 @@ from proposals.models import AuditEntry, Competition
 
 from .conftest import waiting_for_lock
 
-pytestmark = pytest.mark.django_db(transaction=True, serialized_rollback=True)
+pytestmark = pytest.mark.django_db(transaction=True)
 
 
 @pytest.fixture

@@ -22,7 +22,7 @@ from proposals.models import AuditEntry
 
 from .conftest import waiting_for_lock
 
-pytestmark = pytest.mark.django_db(transaction=True, serialized_rollback=True)
+pytestmark = pytest.mark.django_db(transaction=True)
 
 STALE_MESSAGE = (
     "이 평가표를 연 뒤 다른 곳(다른 탭이나 기기)에서 저장되었습니다. 입력한 내용은 아래에 그대로 두었습니다. "
