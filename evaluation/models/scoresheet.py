@@ -66,3 +66,8 @@ class Score(AuditedModel):
 
     def __str__(self):
         return f"{self.criterion.code}: {self.points}"
+
+    def audit_competition_id(self):
+        # Without it a score's changes were left out of the proposal's audit trail, which lists
+        # one competition's entries. ``evaluation.sheets`` hands the sheet its loaded assignment.
+        return self.sheet.assignment.stage.competition_id

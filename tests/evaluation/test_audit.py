@@ -165,3 +165,25 @@ def test_adjustments_and_draws_are_in_the_proposals_audit_trail(stage, make_prop
         draw.save()
     actions = [entry.action for entry in proposal_audit_trail(proposal, stage)]
     assert sorted(actions) == ["adjustment.created", "draw.created", "draw.updated"]
+
+
+def test_score_changes_are_in_the_proposals_audit_trail(
+    stage, make_criteria, make_reviewer, make_proposal, make_assignment, submit_sheet
+):
+    """Each score a reviewer writes or changes is in the trail, with its before and after."""
+    from decimal import Decimal
+
+    from evaluation.queries import proposal_audit_trail
+
+    make_criteria(2)
+    proposal = make_proposal()
+    assignment = make_assignment(proposal, make_reviewer("kim"), confirmed=True)
+    submit_sheet(assignment, [10, 10], draft_only=True)
+    submit_sheet(assignment, [12, 10])
+    scores = [entry for entry in proposal_audit_trail(proposal, stage) if entry.object_type == "score"]
+    assert sorted(entry.action for entry in scores) == ["score.created", "score.created", "score.updated"]
+    (changed,) = [entry for entry in scores if entry.action == "score.updated"]
+    assert changed.before.keys() == changed.after.keys() == {"points"}
+    assert (Decimal(changed.before["points"]), Decimal(changed.after["points"])) == (10, 12)
+    assert changed.actor == assignment.reviewer.user
+    assert {entry.competition_id for entry in scores} == {stage.competition_id}
