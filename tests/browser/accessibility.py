@@ -20,6 +20,11 @@ from pathlib import Path
 
 AXE_JS = Path(__file__).parent / "vendor" / "axe-core" / "axe.min.js"
 AXE_PATH = "/__browser-tests__/axe.min.js"  # answered by Playwright, never by Django
+FONT_LOADED = """async () => {
+  await document.fonts.ready;
+  const faces = await document.fonts.load('1rem "Pretendard GOV"', "평가");
+  return faces.length > 0 && faces.every((face) => face.status === "loaded");
+}"""
 WCAG_TAGS = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa"]
 FAILING_IMPACTS = {"serious", "critical"}
 
@@ -157,6 +162,10 @@ class Journey:
         with this error status on purpose (a refused form), which the browser logs as an error."""
         self.count += 1
         label = f"{self.count:02d}-{name}"
+        # The machine has no Korean system font: the page's own webfont must have loaded (else the
+        # screenshot shows empty boxes and a reader sees them too).
+        page.wait_for_load_state("load")
+        assert page.evaluate(FONT_LOADED), f"{label}: the Korean webfont (Pretendard GOV) did not load"
         page.screenshot(path=self.artifacts / f"{label}.png", full_page=True)
         expected = f"{page.url}: Failed to load resource: the server responded with a status of {status} "
         errors = [error for error in self.console_errors if not (status and error.startswith(expected))]
