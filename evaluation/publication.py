@@ -211,7 +211,7 @@ def publish(competition, user, override_reason: str = "") -> Publication:
                     )
                 ]
             )
-        previous = competition.publications.order_by("-number").first()
+        previous = current_publication(competition)
         if previous is not None and _unchanged_since(previous, inputs, outcome):
             # A double click, or a second official publishing the same state: a correction must
             # correct something.

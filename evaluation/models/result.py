@@ -102,6 +102,8 @@ class Publication(models.Model):
         blank=True,
     )
 
+    objects = FrozenQuerySet.as_manager()  # no update() or delete() of a queryset either
+
     class Meta:
         verbose_name = _("publication")
         verbose_name_plural = _("publications")

@@ -21,6 +21,7 @@ from accounts.roles import Role
 from evaluation import exporting, rules
 from evaluation.adjustments import adjustment_total
 from evaluation.models import Adjustment, Assignment, Conflict, Criterion, Reviewer, Score, Scoresheet, Stage
+from evaluation.publication import reviewer_code
 from evaluation.queries import (
     competition_overview,
     criterion_averages,
@@ -351,16 +352,6 @@ def record_draw(request, slug):
 
 
 # --- A proposal's scores in a stage, by reviewer code, and its bonus/penalty points -------------
-
-
-def reviewer_code(index: int) -> str:
-    """A, B, … Z, AA, AB, …: reviewers on score pages, never by name."""
-    code = ""
-    index += 1
-    while index:
-        index, remainder = divmod(index - 1, 26)
-        code = chr(ord("A") + remainder) + code
-    return code
 
 
 def _reviewer_rows(stage, proposal, result) -> list[dict]:

@@ -69,8 +69,7 @@ def reviewer_page(view):
         reviewer = _reviewer(request)
         competition = _competition(reviewer, slug)
         if not _has_pledged(reviewer, competition):
-            query = urlencode({"next": request.get_full_path()})
-            return redirect(f"{reverse('review:pledge', args=[competition.slug])}?{query}")
+            return _pledge_redirect(request, competition)
         return view(request, reviewer, competition, *args, **kwargs)
 
     return role_required(Role.REVIEWER)(wrapped)
@@ -81,33 +80,16 @@ def _with_conflict_flag(queryset):
     return queryset.annotate(conflicted=Exists(conflicts))
 
 
-def _assignment(reviewer, competition, assignment_id) -> Assignment:
-    """The reviewer's assignment in ``competition``; 404 for anyone else's or a conflicted one."""
-    assignment = get_object_or_404(
-        _with_conflict_flag(_own_assignments(reviewer)).select_related(
-            "stage__competition", "proposal__track", "proposal__applicant", "sheet"
-        ),
-        pk=assignment_id,
-        stage__competition=competition,
-    )
-    if assignment.conflicted:
-        raise Http404
-    return assignment
+def _pledge_redirect(request, competition):
+    query = urlencode({"next": request.get_full_path()})
+    return redirect(f"{reverse('review:pledge', args=[competition.slug])}?{query}")
 
 
 def assignment_page(view):
-    """A page of one of the reviewer's assignments: ``view(request, competition, assignment)``.
-
-    The usual case — the signed-in reviewer's own assignment, in a competition whose pledge they
-    accepted, with no conflict — is one query for the assignment with its competition, proposal
-    and sheet, and the pledge and conflict flags as subqueries of the select list (a sheet is
-    opened and saved many times; bench/load_bench.py). Anything else goes the way of
-    ``reviewer_page`` and ``_assignment``: the pledge redirect, or 404.
-    """
-
-    @reviewer_page
-    def checked(request, reviewer, competition, assignment_id, *args, **kwargs):
-        return view(request, competition, _assignment(reviewer, competition, assignment_id), *args, **kwargs)
+    """A page of one of the signed-in reviewer's assignments: ``view(request, competition,
+    assignment)``. One query finds the assignment with its competition, proposal and sheet, and
+    the pledge and conflict flags (a sheet is opened and saved many times; bench/load_bench.py):
+    anyone else's, an unknown or a conflicted assignment is a 404; before the pledge, the pledge."""
 
     @wraps(view)
     def wrapped(request, slug, assignment_id, *args, **kwargs):
@@ -125,10 +107,10 @@ def assignment_page(view):
             .order_by()  # no joins for the default ordering
             .first()
         )
-        if assignment is None or not assignment.pledged:
-            return checked(request, slug, assignment_id, *args, **kwargs)
-        if assignment.conflicted:
+        if assignment is None or assignment.conflicted:
             raise Http404
+        if not assignment.pledged:
+            return _pledge_redirect(request, assignment.stage.competition)
         return view(request, assignment.stage.competition, assignment, *args, **kwargs)
 
     return role_required(Role.REVIEWER)(wrapped)

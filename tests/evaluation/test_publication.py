@@ -279,11 +279,16 @@ def _tamper(publication, change):
 def test_a_publication_refuses_save_and_delete(competition, scored, official):
     scored()
     publication = publish(competition, official)
-    # (Publication.objects does not use FrozenQuerySet yet: reported, evaluation/models/result.py.)
     with pytest.raises(ValidationError):
         publication.save()
     with pytest.raises(ValidationError):
         publication.delete()
+    stored = Publication.objects.filter(pk=publication.pk)
+    with pytest.raises(ValidationError):
+        stored.update(digest="0" * 64)
+    with pytest.raises(ValidationError):
+        stored.delete()
+    assert Publication.objects.get(pk=publication.pk).digest == publication.digest
 
 
 def test_verify_publication_detects_a_tampered_total(competition, scored, official):
