@@ -13,6 +13,7 @@ from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 
 from evaluation.sheets import SheetInput
+from proposals.importing import cells
 
 
 class PledgeForm(forms.Form):
@@ -44,6 +45,19 @@ class DeclareConflictForm(forms.Form):
         return reason
 
 
+class PointsField(forms.Field):
+    """Points as SPEC §5 reads numbers (ASCII or full-width digits; ``-0`` is 0), the same parser
+    as the score import; range and step are checked by evaluation.sheets."""
+
+    default_error_messages = {"invalid": _("Enter a number.")}
+
+    def to_python(self, value):
+        try:
+            return cells.points(value)
+        except cells.CellError:
+            raise forms.ValidationError(self.error_messages["invalid"], code="invalid") from None
+
+
 class ScoresheetForm(forms.Form):
     """Points and a comment per criterion, an overall comment, the sheet version, the action."""
 
@@ -63,11 +77,7 @@ class ScoresheetForm(forms.Form):
         super().__init__(*args, **kwargs)
         self.criteria = list(criteria)
         for criterion in self.criteria:
-            self.fields[self.points_name(criterion)] = forms.DecimalField(
-                label=criterion.name,
-                required=False,
-                error_messages={"invalid": _("Enter a number.")},
-            )
+            self.fields[self.points_name(criterion)] = PointsField(label=criterion.name, required=False)
             self.fields[self.comment_name(criterion)] = forms.CharField(
                 label=_("Comment on %(code)s") % {"code": criterion.code},
                 required=False,
@@ -119,12 +129,13 @@ class ScoresheetForm(forms.Form):
         """The numbers typed so far (for the server-computed running total of a re-rendered page)."""
         values = []
         for criterion in self.criteria:
-            raw = (self.data.get(self.points_name(criterion)) or "").strip()
             try:
-                values.append(Decimal(raw))
-            except ArithmeticError:
+                value = cells.points(self.data.get(self.points_name(criterion)))
+            except cells.CellError:
                 continue
-        return [value for value in values if value.is_finite()]
+            if value is not None:
+                values.append(value)
+        return values
 
     def rows(self):
         """One row per criterion for the template: the criterion and its two bound fields."""

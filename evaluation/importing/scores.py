@@ -10,10 +10,8 @@ records. A reviewer not yet assigned is assigned (source: import) unless conflic
 that did not reach the stage cannot be scored in it. All rows or none are written.
 """
 
-import datetime
-import unicodedata
 from dataclasses import dataclass, field
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 
 from django.db import IntegrityError
 from django.utils import timezone
@@ -29,27 +27,6 @@ from ..models import Assignment, Conflict, Criterion, Reviewer, Scoresheet, Stag
 from ..sheets import SheetError, SheetInput, criteria_for, point_messages, submit
 
 CRITERION = "criterion:"
-
-
-def points(value) -> Decimal | None:
-    """A point value: a number cell or text such as ``27.5`` (full-width digits too); empty: None."""
-    if value is None:
-        return None
-    if isinstance(value, bool | datetime.date | datetime.time):
-        raise cells.CellError(_("Not a number: '%(value)s'") % {"value": cells.shown(value)})
-    if isinstance(value, int | float | Decimal):
-        number = Decimal(repr(value)) if isinstance(value, float) else Decimal(value)
-    else:
-        raw = cells.clean_text(value)
-        if not raw:
-            return None
-        try:
-            number = Decimal(unicodedata.normalize("NFKC", raw).replace(" ", ""))
-        except InvalidOperation:
-            raise cells.CellError(_("Not a number: '%(value)s'") % {"value": cells.shown(raw)}) from None
-    if not number.is_finite():
-        raise cells.CellError(_("Not a number: '%(value)s'") % {"value": cells.shown(value)})
-    return number
 
 
 @dataclass(slots=True)
@@ -87,7 +64,7 @@ class ScoreImporter(Importer):
             Column("reference", ("접수번호", "reference"), cells.name(40)),
             Column("track", ("트랙", "track"), cells.name(60)),
             Column("applicant", ("지자체", "applicant"), cells.name(60)),
-            *(Column(CRITERION + code, (code,), points, help=_("points")) for code in self.codes),
+            *(Column(CRITERION + code, (code,), cells.points, help=_("points")) for code in self.codes),
             Column("comment", ("의견", "comment"), cells.text(10_000)),
         )
         self.matched: set[tuple[int, int]] = set()

@@ -224,12 +224,16 @@ def conflict(request, competition, assignment):
 @assignment_page
 @require_http_methods(["GET", "POST"])
 def sheet(request, competition, assignment):
-    if assignment.no_conflict_confirmed_at is None:
+    stored = sheet_or_none(assignment)
+    submitted = stored is not None and stored.is_submitted
+    # A submitted sheet opens read-only whatever path created it: a sheet that came in through
+    # import_scores was never confirmed "no conflict" on the conflict page, which sends a
+    # submitted sheet back here.
+    if assignment.no_conflict_confirmed_at is None and not submitted:
         return redirect("review:conflict", competition.slug, assignment.pk)
     criteria = sheets.criteria_for(assignment.stage, assignment.proposal.track)
-    stored = sheet_or_none(assignment)
     if request.method == "GET":
-        if stored is not None and stored.is_submitted:
+        if submitted:
             return _read_only(request, assignment, criteria, stored)
         scores = list(stored.scores.all()) if stored is not None else []
         form = ScoresheetForm(criteria, initial=ScoresheetForm.initial_for(stored, scores))

@@ -13,8 +13,10 @@ from django.utils.translation import gettext as _
 ZERO_WIDTH = dict.fromkeys(map(ord, "\u200b\u200c\u200d\u2060\ufeff\u00ad"), None)
 _ZERO_WIDTH_CHARS = re.compile("[\u200b\u200c\u200d\u2060\ufeff\u00ad]")
 _SPACES = re.compile(r"\s+")
-_PLAIN_NUMBER = re.compile(r"\d+(?:\.\d+)?")
-_GROUPED_NUMBER = re.compile(r"\d{1,3}(?:,\d{3})+(?:\.\d+)?")
+# Numbers are written in ASCII or full-width digits (SPEC §5); full-width ones become ASCII by NFKC.
+_PLAIN_NUMBER = re.compile(r"[0-9]+(?:\.[0-9]+)?")
+_GROUPED_NUMBER = re.compile(r"[0-9]{1,3}(?:,[0-9]{3})+(?:\.[0-9]+)?")
+_POINTS = re.compile(r"-?(?:[0-9]+(?:\.[0-9]*)?|\.[0-9]+)")
 _AMOUNT_UNIT = re.compile(r"(?:억\s*원|억)$")
 _DATE_TEXT = re.compile(r"(\d{4})\s*[-./년]\s*(\d{1,2})\s*[-./월]\s*(\d{1,2})\s*[.일]?")
 _LIST_SPLIT = {
@@ -101,6 +103,35 @@ def text_list(separator: str, max_items: int = 100, max_length: int = 200):
     return parse
 
 
+def _foreign_digits(text: str) -> bool:
+    """True when ``text`` holds a digit other than ASCII or full-width ones (٣, ३, 𝟓, ²…), which
+    NFKC would otherwise turn into ASCII digits or ``Decimal`` would read."""
+    return any(ch.isdigit() and not ("0" <= ch <= "9" or "０" <= ch <= "９") for ch in text)
+
+
+def points(value) -> Decimal | None:
+    """A criterion's points (SPEC §4.1, §5): a number cell, or text of ASCII or full-width digits
+    with an optional decimal point and minus sign; ``-0`` is 0; empty: None. Range and step are
+    checked by the rules (``evaluation.rules.points_error``). The score form reads points with it too."""
+    if value is None:
+        return None
+    if isinstance(value, bool | datetime.date | datetime.time):
+        raise CellError(_("Not a number: '%(value)s'") % {"value": shown(value)})
+    if isinstance(value, int | float | Decimal):
+        number = Decimal(repr(value)) if isinstance(value, float) else Decimal(value)
+    else:
+        raw = clean_text(value)
+        if not raw:
+            return None
+        compact = _SPACES.sub("", unicodedata.normalize("NFKC", raw))
+        if _foreign_digits(raw) or not _POINTS.fullmatch(compact):
+            raise CellError(_("Not a number: '%(value)s'") % {"value": shown(raw)})
+        number = Decimal(compact)
+    if not number.is_finite():
+        raise CellError(_("Not a number: '%(value)s'") % {"value": shown(value)})
+    return abs(number) if number.is_zero() else number
+
+
 def amount(value) -> Decimal:
     """An amount in 억원: ``200``, ``200.5``, ``1,200``, ``200억``, full-width digits (SPEC §5).
 
@@ -117,6 +148,8 @@ def amount(value) -> Decimal:
             raise CellError(_("Not a number: '%(value)s'") % {"value": shown(value)})
     else:
         raw = clean_text(value)
+        if _foreign_digits(raw):
+            raise CellError(_("Not a number: '%(value)s'") % {"value": shown(raw)})
         compact = _SPACES.sub("", unicodedata.normalize("NFKC", raw))
         compact = _AMOUNT_UNIT.sub("", compact)
         if compact.startswith("-") and _PLAIN_NUMBER.fullmatch(compact[1:].replace(",", "")):

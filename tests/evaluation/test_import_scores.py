@@ -228,3 +228,17 @@ def test_unknown_stage_is_one_message(staged, make_xlsx):
 def test_reviewers_are_never_created_by_the_score_import(staged, make_xlsx):
     failing(make_xlsx([row("new@example.kr")], header=HEADER))
     assert not Reviewer.objects.exists()
+
+
+@pytest.mark.parametrize("cell", ["٣", "३", "1e1", "+5"])
+def test_points_in_other_digits_are_refused(staged, kim, make_xlsx, cell):
+    before = state()
+    output = failing(make_xlsx([row(kim, points=[cell, 15, 12, 16, 12])], header=HEADER))
+    assert f"  2행 'C1': 숫자가 아닙니다: '{cell}'" in output.splitlines()
+    assert state() == before
+
+
+def test_minus_zero_points_are_stored_as_zero(staged, kim, make_xlsx):
+    run(make_xlsx([row(kim, points=["-0", 15, 12, 16, -0.0])], header=HEADER))
+    points = sorted(Score.objects.values_list("points", flat=True))
+    assert points[0] == 0 and not any(p.is_signed() for p in points)

@@ -446,3 +446,49 @@ def test_score_form_queries_do_not_grow_with_criteria(
     with django_assert_max_num_queries(10):
         response = as_reviewer.get(sheet_url(assignment))
     assert response.content.decode().count('name="points_') == count
+
+
+def test_a_sheet_submitted_by_the_score_import_opens_read_only(
+    as_reviewer, criteria, reviewer, make_proposal, make_assignment, submit_sheet
+):
+    """A sheet that came in through ``import_scores`` (no "no conflict" confirmation by the
+    reviewer) opens read-only from the sheet and the conflict URLs alike: no redirect loop."""
+    imported = make_assignment(make_proposal(applicant="평택시"), reviewer, confirmed=False)
+    submit_sheet(imported, [10, 12.5, 20])
+
+    page = as_reviewer.get(sheet_url(imported))
+    assert page.status_code == 200
+    assert "제출한 평가표" in page.content.decode() and "42.5" in page.content.decode()
+    assert as_reviewer.get(conflict_url(imported)).url == sheet_url(imported)
+
+    before = stored(imported)
+    refused = as_reviewer.post(sheet_url(imported), sheet_post(criteria, ["1", "1", "1"], version=2))
+    assert refused.status_code == 403
+    assert "이 평가표는 제출되어 더 이상 수정할 수 없습니다." in refused.content.decode()
+    assert stored(imported) == before
+
+
+@pytest.mark.parametrize(
+    ("typed", "stored_points"),
+    [("-0", Decimal("0")), ("-0.0", Decimal("0")), ("５", Decimal("5")), ("１２.５", Decimal("12.5"))],
+)
+def test_points_are_read_as_spec_5_reads_numbers(as_reviewer, criteria, assignment, typed, stored_points):
+    """ASCII and full-width digits, as the spreadsheets (SPEC §5); ``-0`` is stored as 0."""
+    response = as_reviewer.post(sheet_url(assignment), sheet_post(criteria, [typed, "", ""]))
+    assert response.status_code == 302
+    points = Score.objects.get(criterion=criteria[0]).points
+    assert points == stored_points and not points.is_signed()
+    recorded = AuditEntry.objects.filter(action="score.created").order_by("pk").first().after["points"]
+    assert not recorded.startswith("-")  # the audit trail records what the reviewer's value means
+
+
+@pytest.mark.parametrize("typed", ["٣", "३", "𝟓", "1e1", "+5", "5,0", "0x5", "Infinity", "NaN", "1_0"])
+def test_other_digits_and_number_forms_are_refused(as_reviewer, criteria, assignment, typed):
+    before = stored(assignment)
+    response = as_reviewer.post(sheet_url(assignment), sheet_post(criteria, [typed, "", ""]))
+    assert response.status_code == 200
+    page = response.content.decode()
+    assert (
+        f'<p class="form-hint-invalid" id="points-{criteria[0].pk}-error">숫자를 입력해 주세요.</p>' in page
+    )
+    assert stored(assignment) == before

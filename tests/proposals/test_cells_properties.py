@@ -93,3 +93,10 @@ def test_date_text_spellings_parse_back(day):
 @given(st.sampled_from(["Y", "y", " yes ", "예", "Ｙ", "N", "no", "아니오", "Ｎ"]))
 def test_yes_no_spellings(value):
     assert cells.yes_no(value) is (cells.fold(value) in {"y", "yes", "예"})
+
+
+@pytest.mark.parametrize("text", ["٣", "२००", "𝟐𝟎𝟎", "٢٠٠억"])
+def test_amount_refuses_digits_other_than_ascii_and_full_width(text):
+    with pytest.raises(cells.CellError) as refused:
+        cells.amount(text)
+    assert refused.value.message == f"숫자가 아닙니다: '{text}'"
