@@ -1,6 +1,6 @@
 from django.conf import settings
 from django.utils import translation
-from django.utils.cache import patch_vary_headers
+from django.utils.cache import patch_cache_control, patch_vary_headers
 
 
 class KoreanFirstLocaleMiddleware:
@@ -22,4 +22,20 @@ class KoreanFirstLocaleMiddleware:
         response = self.get_response(request)
         patch_vary_headers(response, ("Cookie",))
         response.headers.setdefault("Content-Language", request.LANGUAGE_CODE)
+        return response
+
+
+class PrivatePagesMiddleware:
+    """Nothing a signed-in user is shown is kept by a browser or a proxy: a shared office PC's
+    back button after sign-out, or a caching proxy, must not reveal scores or rankings.
+    (Static files never reach here: WhiteNoise answers them first.)"""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        response = self.get_response(request)
+        user = getattr(request, "user", None)
+        if user is not None and user.is_authenticated:
+            patch_cache_control(response, no_store=True, private=True)
         return response

@@ -153,6 +153,9 @@ def test_permission_matrix(client, world, name, visitor):
         client.force_login(user)
     response = client.get(reverse(name, args=world["args"].get(name, [])))
     expected = MATRIX[name][VISITORS.index(visitor)]
+    if user is not None:  # nothing seen signed in is kept by a browser or a proxy
+        cache_control = {part.strip() for part in response.get("Cache-Control", "").split(",")}
+        assert {"no-store", "private"} <= cache_control, (name, visitor, response.get("Cache-Control"))
     if expected == LOGIN:
         assert response.status_code == 302 and response.url.startswith(reverse("login")), (name, visitor)
     elif expected == ADMIN_LOGIN:
