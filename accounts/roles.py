@@ -6,6 +6,8 @@ admin > official > reviewer.
 
 from enum import StrEnum
 
+from django.core.exceptions import PermissionDenied
+from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 
@@ -67,3 +69,42 @@ def role_of(user) -> Role | None:
 
 def has_role(user, *roles: Role) -> bool:
     return role_of(user) in roles
+
+
+class RoleRequired(PermissionDenied):
+    """A service was asked to act as a user whose role does not allow it; ``message`` says why."""
+
+    def __init__(self, message: str):
+        super().__init__(message)
+        self.message = message
+
+
+def require_role(user, *roles: Role, action: str) -> None:
+    """Services that act as a user check that user's role themselves (SPEC §2), so the rule holds
+    whichever door called them — a page, a command's ``--by``, or a shell. ``action`` names what
+    was refused, e.g. ``_("publishing the result")``."""
+    allowed = " / ".join(str(role.label) for role in roles)
+    if user is None or not getattr(user, "pk", None):
+        raise RoleRequired(
+            gettext("No account was given for %(action)s; only %(roles)s may do it.")
+            % {"action": action, "roles": allowed}
+        )
+    if not user.is_active:
+        raise RoleRequired(
+            gettext("The account '%(user)s' is deactivated and cannot be used for %(action)s.")
+            % {"user": user.get_username(), "action": action}
+        )
+    role = role_of(user)
+    if role not in roles:
+        raise RoleRequired(
+            gettext(
+                "The account '%(user)s' (role: %(role)s) may not be used for %(action)s; "
+                "only %(roles)s may do it."
+            )
+            % {
+                "user": user.get_username(),
+                "role": role.label if role else gettext("none"),
+                "action": action,
+                "roles": allowed,
+            }
+        )

@@ -11,6 +11,7 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils.translation import gettext as _
 
+from accounts.roles import Role, require_role
 from proposals.models import audit_context
 
 from . import rules
@@ -28,6 +29,7 @@ def adjustment_total(points: list[Decimal], cap: Decimal) -> tuple[Decimal, Deci
 
 def record_adjustment(proposal, points: Decimal, reason: str, actor) -> Adjustment:
     """가점 (points > 0) or 감점 (points < 0) on ``proposal`` with a required reason."""
+    require_role(actor, Role.OFFICIAL, Role.ADMIN, action=_("recording a bonus or penalty"))
     reason = (reason or "").strip()
     if not reason:
         raise ValidationError(_("Write the reason for the bonus or penalty."), code="reason")
@@ -50,6 +52,7 @@ def record_adjustment(proposal, points: Decimal, reason: str, actor) -> Adjustme
 def record_draw(orders: dict, method: str, actor) -> list[Draw]:
     """The drawn order of tied proposals: ``orders`` maps each proposal to 1, 2, … n (1 ranks
     first); ``method`` says how the draw was made. A proposal drawn before gets the new order."""
+    require_role(actor, Role.OFFICIAL, Role.ADMIN, action=_("recording a draw"))
     method = (method or "").strip()
     if not method:
         raise ValidationError(_("Write how the draw was made."), code="method")

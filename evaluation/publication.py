@@ -18,6 +18,7 @@ from django.db import transaction
 from django.db.models import Exists, OuterRef
 from django.utils.translation import gettext as _
 
+from accounts.roles import Role, require_role
 from proposals.audit import record
 from proposals.models import Competition, Proposal
 
@@ -194,6 +195,7 @@ def publish(competition, user, override_reason: str = "") -> Publication:
     transaction that recorded an audit entry of this competition (adjustments, draws, conflicts,
     assignments): its foreign key is checked at commit with ``FOR KEY SHARE`` on this row."""
     override_reason = (override_reason or "").strip()
+    require_role(user, Role.OFFICIAL, Role.ADMIN, action=_("publishing the result"))
     with transaction.atomic():
         competition = Competition.objects.select_for_update().get(pk=competition.pk)
         ranking = rank_competition(competition)

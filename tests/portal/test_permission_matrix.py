@@ -30,6 +30,8 @@ MATRIX = {
     "public-results": (404,) * 6,  # anyone; 404 until the competition has a publication
     "login": (200, 302, 302, 302, 302, 302),  # a signed-in user is sent on
     "logout": (405,) * 6,  # POST only
+    "set-password": ANYONE,  # a signed link; an invalid one says so
+    "set-password-done": ANYONE,
     "set_language": (302,) * 6,  # a GET changes nothing and goes back
     "admin:index": (ADMIN_LOGIN, ADMIN_LOGIN, ADMIN_LOGIN, ADMIN_LOGIN, ADMIN_LOGIN, 200),
     "manage:index": ADMINS_ONLY,
@@ -107,6 +109,7 @@ def world(
     slug, code = competition.slug, stage.code
     return {
         "args": {
+            "set-password": ["MQ", "not-a-token"],
             "manage:import-proposals": [slug],
             "manage:import-preview": [upload.pk],
             "manage:import-confirm": [upload.pk],
@@ -174,6 +177,7 @@ REFUSED = (LOGIN, ADMIN_LOGIN, 403)
 POST_FORMS = {
     "login",
     "logout",
+    "set-password",
     "set_language",
     "manage:import-proposals",
     "manage:import-confirm",

@@ -2,6 +2,7 @@ from django.contrib.auth import get_user_model
 from django.core.management.base import BaseCommand, CommandError
 from django.utils.translation import gettext as _
 
+from accounts.roles import RoleRequired
 from evaluation.publication import PublicationRefused, publish
 
 from ._lookup import competition_or_error
@@ -26,6 +27,8 @@ class Command(BaseCommand):
             raise CommandError(_("No user with username '%(username)s'.") % {"username": by})
         try:
             publication = publish(competition, user, override_reason)
+        except RoleRequired as refused:
+            raise CommandError(refused.message) from None
         except PublicationRefused as refused:
             lines = [_("Not published:")] + [f"- {message}" for message in refused.messages]
             raise CommandError("\n".join(lines)) from None
