@@ -93,3 +93,23 @@ def test_date_text_spellings_parse_back(day):
 @given(st.sampled_from(["Y", "y", " yes ", "예", "Ｙ", "N", "no", "아니오", "Ｎ"]))
 def test_yes_no_spellings(value):
     assert cells.yes_no(value) is (cells.fold(value) in {"y", "yes", "예"})
+
+
+# Characters nobody sees (format characters by category; Hangul fillers, variation selectors and
+# the combining grapheme joiner, which Unicode lists as default-ignorable) never change a header,
+# a track or a name as the importers compare them, and are dropped from the text they keep.
+INVISIBLE = st.one_of(
+    st.characters(categories=["Cf"]),
+    st.sampled_from(["\u034f", "\u115f", "\u1160", "\u3164", "\uffa0", "\ufe0f", "\U000e0100", "\u180b"]),
+)
+
+
+@FAST
+@given(data=st.data(), text=st.text(alphabet=st.characters(categories=["L", "N"]), min_size=1, max_size=20))
+def test_invisible_characters_inserted_anywhere_fold_away(data, text):
+    chars = list(text)
+    for _ in range(data.draw(st.integers(min_value=1, max_value=6))):
+        chars.insert(data.draw(st.integers(min_value=0, max_value=len(chars))), data.draw(INVISIBLE))
+    noisy = "".join(chars)
+    assert cells.fold(noisy) == cells.fold(text)
+    assert cells.clean_text(noisy) == cells.clean_text(text)
