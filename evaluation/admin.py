@@ -4,14 +4,23 @@ Scores are never edited here: scoresheets and scores are read-only; changes to a
 made in the admin are attributed to the signed-in user.
 """
 
+from django import forms
 from django.contrib import admin, messages
+from django.contrib.admin.utils import unquote
+from django.http import QueryDict
 from django.utils.html import format_html_join
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from proposals.models import audit_context
 
-from .assignments import form_panel
+from .assignments import (
+    assignments_conflicted_by,
+    check_withdrawal,
+    conflicted_assignments,
+    form_panel,
+    withdraw_conflict,
+)
 from .models import (
     Assignment,
     Conflict,
@@ -129,6 +138,8 @@ def form_panels(modeladmin, request, queryset):
             },
             messages.SUCCESS,
         )
+        for conflicted in report.conflicted:  # never silent: a sheet that stops counting is named
+            modeladmin.message_user(request, conflicted.message(), messages.WARNING)
 
 
 @admin.register(Panel)
@@ -140,6 +151,25 @@ class PanelAdmin(AuditedAdmin):
     actions = [form_panels]
 
 
+class WithdrawalForm(forms.Form):
+    """The written reason a recorded conflict is withdrawn with (SPEC §3: audited with it)."""
+
+    reason = forms.CharField(
+        label=_("Reason for withdrawing the conflict of interest"),
+        widget=forms.Textarea(attrs={"rows": 3, "cols": 60}),
+        max_length=2000,
+    )
+
+    def __init__(self, conflict, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.conflict = conflict
+
+    def clean_reason(self):
+        reason = self.cleaned_data["reason"].strip()
+        check_withdrawal([self.conflict], reason)
+        return reason
+
+
 @admin.register(Conflict)
 class ConflictAdmin(AuditedAdmin):
     list_display = ("reviewer", "proposal", "kind", "reason", "recorded_by", "created_at")
@@ -149,20 +179,48 @@ class ConflictAdmin(AuditedAdmin):
     autocomplete_fields = ("reviewer",)
     raw_id_fields = ("proposal",)
     readonly_fields = ("recorded_by", "created_at")
+    delete_confirmation_template = "admin/evaluation/conflict/delete_confirmation.html"
 
     def get_readonly_fields(self, request, obj=None):
         if obj is not None:  # a recorded conflict keeps its pair and kind; only the reason is edited
             return ("proposal", "reviewer", "kind", *self.readonly_fields)
         return self.readonly_fields
 
+    def get_actions(self, request, action_location=admin.ActionLocation.CHANGE_LIST):
+        actions = super().get_actions(request, action_location=action_location)
+        actions.pop("delete_selected", None)  # each withdrawal has its own written reason
+        return actions
+
     def save_model(self, request, obj, form, change):
         if not change:
             obj.recorded_by = request.user
         super().save_model(request, obj, form, change)
+        if not change:
+            for conflicted in assignments_conflicted_by(obj):
+                self.message_user(request, conflicted.message(), messages.WARNING)
+
+    def delete_view(self, request, object_id, extra_context=None):
+        """Django's confirmation page with a required reason; without one nothing is deleted."""
+        conflict = self.get_object(request, unquote(object_id))
+        form = None
+        if conflict is not None:
+            form = WithdrawalForm(conflict, request.POST if request.method == "POST" else None)
+            if form.is_bound and not form.is_valid():
+                request.POST = QueryDict()  # not confirmed: the page again, with the message
+            request.withdrawal_reason = (
+                form.cleaned_data["reason"] if form.is_bound and not form.errors else ""
+            )
+        return super().delete_view(request, object_id, {**(extra_context or {}), "withdrawal_form": form})
+
+    def delete_model(self, request, obj):
+        withdraw_conflict(obj, getattr(request, "withdrawal_reason", ""), request.user)
 
 
 @admin.register(Assignment)
 class AssignmentAdmin(AuditedAdmin):
+    """Adding an assignment runs the conflict check (the model's clean() and save()): a conflicted
+    pair is a form error naming the conflict, and nothing is written."""
+
     list_display = (
         "reviewer",
         "proposal",
@@ -177,12 +235,17 @@ class AssignmentAdmin(AuditedAdmin):
     list_select_related = ("reviewer", "proposal__applicant", "stage", "panel")
     autocomplete_fields = ("reviewer",)
     raw_id_fields = ("proposal",)
-    readonly_fields = ("no_conflict_confirmed_at", "created_at")
+    readonly_fields = ("no_conflict_confirmed_at", "created_at", "conflicts")
 
     def get_readonly_fields(self, request, obj=None):
         if obj is not None:
             return ("stage", "proposal", "reviewer", "panel", "source", *self.readonly_fields)
-        return self.readonly_fields
+        return ("no_conflict_confirmed_at", "created_at")
+
+    @admin.display(description=_("conflicts of interest"))
+    def conflicts(self, assignment):
+        found = conflicted_assignments(Assignment.objects.filter(pk=assignment.pk))
+        return found[0].message() if found else gettext("None recorded")
 
 
 class ScoreInline(admin.TabularInline):

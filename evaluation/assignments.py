@@ -4,7 +4,9 @@ import random
 from collections import defaultdict
 from dataclasses import dataclass, field
 
+from django.core.exceptions import ValidationError
 from django.db import transaction
+from django.db.models import Model
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -34,6 +36,7 @@ def reviewer_affiliations(reviewer: Reviewer) -> list[Affiliation]:
 
 
 def automatic_conflict_reason(reviewer: Reviewer, proposal: Proposal, today=None) -> str | None:
+    """Why the reviewer is disqualified (제척) from the proposal by affiliation today, or None."""
     organisations = [proposal.applicant.name, *proposal.partners]
     matched = affiliation_conflict(
         reviewer_affiliations(reviewer), organisations, today or timezone.localdate()
@@ -47,6 +50,127 @@ def automatic_conflict_reason(reviewer: Reviewer, proposal: Proposal, today=None
     return _("The reviewer's affiliation %(organisation)s is a partner organisation of the proposal.") % {
         "organisation": matched
     }
+
+
+# --- The conflict check (SPEC §3) ------------------------------------------------------------
+# Every path that creates or confirms an assignment runs ``conflicts_between``: the admin (the
+# model's clean()), panels, the draw, the score import, the reviewer's confirmation, and a shell's
+# ``Assignment.objects.create()/save()/bulk_create()/update()`` (the model and its queryset call
+# ``refuse_conflicted``). A conflicted pair is refused and nothing is written.
+
+
+@dataclass(frozen=True)
+class FoundConflict:
+    """Why a (proposal, reviewer) pair is conflicted: a recorded conflict, or a 제척 the
+    affiliations show today that is not recorded yet (``recorded`` False)."""
+
+    kind: str  # Conflict.Kind
+    reason: str
+    recorded: bool = True
+
+    def describe(self) -> str:
+        return _("%(kind)s — %(reason)s") % {"kind": Conflict.Kind(self.kind).label, "reason": self.reason}
+
+
+class ConflictOfInterest(ValidationError):
+    """A conflicted pair was to be assigned or confirmed; nothing was written."""
+
+    def __init__(self, message: str, *, proposal_id: int, reviewer_id: int, conflict: FoundConflict):
+        super().__init__(message, code="conflict")
+        self.proposal_id = proposal_id
+        self.reviewer_id = reviewer_id
+        self.conflict = conflict
+
+    def __str__(self) -> str:
+        return self.message
+
+
+def _pk(value) -> int:
+    return value.pk if isinstance(value, Model) else value
+
+
+def _load(pairs) -> tuple[dict, dict]:
+    """Proposals (with applicant) and reviewers (with past affiliations) of ``pairs`` by id; the
+    instances given are used as they are, the rest loaded in two queries."""
+    proposals = {p.pk: p for p, _r in pairs if isinstance(p, Proposal)}
+    reviewers = {r.pk: r for _p, r in pairs if isinstance(r, Reviewer)}
+    missing = {_pk(p) for p, _r in pairs} - proposals.keys()
+    if missing:
+        proposals.update(Proposal.objects.select_related("applicant").in_bulk(missing))
+    missing = {_pk(r) for _p, r in pairs} - reviewers.keys()
+    if missing:
+        reviewers.update(Reviewer.objects.prefetch_related("past_affiliations").in_bulk(missing))
+    return proposals, reviewers
+
+
+def _recorded(pairs: set[tuple[int, int]]) -> dict[tuple[int, int], FoundConflict]:
+    """The first recorded conflict of each pair (by id), in one query."""
+    found: dict[tuple[int, int], FoundConflict] = {}
+    if not pairs:
+        return found
+    recorded = Conflict.objects.filter(
+        proposal_id__in={p for p, _r in pairs}, reviewer_id__in={r for _p, r in pairs}
+    ).order_by("pk")
+    for proposal_id, reviewer_id, kind, reason in recorded.values_list(
+        "proposal_id", "reviewer_id", "kind", "reason"
+    ):
+        if (proposal_id, reviewer_id) in pairs:
+            found.setdefault((proposal_id, reviewer_id), FoundConflict(kind, reason))
+    return found
+
+
+def _automatic(pairs, today=None) -> dict[tuple[int, int], str]:
+    """(proposal id, reviewer id) → the 제척 reason, for the pairs the affiliations disqualify."""
+    pairs = list(pairs)
+    proposals, reviewers = _load(pairs)
+    today = today or timezone.localdate()
+    found = {}
+    for proposal, reviewer in pairs:
+        key = (_pk(proposal), _pk(reviewer))
+        reason = automatic_conflict_reason(reviewers[key[1]], proposals[key[0]], today)
+        if reason:
+            found[key] = reason
+    return found
+
+
+def conflicts_between(pairs, today=None) -> dict[tuple[int, int], FoundConflict]:
+    """The conflict check: of ``pairs`` of (proposal, reviewer) — model instances or ids — the
+    conflicted ones, keyed (proposal id, reviewer id): a recorded conflict of any kind, else an
+    automatic 제척 by affiliation found today (not recorded: this function writes nothing)."""
+    pairs = list(dict.fromkeys(pairs))
+    found = _recorded({(_pk(p), _pk(r)) for p, r in pairs})
+    rest = [(p, r) for p, r in pairs if (_pk(p), _pk(r)) not in found]
+    for key, reason in _automatic(rest, today).items():
+        found[key] = FoundConflict(Conflict.Kind.AUTOMATIC, reason, recorded=False)
+    return found
+
+
+def _proposal_label(proposal: Proposal) -> str:
+    return (
+        f"{proposal.reference} {proposal.applicant.name}" if proposal.reference else proposal.applicant.name
+    )
+
+
+def refuse_conflicted(pairs) -> None:
+    """Raise ``ConflictOfInterest`` naming the first conflicted pair of ``pairs``, if any."""
+    pairs = list(pairs)
+    found = conflicts_between(pairs)
+    if not found:
+        return
+    proposal, reviewer = next((p, r) for p, r in pairs if (_pk(p), _pk(r)) in found)
+    proposals, reviewers = _load([(proposal, reviewer)])
+    proposal, reviewer = proposals[_pk(proposal)], reviewers[_pk(reviewer)]
+    conflict = found[(proposal.pk, reviewer.pk)]
+    raise ConflictOfInterest(
+        _(
+            "Reviewer %(reviewer)s cannot be assigned to the proposal %(proposal)s because of a "
+            "conflict of interest: %(conflict)s"
+        )
+        % {"reviewer": reviewer.name, "proposal": _proposal_label(proposal), "conflict": conflict.describe()},
+        proposal_id=proposal.pk,
+        reviewer_id=reviewer.pk,
+        conflict=conflict,
+    )
 
 
 def record_automatic_conflicts(reviewers, proposals, actor=None) -> list[Conflict]:
@@ -64,21 +188,74 @@ def record_automatic_conflicts(reviewers, proposals, actor=None) -> list[Conflic
             kind=Conflict.Kind.AUTOMATIC, proposal__in=proposals, reviewer__in=reviewers
         ).values_list("proposal_id", "reviewer_id")
     )
+    pairs = [(p, r) for r in reviewers for p in proposals if (p.pk, r.pk) not in existing]
+    found = _automatic(pairs)
     created = []
-    today = timezone.localdate()
     with audit_context(actor, _("automatic conflict check")):
-        for reviewer in reviewers:
-            for proposal in proposals:
-                if (proposal.pk, reviewer.pk) in existing:
-                    continue
-                reason = automatic_conflict_reason(reviewer, proposal, today)
-                if reason:
-                    created.append(
-                        Conflict.objects.create(
-                            proposal=proposal, reviewer=reviewer, kind=Conflict.Kind.AUTOMATIC, reason=reason
-                        )
+        for proposal, reviewer in pairs:
+            reason = found.get((proposal.pk, reviewer.pk))
+            if reason:
+                created.append(
+                    Conflict.objects.create(
+                        proposal=proposal, reviewer=reviewer, kind=Conflict.Kind.AUTOMATIC, reason=reason
                     )
+                )
     return created
+
+
+@dataclass
+class ConflictedAssignment:
+    """An existing assignment whose pair is conflicted: its sheet never counts (SPEC §3)."""
+
+    assignment: Assignment
+    conflict: FoundConflict
+    submitted: bool  # a submitted sheet that does not count
+    found_now: bool  # the conflict was recorded by the check that reports it
+
+    def message(self) -> str:
+        values = {
+            "reviewer": self.assignment.reviewer.name,
+            "proposal": _proposal_label(self.assignment.proposal),
+            "stage": self.assignment.stage.name,
+            "conflict": self.conflict.describe(),
+        }
+        if self.submitted:
+            return (
+                _(
+                    "Existing assignment with a conflict of interest: %(reviewer)s → %(proposal)s "
+                    "(%(stage)s). Its submitted sheet does not count. Conflict: %(conflict)s"
+                )
+                % values
+            )
+        return (
+            _(
+                "Existing assignment with a conflict of interest: %(reviewer)s → %(proposal)s "
+                "(%(stage)s). No sheet was submitted; the reviewer can no longer open the proposal. "
+                "Conflict: %(conflict)s"
+            )
+            % values
+        )
+
+
+def conflicted_assignments(assignments, found_now=()) -> list[ConflictedAssignment]:
+    """Of ``assignments`` (a queryset), those whose pair has a recorded conflict."""
+    assignments = list(assignments.select_related("stage", "reviewer", "proposal__applicant", "sheet"))
+    recorded = _recorded({(a.proposal_id, a.reviewer_id) for a in assignments})
+    new = {(c.proposal_id, c.reviewer_id) for c in found_now}
+    result = []
+    for assignment in assignments:
+        pair = (assignment.proposal_id, assignment.reviewer_id)
+        if pair in recorded:
+            sheet = getattr(assignment, "sheet", None)
+            result.append(
+                ConflictedAssignment(
+                    assignment,
+                    recorded[pair],
+                    submitted=sheet is not None and sheet.is_submitted,
+                    found_now=pair in new,
+                )
+            )
+    return result
 
 
 @dataclass
@@ -87,36 +264,33 @@ class AssignmentReport:
     kept: int = 0
     skipped_conflicts: list[tuple[Reviewer, Proposal]] = field(default_factory=list)
     unfilled: list[tuple[Proposal, int]] = field(default_factory=list)  # proposal, reviewers missing
+    # Existing assignments whose pair is conflicted (recorded before, or found now): never silent.
+    conflicted: list[ConflictedAssignment] = field(default_factory=list)
 
 
 @transaction.atomic
 def form_panel(panel: Panel, actor=None) -> AssignmentReport:
     """Assign every member every proposal of the panel's tracks that reached its stage, except
-    where a conflict exists (SPEC §2, issue 3 §3)."""
+    where a conflict exists (SPEC §2); existing assignments that are conflicted are reported."""
     report = AssignmentReport()
     proposals = list(proposals_in_stage(panel.stage, panel.tracks.all()).select_related("applicant"))
-    members = list(panel.members.all())
-    record_automatic_conflicts(members, proposals, actor)
-    conflicted = set(
-        Conflict.objects.filter(proposal__in=proposals, reviewer__in=members).values_list(
-            "proposal_id", "reviewer_id"
-        )
-    )
-    existing = set(
-        Assignment.objects.filter(
-            stage=panel.stage, proposal__in=proposals, reviewer__in=members
-        ).values_list("proposal_id", "reviewer_id")
-    )
+    members = list(panel.members.prefetch_related("past_affiliations"))
+    found_now = record_automatic_conflicts(members, proposals, actor)
+    existing = Assignment.objects.filter(stage=panel.stage, proposal__in=proposals, reviewer__in=members)
+    report.conflicted = conflicted_assignments(existing, found_now)
+    assigned = set(existing.values_list("proposal_id", "reviewer_id"))
+    conflicted = _recorded({(p.pk, r.pk) for p in proposals for r in members})
     with audit_context(actor, _("panel %(name)s formed") % {"name": panel.name}):
         for proposal in proposals:
             for reviewer in members:
                 pair = (proposal.pk, reviewer.pk)
                 if pair in conflicted:
-                    report.skipped_conflicts.append((reviewer, proposal))
-                elif pair in existing:
+                    if pair not in assigned:
+                        report.skipped_conflicts.append((reviewer, proposal))
+                elif pair in assigned:
                     report.kept += 1
                 else:
-                    Assignment.objects.create(
+                    Assignment.objects.create(  # the model runs the conflict check again
                         stage=panel.stage,
                         proposal=proposal,
                         reviewer=reviewer,
@@ -132,27 +306,40 @@ def draw_assignments(
     stage: Stage, per_proposal: int, seed: int, reviewers=None, actor=None
 ) -> AssignmentReport:
     """Draw ``per_proposal`` reviewers for every proposal of the stage from the pool: never a
-    conflicted pair, loads balanced (fewest assignments first), deterministic for ``seed``."""
+    conflicted pair, loads balanced (fewest assignments first), deterministic for ``seed``.
+    A conflicted existing assignment does not count towards ``per_proposal`` and is reported."""
     report = AssignmentReport()
     rng = random.Random(seed)
-    pool = list((reviewers if reviewers is not None else Reviewer.objects.all()).order_by("pk"))
+    pool = list(
+        (reviewers if reviewers is not None else Reviewer.objects.all())
+        .prefetch_related("past_affiliations")
+        .order_by("pk")
+    )
     proposals = list(proposals_in_stage(stage).select_related("applicant").order_by("pk"))
-    record_automatic_conflicts(pool, proposals, actor)
+    existing = Assignment.objects.filter(stage=stage)
+    assigned_elsewhere = (
+        Reviewer.objects.filter(pk__in=existing.filter(proposal__in=proposals).values("reviewer_id"))
+        .exclude(pk__in=[r.pk for r in pool])
+        .prefetch_related("past_affiliations")
+    )
+    found_now = record_automatic_conflicts([*pool, *assigned_elsewhere], proposals, actor)
+    report.conflicted = conflicted_assignments(existing.filter(proposal__in=proposals), found_now)
     conflicted = set(
         Conflict.objects.filter(proposal__in=proposals).values_list("proposal_id", "reviewer_id")
     )
     assigned = defaultdict(set)
+    counting = defaultdict(int)  # unconflicted assignments per proposal
     load = defaultdict(int)
-    for proposal_id, reviewer_id in Assignment.objects.filter(stage=stage).values_list(
-        "proposal_id", "reviewer_id"
-    ):
+    for proposal_id, reviewer_id in existing.values_list("proposal_id", "reviewer_id"):
         assigned[proposal_id].add(reviewer_id)
         load[reviewer_id] += 1
+        if (proposal_id, reviewer_id) not in conflicted:
+            counting[proposal_id] += 1
     tiebreak = {reviewer.pk: rng.random() for reviewer in pool}
     with audit_context(actor, _("reviewers drawn with seed %(seed)s") % {"seed": seed}):
         for proposal in proposals:
-            need = per_proposal - len(assigned[proposal.pk])
-            report.kept += len(assigned[proposal.pk])
+            need = per_proposal - counting[proposal.pk]
+            report.kept += counting[proposal.pk]
             candidates = sorted(
                 (
                     r
@@ -162,13 +349,14 @@ def draw_assignments(
                 key=lambda r: (load[r.pk], tiebreak[r.pk]),
             )
             for reviewer in candidates[: max(need, 0)]:
-                Assignment.objects.create(
+                Assignment.objects.create(  # the model runs the conflict check again
                     stage=stage, proposal=proposal, reviewer=reviewer, source=Assignment.Source.DRAW
                 )
                 assigned[proposal.pk].add(reviewer.pk)
                 load[reviewer.pk] += 1
+                counting[proposal.pk] += 1
                 report.created += 1
-            missing = per_proposal - len(assigned[proposal.pk])
+            missing = per_proposal - counting[proposal.pk]
             if missing > 0:
                 report.unfilled.append((proposal, missing))
     return report
@@ -191,12 +379,30 @@ def declare_conflict(assignment: Assignment, reason: str, user) -> Conflict:
 
 
 def confirm_no_conflict(assignment: Assignment, user) -> None:
-    """The reviewer states there is no conflict before the proposal's content is shown."""
+    """The reviewer states there is no conflict before the proposal's content is shown.
+
+    The conflict check runs first: a 제척 the affiliations show now is recorded (the proposal
+    leaves the reviewer's list, officials see it) and ``ConflictOfInterest`` is raised; nothing
+    is confirmed."""
     if assignment.no_conflict_confirmed_at is not None:
         return
+    record_automatic_conflicts([assignment.reviewer], [assignment.proposal], actor=user)
     with audit_context(user, _("no conflict of interest confirmed by the reviewer")):
         assignment.no_conflict_confirmed_at = timezone.now()
-        assignment.save(update_fields=["no_conflict_confirmed_at"])
+        try:
+            assignment.save(update_fields=["no_conflict_confirmed_at"])  # runs the conflict check
+        except ConflictOfInterest as refused:
+            assignment.no_conflict_confirmed_at = None
+            raise ConflictOfInterest(
+                _(
+                    "You cannot review this proposal because of a conflict of interest (your list marks "
+                    "it so): %(conflict)s"
+                )
+                % {"conflict": refused.conflict.describe()},
+                proposal_id=refused.proposal_id,
+                reviewer_id=refused.reviewer_id,
+                conflict=refused.conflict,
+            ) from None
 
 
 def record_challenge(proposal: Proposal, reviewer: Reviewer, reason: str, user) -> Conflict:
@@ -209,3 +415,50 @@ def record_challenge(proposal: Proposal, reviewer: Reviewer, reason: str, user) 
             reason=reason,
             recorded_by=user,
         )
+
+
+def assignments_conflicted_by(conflict: Conflict) -> list[ConflictedAssignment]:
+    """The existing assignments a newly recorded conflict takes off their proposal (any stage)."""
+    assignments = Assignment.objects.filter(
+        proposal_id=conflict.proposal_id, reviewer_id=conflict.reviewer_id
+    )
+    return conflicted_assignments(assignments, [conflict])
+
+
+# --- Withdrawing a recorded conflict (SPEC §3): a written reason, audited --------------------
+
+
+def check_withdrawal(conflicts, reason: str) -> None:
+    """Raise ``ValidationError`` unless ``conflicts`` may be removed with ``reason``: a written
+    reason is required, and a 제척 stays while the affiliations still disqualify the reviewer
+    (correct the reviewer's affiliation or the proposal's partners first). Called by
+    ``Conflict.delete()`` and the queryset's ``delete()``, so every path runs it."""
+    if not (reason or "").strip():
+        raise ValidationError(
+            _(
+                "A recorded conflict of interest is only removed with a written reason "
+                "(evaluation.assignments.withdraw_conflict). Nothing was deleted."
+            ),
+            code="reason",
+        )
+    automatic = [c for c in conflicts if c.kind == Conflict.Kind.AUTOMATIC]
+    holding = _automatic([(c.proposal_id, c.reviewer_id) for c in automatic])
+    for conflict in automatic:
+        if (conflict.proposal_id, conflict.reviewer_id) in holding:
+            raise ValidationError(
+                _(
+                    "This disqualification still holds: %(reason)s Correct the reviewer's affiliation "
+                    "(or the proposal's partner organisations) first. Nothing was deleted."
+                )
+                % {"reason": holding[(conflict.proposal_id, conflict.reviewer_id)]},
+                code="holds",
+            )
+
+
+@transaction.atomic
+def withdraw_conflict(conflict: Conflict, reason: str, user) -> None:
+    """Remove a recorded conflict with a written reason; the audit entry keeps it and the reason."""
+    reason = (reason or "").strip()
+    check_withdrawal([conflict], reason)
+    with audit_context(user, reason):
+        conflict.delete()

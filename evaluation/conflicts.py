@@ -2,13 +2,16 @@
 
 A reviewer may not score a proposal whose applicant or any partner organisation is the
 reviewer's current affiliation or one held within the look-back period (default 3 years).
-Names compare after Unicode NFC, case and space folding and without legal suffixes.
+Names compare after Unicode NFKC, case and space folding, without invisible characters and
+without legal suffixes.
 """
 
 import datetime
 import re
 import unicodedata
 from dataclasses import dataclass
+
+from proposals.importing import cells
 
 LOOKBACK_YEARS = 3
 _LEGAL_FORMS = (
@@ -25,18 +28,20 @@ _LEGAL_FORMS = (
     "협동조합",
 )
 _BRACKETED_FORMS = re.compile(r"[(（\[]\s*(주|유|재|사|학|합|株|有)\s*[)）\]]")
-_SPACES = re.compile(r"[\s\u200b\u200c\u200d\u2060\ufeff·・.,]+")
+_ENGLISH_FORMS = re.compile(r"\b(co|corp|inc|ltd|llc)\b\.?", re.IGNORECASE)
+_PUNCTUATION = re.compile(r"[·・.,]+")
 
 
 def normalise_organisation(name: str) -> str:
-    """The comparison key of an organisation's name: NFC, no legal suffix, case and space folded."""
-    text = unicodedata.normalize("NFKC", name or "")
-    text = unicodedata.normalize("NFC", text)
+    """The comparison key of an organisation's name: NFKC, no invisible character (format
+    characters, Hangul fillers, variation selectors …: ``cells.strip_invisible``), no legal
+    suffix, case, space and separating punctuation folded."""
+    text = unicodedata.normalize("NFKC", cells.strip_invisible(name or ""))
     text = _BRACKETED_FORMS.sub("", text)
     for form in _LEGAL_FORMS:
         text = text.replace(form, "")
-    text = re.sub(r"\b(co|corp|inc|ltd|llc)\b\.?", "", text, flags=re.IGNORECASE)
-    return _SPACES.sub("", text).casefold()
+    text = _ENGLISH_FORMS.sub("", text)
+    return _PUNCTUATION.sub("", cells.fold(text))
 
 
 @dataclass(frozen=True)

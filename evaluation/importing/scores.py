@@ -22,7 +22,7 @@ from proposals.importing.engine import Column, Importer, RowError, RowStatus
 from proposals.importing.workbook import SpreadsheetError
 from proposals.models import Competition, Proposal, audit_context
 
-from ..assignments import automatic_conflict_reason, proposals_in_stage, record_automatic_conflicts
+from ..assignments import ConflictOfInterest, conflicts_between, proposals_in_stage
 from ..models import Assignment, Conflict, Criterion, Reviewer, Scoresheet, Stage
 from ..sheets import SheetError, SheetInput, criteria_for, point_messages, submit
 
@@ -183,12 +183,12 @@ class ScoreImporter(Importer):
                 % {"stage": self.stage.name},
             )
         pair = (proposal.pk, reviewer.pk)
-        reason = self.conflicts.get(pair) or automatic_conflict_reason(reviewer, proposal)
-        if reason:
+        conflict = conflicts_between([(proposal, reviewer)]).get(pair)  # the one check (SPEC §3)
+        if conflict is not None:
             raise RowError(
                 "reviewer",
                 _("A conflict of interest keeps this reviewer off this proposal: %(reason)s")
-                % {"reason": reason},
+                % {"reason": conflict.describe()},
             )
         criteria = self._criteria(proposal)
         applying = {criterion.code for criterion in criteria}
@@ -263,15 +263,16 @@ class ScoreImporter(Importer):
                 continue
             assignment = planned.assignment
             if assignment is None:
-                if record_automatic_conflicts([planned.reviewer], [planned.proposal], self.actor):
-                    raise IntegrityError("conflict found while importing")  # checked in build
-                with audit_context(self.actor, reason):
-                    assignment = Assignment.objects.create(
-                        stage=self.stage,
-                        proposal=planned.proposal,
-                        reviewer=planned.reviewer,
-                        source=Assignment.Source.IMPORT,
-                    )
+                try:
+                    with audit_context(self.actor, reason):
+                        assignment = Assignment.objects.create(  # runs the conflict check again
+                            stage=self.stage,
+                            proposal=planned.proposal,
+                            reviewer=planned.reviewer,
+                            source=Assignment.Source.IMPORT,
+                        )
+                except ConflictOfInterest as error:  # recorded by someone else since the check
+                    raise IntegrityError(error.message) from error
             version = planned.sheet.version if planned.sheet is not None else 1
             try:
                 submit(assignment, version, planned.data, self.actor)

@@ -1,10 +1,13 @@
 """Panels, assignments of reviewers to proposals, conflicts of interest and security pledges."""
 
 from django.conf import settings
-from django.db import models
+from django.core.exceptions import ValidationError
+from django.db import models, transaction
+from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
-from proposals.models import AuditedModel
+from proposals.models import AuditedModel, AuditedQuerySet
+from proposals.models.audited import current_actor_and_reason
 
 
 class Panel(AuditedModel):
@@ -29,6 +32,63 @@ class Panel(AuditedModel):
 
     def audit_competition_id(self):
         return self.stage.competition_id
+
+
+# --- The conflict guard (SPEC §3) --------------------------------------------------------------
+# No path creates or confirms a conflicted assignment: save(), create(), get_or_create(),
+# bulk_create(), update() and bulk_update() all run the one conflict check
+# (evaluation.assignments.conflicts_between) when they create an assignment, change its pair or
+# confirm "no conflict", and refuse with ``ConflictOfInterest`` before anything is written.
+# The admin's form gets the same check through clean(). Other changes to an existing assignment
+# (a conflict that appeared later leaves it in place, reported) are not refused.
+
+_PAIR_FIELDS = ("stage_id", "proposal_id", "reviewer_id")
+_GUARDED_FIELDS = {"stage", "stage_id", "proposal", "proposal_id", "reviewer", "reviewer_id"}
+
+
+def _refuse_conflicted(pairs) -> None:
+    from ..assignments import refuse_conflicted  # the service module imports the models
+
+    refuse_conflicted(pairs)
+
+
+class AssignmentQuerySet(AuditedQuerySet):
+    def bulk_create(self, objs, *args, **kwargs):
+        objs = list(objs)
+        _refuse_conflicted([obj.conflict_pair() for obj in objs])
+        return super().bulk_create(objs, *args, **kwargs)
+
+    def update(self, **kwargs):
+        confirming = kwargs.get("no_conflict_confirmed_at") is not None
+        if not (_GUARDED_FIELDS & kwargs.keys() or confirming):
+            return super().update(**kwargs)
+        fields = ("pk", *_PAIR_FIELDS, "no_conflict_confirmed_at")
+        with transaction.atomic(using=self.db):
+            before = {row[0]: row for row in self.values_list(*fields)}
+            count = super().update(**kwargs)
+            after = self.model._base_manager.using(self.db).filter(pk__in=list(before)).values_list(*fields)
+            _refuse_conflicted(
+                [
+                    (row[2], row[3])
+                    for row in after
+                    if row[1:4] != before[row[0]][1:4] or (row[4] is not None and before[row[0]][4] is None)
+                ]
+            )  # refused: the update above is rolled back
+        return count
+
+    def bulk_update(self, objs, fields, batch_size=None):
+        objs = list(objs)
+        if _GUARDED_FIELDS & set(fields) or "no_conflict_confirmed_at" in fields:
+            stored = {
+                row[0]: row[1:]
+                for row in self.model._base_manager.using(self.db)
+                .filter(pk__in=[obj.pk for obj in objs])
+                .values_list("pk", *_PAIR_FIELDS, "no_conflict_confirmed_at")
+            }
+            _refuse_conflicted(
+                [obj.conflict_pair() for obj in objs if obj.conflict_check_due(stored.get(obj.pk), fields)]
+            )
+        return super().bulk_update(objs, fields, batch_size=batch_size)
 
 
 class Assignment(AuditedModel):
@@ -61,6 +121,7 @@ class Assignment(AuditedModel):
     no_conflict_confirmed_at = models.DateTimeField(_("no conflict confirmed"), null=True, blank=True)
     created_at = models.DateTimeField(_("assigned"), auto_now_add=True)
 
+    objects = AssignmentQuerySet.as_manager()
     audit_competition_path = "stage__competition_id"
 
     class Meta:
@@ -76,6 +137,83 @@ class Assignment(AuditedModel):
 
     def audit_competition_id(self):
         return self.stage.competition_id
+
+    # --- the conflict guard (see above) ---------------------------------------------------
+    @classmethod
+    def from_db(cls, db, field_names, values, **kwargs):
+        instance = super().from_db(db, field_names, values, **kwargs)
+        instance._stored_pair = instance._pair_state()
+        return instance
+
+    def _pair_state(self):
+        """(stage id, proposal id, reviewer id, confirmed at) as loaded; None if any was deferred."""
+        names = (*_PAIR_FIELDS, "no_conflict_confirmed_at")
+        if any(name not in self.__dict__ for name in names):
+            return None
+        return tuple(self.__dict__[name] for name in names)
+
+    def conflict_pair(self) -> tuple:
+        """(proposal, reviewer) for the conflict check: the instances when loaded, else their ids."""
+        proposal = self.proposal if Assignment.proposal.is_cached(self) else self.proposal_id
+        reviewer = self.reviewer if Assignment.reviewer.is_cached(self) else self.reviewer_id
+        return proposal, reviewer
+
+    def conflict_check_due(self, stored, fields=None) -> bool:
+        """Whether saving ``fields`` (None: all) creates the assignment, changes its pair or confirms
+        "no conflict", compared with ``stored`` (the row as in the database, None: new)."""
+        if self._state.adding or stored is None:
+            return True
+        names = {self._meta.get_field(name).attname for name in fields} if fields is not None else None
+        current = (self.stage_id, self.proposal_id, self.reviewer_id, self.no_conflict_confirmed_at)
+        for index, name in enumerate(_PAIR_FIELDS):
+            if (names is None or name in names) and current[index] != stored[index]:
+                return True
+        confirming = names is None or "no_conflict_confirmed_at" in names
+        return confirming and current[3] is not None and stored[3] is None
+
+    def clean(self):
+        super().clean()
+        complete = self.proposal_id and self.reviewer_id and self.stage_id
+        if complete and self.conflict_check_due(getattr(self, "_stored_pair", None)):
+            _refuse_conflicted([self.conflict_pair()])
+
+    def save(self, *args, **kwargs):
+        update_fields = kwargs.get("update_fields")
+        if self.conflict_check_due(getattr(self, "_stored_pair", None), update_fields):
+            _refuse_conflicted([self.conflict_pair()])
+        super().save(*args, **kwargs)
+        self._stored_pair = self._pair_state()
+
+
+_CONFLICT_KEY = ("proposal_id", "reviewer_id", "kind")
+
+
+def _moved_message() -> str:
+    return gettext(
+        "A recorded conflict of interest keeps its reviewer, proposal and kind. Withdraw it with a "
+        "reason and record a new one. Nothing was changed."
+    )
+
+
+class ConflictQuerySet(AuditedQuerySet):
+    """A recorded conflict is removed only with a written reason (``withdraw_conflict``) and keeps
+    its pair and kind: moving it to another pair would remove it without one."""
+
+    def delete(self):
+        from ..assignments import check_withdrawal
+
+        check_withdrawal(list(self), current_actor_and_reason()[1])
+        return super().delete()
+
+    def update(self, **kwargs):
+        if {"proposal", "reviewer", *_CONFLICT_KEY} & kwargs.keys():
+            raise ValidationError(_moved_message(), code="moved")
+        return super().update(**kwargs)
+
+    def bulk_update(self, objs, fields, batch_size=None):
+        if {"proposal", "reviewer", *_CONFLICT_KEY} & set(fields):
+            raise ValidationError(_moved_message(), code="moved")
+        return super().bulk_update(objs, fields, batch_size=batch_size)
 
 
 class Conflict(AuditedModel):
@@ -104,6 +242,7 @@ class Conflict(AuditedModel):
     )
     created_at = models.DateTimeField(_("recorded"), auto_now_add=True)
 
+    objects = ConflictQuerySet.as_manager()
     audit_competition_path = "proposal__competition_id"
 
     class Meta:
@@ -119,6 +258,28 @@ class Conflict(AuditedModel):
 
     def audit_competition_id(self):
         return self.proposal.competition_id
+
+    @classmethod
+    def from_db(cls, db, field_names, values, **kwargs):
+        instance = super().from_db(db, field_names, values, **kwargs)
+        instance._stored_key = instance._key()
+        return instance
+
+    def _key(self):
+        return tuple(self.__dict__.get(name) for name in _CONFLICT_KEY)
+
+    def save(self, *args, **kwargs):
+        stored = getattr(self, "_stored_key", None)
+        if not self._state.adding and stored is not None and stored != self._key():
+            raise ValidationError(_moved_message(), code="moved")
+        super().save(*args, **kwargs)
+        self._stored_key = self._key()
+
+    def delete(self, *args, **kwargs):
+        from ..assignments import check_withdrawal
+
+        check_withdrawal([self], current_actor_and_reason()[1])
+        return super().delete(*args, **kwargs)
 
 
 class SecurityPledge(models.Model):

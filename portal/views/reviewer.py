@@ -22,7 +22,7 @@ from django.views.decorators.http import require_http_methods
 from accounts.decorators import role_required
 from accounts.roles import Role
 from evaluation import sheets
-from evaluation.assignments import confirm_no_conflict, declare_conflict
+from evaluation.assignments import ConflictOfInterest, confirm_no_conflict, declare_conflict
 from evaluation.models import Assignment, Conflict, Reviewer, Scoresheet, SecurityPledge
 from evaluation.rules import sheet_total
 from proposals.models import Competition
@@ -203,7 +203,11 @@ def conflict(request, competition, assignment):
     elif request.method == "POST":
         confirm_form = ConfirmNoConflictForm(request.POST)
         if confirm_form.is_valid():
-            confirm_no_conflict(assignment, request.user)
+            try:
+                confirm_no_conflict(assignment, request.user)
+            except ConflictOfInterest as refused:  # a 제척 found now: recorded, off the list
+                messages.error(request, refused.message)
+                return redirect("review:competition", competition.slug)
             return redirect("review:sheet", competition.slug, assignment.pk)
     return render(
         request,

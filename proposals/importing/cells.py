@@ -2,7 +2,9 @@
 ``CellError`` with a Korean-first message (SPEC §5). Nothing else escapes from them."""
 
 import datetime
+import functools
 import re
+import sys
 import unicodedata
 from decimal import Decimal, InvalidOperation
 
@@ -10,9 +12,7 @@ from django.core.exceptions import ValidationError
 from django.core.validators import validate_email
 from django.utils.translation import gettext as _
 
-ZERO_WIDTH = dict.fromkeys(map(ord, "\u200b\u200c\u200d\u2060\ufeff\u00ad"), None)
-_ZERO_WIDTH_CHARS = re.compile("[\u200b\u200c\u200d\u2060\ufeff\u00ad]")
-_SPACES = re.compile(r"\s+")
+_SPACES = re.compile(r"\s+")  # every kind of space: str.isspace(), NBSP, U+202F, U+2007, U+3000 …
 # Numbers are written in ASCII or full-width digits (SPEC §5); full-width ones become ASCII by NFKC.
 _PLAIN_NUMBER = re.compile(r"[0-9]+(?:\.[0-9]+)?")
 _GROUPED_NUMBER = re.compile(r"[0-9]{1,3}(?:,[0-9]{3})+(?:\.[0-9]+)?")
@@ -39,8 +39,48 @@ def shown(value) -> str:
     return text if len(text) <= 40 else text[:40] + "…"
 
 
+# --- Invisible characters ------------------------------------------------------------------
+# What a user cannot see must not tell two names apart. Folded by Unicode category and property,
+# not by a list of the characters someone happened to paste: every format character (category
+# Cf: zero-width spaces and joiners, U+2060–U+2064, the soft hyphen, BOM, bidirectional
+# controls, tags …) and every other default-ignorable code point (Unicode PropList.txt,
+# Other_Default_Ignorable_Code_Point and Variation_Selector, which ``unicodedata`` does not
+# expose): the combining grapheme joiner, the Hangul fillers, variation selectors.
+_OTHER_DEFAULT_IGNORABLE = (
+    (0x034F, 0x034F),  # combining grapheme joiner
+    (0x115F, 0x1160),  # Hangul choseong and jungseong fillers
+    (0x17B4, 0x17B5),  # Khmer inherent vowels
+    (0x2065, 0x2065),
+    (0x3164, 0x3164),  # Hangul filler
+    (0xFFA0, 0xFFA0),  # halfwidth Hangul filler
+    (0xFFF0, 0xFFF8),
+    (0xE0000, 0xE0FFF),  # tags and the rest of their block
+)
+_VARIATION_SELECTORS = ((0x180B, 0x180D), (0x180F, 0x180F), (0xFE00, 0xFE0F), (0xE0100, 0xE01EF))
+
+
+@functools.cache
+def _invisible() -> re.Pattern:
+    """One character class of every invisible character (built once, on first use)."""
+    ranges = [*_OTHER_DEFAULT_IGNORABLE, *_VARIATION_SELECTORS]
+    ranges += [(code, code) for code in range(sys.maxunicode + 1) if unicodedata.category(chr(code)) == "Cf"]
+    merged: list[list[int]] = []
+    for low, high in sorted(ranges):
+        if merged and low <= merged[-1][1] + 1:
+            merged[-1][1] = max(merged[-1][1], high)
+        else:
+            merged.append([low, high])
+    return re.compile("[" + "".join(f"\\U{low:08x}-\\U{high:08x}" for low, high in merged) + "]+")
+
+
+def strip_invisible(text: str) -> str:
+    """``text`` without format characters and other default-ignorable code points (see above).
+    Spaces are kept: they are visible, and callers fold them as they need."""
+    return text if text.isascii() else _invisible().sub("", text)
+
+
 def clean_text(value) -> str:
-    """NFC, zero-width characters removed, surrounding space stripped; '' for empty cells."""
+    """Invisible characters removed, NFC, surrounding space stripped; '' for empty cells."""
     if value is None:
         return ""
     if type(value) is not str:
@@ -48,16 +88,15 @@ def clean_text(value) -> str:
             value = int(value)
         value = str(value)
     if not value.isascii():
+        value = strip_invisible(value)
         if not unicodedata.is_normalized("NFC", value):
             value = unicodedata.normalize("NFC", value)
-        if _ZERO_WIDTH_CHARS.search(value):
-            value = value.translate(ZERO_WIDTH)
     return value.strip()
 
 
 def fold(text: str) -> str:
-    """Header and name comparison key: NFKC, casefold, without any whitespace."""
-    return _SPACES.sub("", unicodedata.normalize("NFKC", text).translate(ZERO_WIDTH).casefold())
+    """Header and name comparison key: NFKC, casefold, without invisible characters or any space."""
+    return _SPACES.sub("", unicodedata.normalize("NFKC", strip_invisible(text)).casefold())
 
 
 def text(max_length: int):

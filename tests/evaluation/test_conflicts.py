@@ -4,6 +4,8 @@ import datetime
 import unicodedata
 
 import pytest
+from hypothesis import assume, given, settings
+from hypothesis import strategies as st
 
 from evaluation.conflicts import Affiliation, affiliation_conflict, normalise_organisation
 
@@ -67,3 +69,119 @@ def test_look_back_period_is_a_setting():
 
 def test_no_affiliation_no_conflict():
     assert affiliation_conflict([Affiliation("")], ["", "평택시"], TODAY) is None
+
+
+# --- Invisible characters never tell two organisations apart (SPEC §3) --------------------------
+# Characters nobody sees, chosen by Unicode category (Hypothesis's own tables: format characters
+# Cf and every space separator) and the default-ignorable code points Unicode lists besides
+# (Hangul fillers, variation selectors, the combining grapheme joiner, tags), and control spaces.
+DEFAULT_IGNORABLE = [
+    0x034F,
+    0x115F,
+    0x1160,
+    0x17B4,
+    0x17B5,
+    0x180B,
+    0x180C,
+    0x180D,
+    0x180F,
+    0x3164,
+    0xFFA0,
+    *range(0xFE00, 0xFE10),
+    0xE0000,
+    0xE0001,
+    0xE0041,
+    0xE007F,
+    0xE0100,
+    0xE01EF,
+]
+INVISIBLE = st.one_of(
+    st.characters(categories=["Cf"]),
+    st.sampled_from([chr(code) for code in DEFAULT_IGNORABLE]),
+)
+SPACE = st.one_of(st.characters(categories=["Zs", "Zl", "Zp"]), st.sampled_from("\t\n\r\x0b\x0c\x1c\x85"))
+NAME = st.text(
+    alphabet=st.one_of(
+        st.characters(min_codepoint=0xAC00, max_codepoint=0xD7A3), st.sampled_from("0123456789")
+    ),
+    min_size=1,
+    max_size=12,
+)
+PROPERTY = settings(max_examples=300, deadline=None)
+
+
+@st.composite
+def inserted(draw, name: str, junk):
+    """``name`` with one to eight of ``junk`` inserted at any positions (runs included)."""
+    chars = list(name)
+    for _ in range(draw(st.integers(min_value=1, max_value=8))):
+        chars.insert(draw(st.integers(min_value=0, max_value=len(chars))), draw(junk))
+    return "".join(chars)
+
+
+@PROPERTY
+@given(data=st.data(), name=NAME)
+def test_a_name_with_invisible_characters_or_spaces_inserted_anywhere_still_matches(data, name):
+    assume(normalise_organisation(name))  # not a bare legal form such as 합자회사
+    noisy = data.draw(inserted(name, st.one_of(INVISIBLE, SPACE)))
+    assert normalise_organisation(noisy) == normalise_organisation(name)
+    assert affiliation_conflict([Affiliation(noisy)], ["평택시", name], TODAY) == name
+
+
+@PROPERTY
+@given(data=st.data(), name=NAME, other=st.characters(min_codepoint=0xAC00, max_codepoint=0xD7A3))
+def test_a_different_name_with_invisible_characters_inserted_still_differs(data, name, other):
+    position = data.draw(st.integers(min_value=0, max_value=len(name) - 1))
+    assume(other != name[position])
+    assume(normalise_organisation(name))
+    different = name[:position] + other + name[position + 1 :]
+    noisy = data.draw(inserted(different, st.one_of(INVISIBLE, SPACE)))
+    assert normalise_organisation(noisy) != normalise_organisation(name)
+    assert affiliation_conflict([Affiliation(noisy)], [name], TODAY) is None
+
+
+@PROPERTY
+@given(
+    data=st.data(),
+    written=st.sampled_from(
+        [
+            "(주)케빈랩",
+            "주식회사 케빈랩",
+            "㈜케빈랩",
+            "재단법인 울산테크노파크",
+            "KT Engineering Co., Ltd.",
+            "SK 플래닛",
+        ]
+    ),
+)
+def test_legal_forms_are_found_through_invisible_characters(data, written):
+    noisy = data.draw(inserted(written, INVISIBLE))
+    assert normalise_organisation(noisy) == normalise_organisation(written)
+
+
+@pytest.mark.parametrize(
+    "junk",
+    [
+        "\u3164",
+        "\u115f",
+        "\u1160",
+        "\u00ad",
+        "\u034f",
+        "\u200b",
+        "\u200c",
+        "\u200d",
+        "\u2060",
+        "\u2061",
+        "\u2062",
+        "\u2063",
+        "\u2064",
+        "\ufeff",
+        "\ufe0f",
+        "\u00a0",
+        "\u202f",
+        "\u2007",
+        "\u3000",
+    ],
+)
+def test_each_character_that_defeated_disqualification_is_folded(junk):
+    assert normalise_organisation(f"{junk}울산{junk}대학교{junk}") == normalise_organisation("울산대학교")

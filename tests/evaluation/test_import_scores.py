@@ -170,8 +170,8 @@ def test_declared_conflict_is_refused(staged, kim, make_xlsx):
     )
     output = failing(make_xlsx([row(kim)], header=HEADER))
     assert (
-        "  2행 '평가위원': 이해충돌로 이 평가위원은 이 제안을 평가할 수 없습니다: 공동연구 수행"
-        in output.splitlines()
+        "  2행 '평가위원': 이해충돌로 이 평가위원은 이 제안을 평가할 수 없습니다: "
+        "회피(평가위원 신고) — 공동연구 수행" in output.splitlines()
     )
     assert not Scoresheet.objects.exists()
 

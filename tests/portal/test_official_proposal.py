@@ -193,6 +193,7 @@ def test_admin_may_use_the_officials_pages(admin_client, stage, sheet_world):
 def test_audit_trail_is_the_proposals_own_and_keeps_removed_conflicts(
     stage, sheet_world, make_proposal, make_assignment, submit_sheet
 ):
+    from evaluation.assignments import withdraw_conflict
     from evaluation.queries import proposal_audit_trail
 
     proposal, assignments, sheet = sheet_world
@@ -202,7 +203,7 @@ def test_audit_trail_is_the_proposals_own_and_keeps_removed_conflicts(
         proposal=proposal, reviewer=assignments[2].reviewer, kind=Conflict.Kind.DECLARED, reason="착오"
     )
     removed_pk = removed.pk
-    removed.delete()
+    withdraw_conflict(removed, "착오로 기록", None)
     trail = list(proposal_audit_trail(proposal, stage))
     keys = {(entry.object_type, entry.object_id) for entry in trail}
     assert ("scoresheet", str(sheet.pk)) in keys

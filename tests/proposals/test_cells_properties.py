@@ -100,3 +100,23 @@ def test_amount_refuses_digits_other_than_ascii_and_full_width(text):
     with pytest.raises(cells.CellError) as refused:
         cells.amount(text)
     assert refused.value.message == f"숫자가 아닙니다: '{text}'"
+
+
+# Characters nobody sees (format characters by category; Hangul fillers, variation selectors and
+# the combining grapheme joiner, which Unicode lists as default-ignorable) never change a header,
+# a track or a name as the importers compare them, and are dropped from the text they keep.
+INVISIBLE = st.one_of(
+    st.characters(categories=["Cf"]),
+    st.sampled_from(["\u034f", "\u115f", "\u1160", "\u3164", "\uffa0", "\ufe0f", "\U000e0100", "\u180b"]),
+)
+
+
+@FAST
+@given(data=st.data(), text=st.text(alphabet=st.characters(categories=["L", "N"]), min_size=1, max_size=20))
+def test_invisible_characters_inserted_anywhere_fold_away(data, text):
+    chars = list(text)
+    for _ in range(data.draw(st.integers(min_value=1, max_value=6))):
+        chars.insert(data.draw(st.integers(min_value=0, max_value=len(chars))), data.draw(INVISIBLE))
+    noisy = "".join(chars)
+    assert cells.fold(noisy) == cells.fold(text)
+    assert cells.clean_text(noisy) == cells.clean_text(text)

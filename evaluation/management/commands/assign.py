@@ -17,7 +17,8 @@ def default_seed(competition_slug: str, stage_code: str) -> int:
 class Command(BaseCommand):
     help = (
         "Draw R reviewers per proposal of a stage from the reviewer pool: balanced loads, never a "
-        "conflicted pair, deterministic for the seed (issue 3 §3)."
+        "conflicted pair, deterministic for the seed (issue 3 §3). Existing assignments with a conflict of "
+        "interest do not count towards R and are listed."
     )
 
     def add_arguments(self, parser):
@@ -39,6 +40,8 @@ class Command(BaseCommand):
             )
             % {"stage": target.name, "created": report.created, "kept": report.kept, "seed": seed}
         )
+        for conflicted in report.conflicted:  # never silent: a sheet that stops counting is named
+            self.stdout.write(conflicted.message())
         if report.unfilled:
             self.stdout.write(
                 _("Proposals that could not get %(count)s reviewers:") % {"count": per_proposal}
