@@ -29,7 +29,7 @@ counters — in one short transaction that locks the three rows (``SELECT … FO
 PostgreSQL, in one order; SQLite's ``BEGIN IMMEDIATE`` serialises writers) *before* its password
 is checked, and commits before the check. So 40 wrong passwords sent at once for one account check
 at most the limit's number of passwords: the others find the slots taken and are refused. A
-successful sign-in deletes its pair and gives its reserved slot back to the account and address
+successful sign-in empties its pair and gives its reserved slot back to the account and address
 counters. A refused attempt counts nothing, so it cannot lengthen anyone's wait. Expired rows of
 every key are deleted as attempts come in.
 
@@ -155,16 +155,18 @@ def signed_in(attempt: Attempt) -> None:
     limits = _ceilings()
     with transaction.atomic():
         rows = _locked(keys)  # the same order as ``reserve``: no deadlock between the two
-        changed = []
+        now = timezone.now()
         for scope, row in rows.items():
             if scope == Scope.PAIR:
-                row.delete()
+                # Emptied, not deleted: parallel attempts of the pair keep finding their row
+                # (a deleted one would be created again, and could vanish again before it is read).
+                row.forget(now)
+                row.expires_at = now + WINDOW
             elif row.failures and row.first_failure_at and row.first_failure_at <= attempt.at:
                 row.failures -= 1
                 if row.failures < limits[scope]:
                     row.restricted_until = None
-                changed.append(row)
-        LoginThrottle.objects.bulk_update(changed, ["failures", "restricted_until"])
+        LoginThrottle.objects.bulk_update(rows.values(), _FIELDS)
 
 
 def prune() -> int:
@@ -181,6 +183,9 @@ def prune() -> int:
         )
         deleted, _ = LoginThrottle.objects.filter(pk__in=expired).delete()
     return deleted
+
+
+_FIELDS = ["failures", "first_failure_at", "last_failure_at", "restricted_until", "expires_at"]
 
 
 def _keys(username: str, address: str) -> list[tuple[str, str, str]]:
@@ -225,9 +230,7 @@ def _count_or_refuse(rows: dict[str, LoginThrottle], username: str, address: str
         _count(ceiling, now)
         ceiling.expires_at = ceiling.first_failure_at + WINDOW
         ceiling.restricted_until = ceiling.expires_at if ceiling.failures >= limit else None
-    LoginThrottle.objects.bulk_update(
-        rows.values(), ["failures", "first_failure_at", "last_failure_at", "restricted_until", "expires_at"]
-    )
+    LoginThrottle.objects.bulk_update(rows.values(), _FIELDS)
     return Attempt(username, address, now)
 
 

@@ -195,6 +195,7 @@ def test_a_successful_sign_in_clears_only_its_own_pair(client, kim, lee):
         ("account", "lee", ""): 2,
         ("address", "", X): 6,
         ("address", "", Y): 3,
+        ("pair", "kim", X): 0,  # cleared
         ("pair", "kim", Y): 3,
         ("pair", "lee", X): 2,
     }
@@ -318,6 +319,17 @@ def test_the_admin_lists_who_is_delayed_until_when(client, user_factory, delayed
     page = response.content.decode()
     assert f"{until}까지 거부" in page and "아이디·주소 조합" in page and X in page
     assert len(client.get(url).context["cl"].result_list) == 6  # every counter without the filter
+
+
+def test_the_admin_shows_an_account_over_its_ceiling_as_slowed_not_refused(admin_client, kim):
+    client = admin_client.__class__()
+    for host in range(4):
+        fail(client, "kim", 5, ip=f"10.9.0.{host}")
+    account = LoginThrottle.objects.get(scope="account", username="kim")
+    until = date_format(timezone.localtime(account.restricted_until), "DATETIME_FORMAT")
+    page = admin_client.get(reverse("admin:accounts_loginthrottle_changelist"), {"scope": "account"})
+    assert list(page.context["cl"].result_list) == [account]
+    assert f"{until}까지 강화된 제한" in page.content.decode()
 
 
 def test_the_admin_resets_the_selected_limits_only(client, user_factory, delayed, kim):
