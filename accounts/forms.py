@@ -1,29 +1,24 @@
 from django.contrib.admin.forms import AdminAuthenticationForm
 from django.contrib.auth.forms import AuthenticationForm
 from django.core.exceptions import ValidationError
-from django.utils.translation import gettext_lazy as _
 
 from . import throttle
 
 
 class ThrottledLoginMixin:
-    """Refuses sign-ins after repeated failures (accounts/throttle.py), for any username."""
-
-    throttled_message = _("Too many sign-in attempts. Please try again in 15 minutes.")
+    """Sign-in throttling (accounts/throttle.py) for any account name, existing or not: the
+    attempt's slot is reserved before the password is checked, or the attempt is refused with
+    how long to wait."""
 
     def clean(self):
         username = self.cleaned_data.get("username")
         if username is None or not self.cleaned_data.get("password"):
             return super().clean()
-        keys = throttle.keys_for(username, self.request)
-        if throttle.is_locked(keys):
-            raise ValidationError(self.throttled_message, code="throttled")
-        try:
-            cleaned = super().clean()
-        except ValidationError:
-            throttle.record_failure(keys)
-            raise
-        throttle.clear(keys)
+        attempt = throttle.reserve(username, throttle.client_ip(self.request))
+        if attempt.refused:
+            raise ValidationError(throttle.refusal_message(attempt.wait), code="throttled")
+        cleaned = super().clean()  # a wrong password raises: the reserved slot stays a failure
+        throttle.signed_in(attempt)
         return cleaned
 
 

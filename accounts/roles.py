@@ -49,6 +49,8 @@ ROLE_PERMISSIONS[Role.ADMIN] += [
 ROLE_PERMISSIONS[Role.OFFICIAL] += [
     f"evaluation.view_{model}" for model in (*_SETUP, "scoresheet", "score", "securitypledge")
 ]
+# Sign-in limits (accounts/migrations/0005): admins see who is delayed and reset them.
+ROLE_PERMISSIONS[Role.ADMIN] += ["accounts.view_loginthrottle", "accounts.delete_loginthrottle"]
 
 _PRECEDENCE = (Role.ADMIN, Role.OFFICIAL, Role.REVIEWER)
 

@@ -128,9 +128,12 @@ SESSION_COOKIE_AGE = 60 * 60 * 8  # one working day
 SESSION_EXPIRE_AT_BROWSER_CLOSE = True
 SESSION_COOKIE_HTTPONLY = True
 
-# Sign-in throttling (accounts/throttle.py): failures per username and per client address.
+# Sign-in throttling (accounts/throttle.py): failures of one account name from one address
+# before the doubling delays start; a ceiling per address (every account name, 15 minutes) that
+# refuses; a ceiling per account name (every address, 15 minutes) that only shortens the first.
 LOGIN_FAILURE_LIMIT = int(os.environ.get("LOGIN_FAILURE_LIMIT", 5))
-LOGIN_FAILURE_LIMIT_PER_IP = int(os.environ.get("LOGIN_FAILURE_LIMIT_PER_IP", 5))
+LOGIN_FAILURE_LIMIT_PER_IP = int(os.environ.get("LOGIN_FAILURE_LIMIT_PER_IP", 100))
+LOGIN_FAILURE_LIMIT_PER_ACCOUNT = int(os.environ.get("LOGIN_FAILURE_LIMIT_PER_ACCOUNT", 20))
 # The client address is REMOTE_ADDR unless a trusted reverse proxy appends it to X-Forwarded-For.
 LOGIN_TRUST_X_FORWARDED_FOR = env_flag("LOGIN_TRUST_X_FORWARDED_FOR", default=False)
 
