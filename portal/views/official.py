@@ -17,19 +17,20 @@ from django.views.decorators.http import require_http_methods, require_POST
 from django_tables2 import RequestConfig
 
 from accounts.decorators import role_required
-from accounts.roles import Role
+from accounts.roles import Role, role_of
 from evaluation import exporting, rules
 from evaluation.adjustments import adjustment_total
-from evaluation.models import Adjustment, Assignment, Conflict, Criterion, Reviewer, Score, Scoresheet, Stage
-from evaluation.publication import reviewer_code
+from evaluation.models import Adjustment, Assignment, Conflict, Criterion, Reviewer, Scoresheet, Stage
 from evaluation.queries import (
     competition_overview,
     criterion_averages,
     proposal_audit_trail,
+    proposal_trail_names,
     stage_progress,
     stage_results,
 )
 from evaluation.ranking import rank_competition
+from evaluation.reviewer_codes import stage_reviewer_sheets
 from evaluation.sheets import criteria_for
 from proposals.models import Competition, Proposal, Track
 from proposals.xlsx import XLSX_CONTENT_TYPE
@@ -151,37 +152,14 @@ def _render_proposal(
             {"assignment": assignment, "sheet": sheet, "state": state, "state_label": SHEET_STATES[state]}
         )
 
-    reviewers = {a.reviewer_id: a.reviewer.name for a in assignments}
-    reviewers.update({c.reviewer_id: c.reviewer.name for c in conflicts})
-    items = {}
-    for assignment in assignments:
-        name = assignment.reviewer.name
-        items["assignment", str(assignment.pk)] = _("Assignment of %(name)s") % {"name": name}
-    for row in rows:
-        if row["sheet"] is not None:
-            items["scoresheet", str(row["sheet"].pk)] = _("Scoresheet of %(name)s") % {
-                "name": row["assignment"].reviewer.name
-            }
-    scores = Score.objects.filter(sheet__assignment__in=assignments).values_list(
-        "pk", "sheet__assignment__reviewer__name", "criterion__code"
-    )
-    for pk, name, code in scores:
-        items["score", str(pk)] = _("Score %(criterion)s of %(name)s") % {"criterion": code, "name": name}
-    for conflict in conflicts:
-        items["conflict", str(conflict.pk)] = _("%(kind)s of %(name)s") % {
-            "kind": conflict.get_kind_display(),
-            "name": conflict.reviewer.name,
-        }
-    values = {("reviewer_id", pk): name for pk, name in reviewers.items()}
-    values.update({("status", value): SHEET_STATES[value] for value in Scoresheet.Status.values})
+    trail = list(proposal_audit_trail(proposal, stage))
+    # Names of who changed a score are for admins only; officials see codes (SPEC §2).
+    names = proposal_trail_names(proposal, stage, trail, names=role_of(request.user) == Role.ADMIN)
+    values = {("status", value): SHEET_STATES[value] for value in Scoresheet.Status.values}
     values.update({("kind", value): label for value, label in Conflict.Kind.choices})
     values.update({("source", value): label for value, label in Assignment.Source.choices})
     criteria = Criterion.objects.filter(rubric__stage=stage).values_list("pk", "code", "name")
     values.update({("criterion_id", pk): f"{code} {name}" for pk, code, name in criteria})
-    values.update({("assignment_id", a.pk): a.reviewer.name for a in assignments})
-    values.update(
-        {("sheet_id", row["sheet"].pk): row["assignment"].reviewer.name for row in rows if row["sheet"]}
-    )
     values[("proposal_id", proposal.pk)] = proposal.title
     values[("stage_id", stage.pk)] = stage.name
 
@@ -198,9 +176,9 @@ def _render_proposal(
             conflicts, caption=_("Conflicts of interest recorded for this proposal")
         ),
         "audit_table": AuditTable(
-            list(proposal_audit_trail(proposal, stage)),
+            trail,
             caption=_("Audit trail of this proposal: who changed what, when, and why"),
-            items=items,
+            names=names,
             values=values,
         ),
         "reopen_form": reopen_form,
@@ -297,6 +275,14 @@ def ranking_csv(request, slug):
 
 
 @role_required(*OFFICIALS)
+def reviewer_totals_csv(request, slug):
+    """Every reviewer's total by code, per stage and proposal (the score pages, in one file)."""
+    competition = get_object_or_404(Competition, slug=slug)
+    content = exporting.reviewer_totals_csv(rank_competition(competition))
+    return _download(content, "text/csv; charset=utf-8", f"{competition.slug}-reviewer-totals.csv")
+
+
+@role_required(*OFFICIALS)
 def ranking_xlsx(request, slug):
     """The results workbook, as ``export_results`` writes it."""
     competition = get_object_or_404(Competition, slug=slug)
@@ -354,31 +340,6 @@ def record_draw(request, slug):
 # --- A proposal's scores in a stage, by reviewer code, and its bonus/penalty points -------------
 
 
-def _reviewer_rows(stage, proposal, result) -> list[dict]:
-    """One row per assignment in a stable order (assignment id): code, total, whether it counts."""
-    assignments = (
-        Assignment.objects.filter(stage=stage, proposal=proposal).select_related("sheet").order_by("pk")
-    )
-    conflicted = set(Conflict.objects.filter(proposal=proposal).values_list("reviewer_id", flat=True))
-    states = {}
-    if result is not None:
-        states.update({sheet_id: "kept" for sheet_id, _total in result.kept})
-        states.update({sheet_id: "dropped_high" for sheet_id, _total in result.dropped_high})
-        states.update({sheet_id: "dropped_low" for sheet_id, _total in result.dropped_low})
-    rows = []
-    for index, assignment in enumerate(assignments):
-        sheet = assignment.sheet if _has_sheet(assignment) else None
-        if assignment.reviewer_id in conflicted:
-            state = "conflict"
-        elif sheet is None or not sheet.is_submitted:
-            state = "not_submitted"
-        else:
-            state = states.get(sheet.pk, "conflict")
-        counted = state in ("kept", "dropped_high", "dropped_low")
-        rows.append({"code": reviewer_code(index), "total": sheet.total if counted else None, "state": state})
-    return rows
-
-
 def _render_scores(request, competition, stage, proposal, adjustment_form=None, status=200):
     result = stage_results(stage, [proposal.pk]).get(proposal.pk)
     kept = [sheet_id for sheet_id, _total in result.kept] if result else []
@@ -407,7 +368,9 @@ def _render_scores(request, competition, stage, proposal, adjustment_form=None, 
         "stage_score": exporting.shown(result.score) if result else None,
         "counted": len(kept),
         "reviewer_table": ReviewerScoreTable(
-            _reviewer_rows(stage, proposal, result),
+            stage_reviewer_sheets(stage, [proposal.pk], {proposal.pk: result} if result else {}).get(
+                proposal.pk, []
+            ),
             caption=_("Each reviewer's total in %(stage)s, by code") % {"stage": stage.name},
         ),
         "criterion_table": CriterionAverageTable(
