@@ -2,11 +2,14 @@
 SHA-256, and verification of a stored publication from its own inputs.
 
 The snapshot holds ``inputs`` — the rules and settings, stages, categories and tracks, proposals
-(no contact data), every counted sheet total by reviewer code (A, B, C… per proposal and stage, as
-``evaluation.reviewer_codes`` letters them; never a name), the tie-break criterion averages, adjustments and draws — and ``outcome`` — the ranking
-document of SPEC §6 and the totals of the selected. ``outcome_from_inputs`` recomputes the outcome
-from the inputs alone with the pure rules of ``evaluation.rules``; ``verify`` compares it and the
-digest with what is stored. Nothing here reads the live tables once a publication exists."""
+(no contact data), every counted sheet total by reviewer code (A, B, C… per proposal and stage,
+as ``evaluation.reviewer_codes`` letters them; never a name), the tie-break criterion averages,
+adjustments and draws — ``outcome`` — the ranking document of SPEC §6 and the totals of the
+selected — and ``changes``: for a correction, what changed since the publication it supersedes
+(``evaluation.corrections``; None for a first publication). ``outcome_from_inputs`` recomputes
+the outcome from the inputs alone with the pure rules of ``evaluation.rules``; ``verify`` compares
+it and the digest with what is stored. Nothing here reads the live tables once a publication
+exists. Publishing also closes the evaluation: see ``evaluation.sheets``."""
 
 import hashlib
 import json
@@ -22,12 +25,15 @@ from proposals.audit import record
 from proposals.models import Competition, Proposal
 
 from . import rules
+from .corrections import snapshot_changes
 from .models import Adjustment, Assignment, Conflict, Criterion, Draw, Publication, Score
 from .queries import counted_sheets
 from .ranking import ELIMINATED, INELIGIBLE, WITHDRAWN, rank_competition, ranking_document
 from .reviewer_codes import stage_reviewer_codes
 
-SNAPSHOT_FORMAT = 1
+# 2: reviewer codes per proposal and stage (``evaluation.reviewer_codes``) and the correction's
+# ``changes`` (``evaluation.corrections``).
+SNAPSHOT_FORMAT = 2
 
 
 class PublicationRefused(Exception):
@@ -225,6 +231,10 @@ def publish(competition, user, override_reason: str = "") -> Publication:
                 "override_reason": override_reason,
                 "inputs": inputs,
                 "outcome": outcome,
+                # 정정 사항: what changed since the publication this one supersedes (None for a first).
+                "changes": snapshot_changes(previous.snapshot, _plain(inputs), _plain(outcome))
+                if previous
+                else None,
             }
         )
         publication = Publication(

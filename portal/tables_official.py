@@ -23,7 +23,9 @@ from proposals.audit import action_label
 SHEET_STATES = {
     "not_started": _("Not started"),
     "draft": _("Draft"),
+    "reopened": _("Reopened: awaiting submission"),
     "submitted": _("Sheet submitted"),
+    "closed": _("Closed by the publication"),
     "conflict": _("Conflict of interest"),
 }
 
@@ -115,9 +117,11 @@ class AssignmentTable(CaptionedTable):
         )
 
     def render_action(self, record):
-        if record["state"] != "submitted":
+        if not record["reopenable"]:
             return "—"
-        return format_html('<a href="?reopen={}#reopen">{}</a>', record["sheet"].pk, _("Reopen this sheet"))
+        return format_html(
+            '<a href="?reopen={}#reopen">{}</a>', record["assignment"].pk, _("Reopen this sheet")
+        )
 
 
 class ConflictTable(CaptionedTable):

@@ -31,7 +31,7 @@ from evaluation.queries import (
 )
 from evaluation.ranking import rank_competition
 from evaluation.reviewer_codes import stage_reviewer_sheets
-from evaluation.sheets import criteria_for
+from evaluation.sheets import can_reopen, closing_publication_id, criteria_for, is_closed
 from proposals.models import Competition, Proposal, Track
 from proposals.xlsx import XLSX_CONTENT_TYPE
 
@@ -105,20 +105,32 @@ def _page_objects(slug, stage_code, pk):
     return competition, stage, proposal
 
 
-def _sheets(stage, proposal):
-    return Scoresheet.objects.filter(assignment__stage=stage, assignment__proposal=proposal).select_related(
-        "assignment__reviewer"
+def _assignments(stage, proposal):
+    """The proposal's assignments in the stage with their reviewers and sheets, by reviewer name."""
+    return (
+        Assignment.objects.filter(stage=stage, proposal=proposal)
+        .select_related("reviewer", "sheet")
+        .order_by("reviewer__name", "pk")
     )
+
+
+def _conflicted(proposal) -> set:
+    return set(Conflict.objects.filter(proposal=proposal).values_list("reviewer_id", flat=True))
 
 
 def _assigned_reviewers(stage, proposal):
     return Reviewer.objects.filter(assignments__stage=stage, assignments__proposal=proposal).order_by("name")
 
 
-def _forms(request, stage, proposal, reopen_form=None, challenge_form=None):
+def _forms(
+    request, stage, proposal, assignments, closing_id, conflicted, reopen_form=None, challenge_form=None
+):
     if reopen_form is None:
         reopen_form = ReopenSheetForm(
-            sheets=_sheets(stage, proposal), initial={"sheet": request.GET.get("reopen")}
+            assignments=assignments,
+            closing_id=closing_id,
+            conflicted=conflicted,
+            initial={"assignment": request.GET.get("reopen")},
         )
     if challenge_form is None:
         challenge_form = ChallengeForm(proposal=proposal, reviewers=_assigned_reviewers(stage, proposal))
@@ -128,11 +140,8 @@ def _forms(request, stage, proposal, reopen_form=None, challenge_form=None):
 def _render_proposal(
     request, competition, stage, proposal, reopen_form=None, challenge_form=None, status=200
 ):
-    assignments = list(
-        Assignment.objects.filter(stage=stage, proposal=proposal)
-        .select_related("reviewer", "sheet")
-        .order_by("reviewer__name", "pk")
-    )
+    assignments = list(_assignments(stage, proposal))
+    closing_id = closing_publication_id(competition.pk)
     conflicts = list(
         Conflict.objects.filter(proposal=proposal)
         .select_related("reviewer", "recorded_by")
@@ -144,12 +153,22 @@ def _render_proposal(
         sheet = assignment.sheet if _has_sheet(assignment) else None
         if assignment.reviewer_id in conflicted:
             state = "conflict"
+        elif sheet is not None and sheet.is_submitted:
+            state = "submitted"
+        elif is_closed(sheet, closing_id):
+            state = "closed"
         elif sheet is None:
             state = "not_started"
         else:
-            state = sheet.status
+            state = "reopened" if sheet.reopened_at else "draft"
         rows.append(
-            {"assignment": assignment, "sheet": sheet, "state": state, "state_label": SHEET_STATES[state]}
+            {
+                "assignment": assignment,
+                "sheet": sheet,
+                "state": state,
+                "state_label": SHEET_STATES[state],
+                "reopenable": state != "conflict" and can_reopen(sheet, closing_id),
+            }
         )
 
     trail = list(proposal_audit_trail(proposal, stage))
@@ -163,7 +182,16 @@ def _render_proposal(
     values[("proposal_id", proposal.pk)] = proposal.title
     values[("stage_id", stage.pk)] = stage.name
 
-    reopen_form, challenge_form = _forms(request, stage, proposal, reopen_form, challenge_form)
+    reopen_form, challenge_form = _forms(
+        request,
+        stage,
+        proposal,
+        _assignments(stage, proposal),
+        closing_id,
+        conflicted,
+        reopen_form,
+        challenge_form,
+    )
     context = {
         "competition": competition,
         "stage": stage,
@@ -183,7 +211,8 @@ def _render_proposal(
         ),
         "reopen_form": reopen_form,
         "challenge_form": challenge_form,
-        "has_submitted": any(row["state"] == "submitted" for row in rows),
+        "has_reopenable": any(row["reopenable"] for row in rows),
+        "closed": closing_id is not None,
     }
     return render(request, "portal/official/proposal.html", context, status=status)
 
@@ -206,7 +235,12 @@ def proposal(request, slug, stage, pk):
 @require_POST
 def reopen_sheet(request, slug, stage, pk):
     competition, stage, proposal = _page_objects(slug, stage, pk)
-    form = ReopenSheetForm(request.POST, sheets=_sheets(stage, proposal))
+    form = ReopenSheetForm(
+        request.POST,
+        assignments=_assignments(stage, proposal),
+        closing_id=closing_publication_id(competition.pk),
+        conflicted=_conflicted(proposal),
+    )
     sheet = form.reopen(request.user) if form.is_valid() else None
     if sheet is None:
         return _render_proposal(request, competition, stage, proposal, reopen_form=form)

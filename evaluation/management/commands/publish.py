@@ -2,6 +2,7 @@ from django.contrib.auth import get_user_model
 from django.core.management.base import BaseCommand, CommandError
 from django.utils.translation import gettext as _
 
+from evaluation.corrections import describe_changes
 from evaluation.publication import PublicationRefused, publish
 
 from ._lookup import competition_or_error
@@ -43,3 +44,8 @@ class Command(BaseCommand):
                 _("It supersedes publication no. %(number)s, which is kept.")
                 % {"number": publication.supersedes.number}
             )
+            self.stdout.write(
+                _("Corrections since publication no. %(number)s:") % {"number": publication.supersedes.number}
+            )
+            for line in describe_changes(publication.snapshot):
+                self.stdout.write(f"- {line}")
