@@ -226,13 +226,14 @@ class AuditTable(tables.Table):
 
 
 def display_action(entry) -> str:
-    """The action key to show: a sheet's status change reads as submitted or reopened."""
+    """The action key to show: a sheet's status change reads as submitted or reopened, and so does
+    an official's reopening of a draft the publication closed (its status stays a draft)."""
     if entry.object_type == "scoresheet" and entry.action == "scoresheet.updated":
         before = (entry.before or {}).get("status")
         after = (entry.after or {}).get("status")
         if after == "submitted" and before != "submitted":
             return "scoresheet.submitted"
-        if before == "submitted" and after == "draft":
+        if (before == "submitted" and after == "draft") or (entry.after or {}).get("reopened_at"):
             return "scoresheet.reopened"
     return entry.action
 

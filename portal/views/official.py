@@ -20,7 +20,16 @@ from accounts.decorators import role_required
 from accounts.roles import Role, role_of
 from evaluation import exporting, rules
 from evaluation.adjustments import adjustment_total
-from evaluation.models import Adjustment, Assignment, Conflict, Criterion, Reviewer, Scoresheet, Stage
+from evaluation.models import (
+    Adjustment,
+    Assignment,
+    Conflict,
+    Criterion,
+    Publication,
+    Reviewer,
+    Scoresheet,
+    Stage,
+)
 from evaluation.queries import (
     competition_overview,
     criterion_averages,
@@ -179,6 +188,12 @@ def _render_proposal(
     values.update({("source", value): label for value, label in Assignment.Source.choices})
     criteria = Criterion.objects.filter(rubric__stage=stage).values_list("pk", "code", "name")
     values.update({("criterion_id", pk): f"{code} {name}" for pk, code, name in criteria})
+    values.update(
+        {
+            ("reopened_after_id", pk): _("publication no. %(number)s") % {"number": number}
+            for pk, number in Publication.objects.filter(competition=competition).values_list("pk", "number")
+        }
+    )
     values[("proposal_id", proposal.pk)] = proposal.title
     values[("stage_id", stage.pk)] = stage.name
 

@@ -165,7 +165,16 @@ def test_an_official_reopens_a_closed_draft_the_reviewer_submits_and_the_correct
         {"assignment": draft.pk, "reason": reason},
         follow=True,
     )
-    assert "위원 lee 평가위원의 평가표를 재개했습니다" in response.content.decode()
+    page = response.content.decode()
+    assert "위원 lee 평가위원의 평가표를 재개했습니다" in page
+    trail = page[page.index('id="audit-heading"') :]
+    assert (
+        "평가표 재개" in trail
+        and reason in trail
+        and "김담당" in trail
+        and "재개 당시 공개본: — → 1호 공개" in trail
+    )
+    assert "위원 lee" not in trail  # the sheet is B's
 
     # The reviewer sees the notice and the official's reason, and can submit.
     client.force_login(draft.reviewer.user)
