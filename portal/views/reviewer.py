@@ -333,7 +333,7 @@ def _read_only(request, assignment, criteria, sheet, *, error="", status=200):
     scores = {score.criterion_id: score for score in sheet.scores.all()}
     total = sheet.total if sheet.total is not None else sheet_total([s.points for s in scores.values()])
     context = {
-        **_stored_rows(criteria, sheet),
+        **_stored_rows(criteria, sheet, scores),
         "competition": assignment.stage.competition,
         "assignment": assignment,
         "proposal": assignment.proposal,
@@ -353,8 +353,8 @@ def _closed(request, assignment, criteria, stored, *, form=None, error=""):
             "rows": [
                 {
                     "criterion": criterion,
-                    "points": (points.value() or "").strip() if isinstance(points.value(), str) else "",
-                    "comment": comment.value() or "",
+                    "points": (form.data.get(points.html_name) or "").strip(),
+                    "comment": form.data.get(comment.html_name) or "",
                     "max": plain_number(criterion.max_points),
                 }
                 for criterion, points, comment in form.rows()
@@ -363,8 +363,9 @@ def _closed(request, assignment, criteria, stored, *, form=None, error=""):
         }
         total = sheet_total(form.typed_points())
     else:
-        rows = _stored_rows(criteria, stored)
-        total = sheet_total([s.points for s in stored.scores.all()] if stored is not None else [])
+        scores = {score.criterion_id: score for score in stored.scores.all()} if stored is not None else {}
+        rows = _stored_rows(criteria, stored, scores)
+        total = sheet_total([score.points for score in scores.values()])
     context = {
         **rows,
         "competition": assignment.stage.competition,
@@ -380,9 +381,9 @@ def _closed(request, assignment, criteria, stored, *, form=None, error=""):
     return render(request, "portal/review/sheet_submitted.html", context, status=409 if error else 200)
 
 
-def _stored_rows(criteria, sheet) -> dict:
-    """The stored points and comments of ``sheet`` (None: not started) for a read-only page."""
-    scores = {score.criterion_id: score for score in sheet.scores.all()} if sheet is not None else {}
+def _stored_rows(criteria, sheet, scores: dict) -> dict:
+    """The stored points and comments (``scores``: criterion id → Score) of ``sheet`` (None: not
+    started) for a read-only page."""
     rows = [
         {
             "criterion": criterion,
