@@ -1,9 +1,11 @@
-"""The ranking as files for officials (issue 4 §4, §7): the rows of the ranking page as CSV, and the
-results workbook (summary, a ranking sheet per ranking group, criterion averages) as .xlsx.
+"""The ranking as files for officials (issue 4 §4, §7): the rows of the ranking page as CSV, the
+reviewers' totals by code as CSV, and the results workbook (summary, a ranking sheet per ranking
+group, criterion averages, reviewers' totals) as .xlsx.
 
-Both read ``rank_competition``; the page, the download and ``export_results`` show the same rows.
+All read ``rank_competition``; the page, the download and ``export_results`` show the same rows.
 No cell can be read as a formula (SPEC §7: ``proposals.xlsx.safe_value``); no personal data
-(contact phone, e-mail) and no reviewer appears: averages are over sheets, never per person.
+(contact phone, e-mail) and no reviewer's name: a reviewer is a code of the proposal and stage
+(``evaluation.reviewer_codes``, the letters of the officials' score page and the publication).
 """
 
 import csv
@@ -27,6 +29,7 @@ from .ranking import (
     status_label,
     tie_break_label,
 )
+from .reviewer_codes import STATE_LABELS, stage_reviewer_sheets
 
 # Proposals sent to the database per criterion-average query (bounded IN lists on any backend).
 AVERAGES_BATCH = 2000
@@ -166,6 +169,13 @@ def results_workbook(ranking: CompetitionRanking) -> bytes:
         for row in group.rows:
             writer.append(sheet, ranking_values(group, row, ranking.stages))
     _criterion_sheet(writer, ranking, groups, _sheet_title(_("Criterion averages"), titles))
+    sheet = writer.sheet(
+        _sheet_title(_("Reviewer totals"), titles),
+        reviewer_totals_header(),
+        widths=[12, 12, 16, 12, 16, 8, 10, 16],
+    )
+    for values in reviewer_totals_rows(ranking):
+        writer.append(sheet, values)
     return writer.to_bytes()
 
 
@@ -309,6 +319,57 @@ def _criterion_sheet(writer, ranking, groups, title):
                 shown(row.stage_scores.get(stage.code)),
             ],
         )
+
+
+# --- Each reviewer's total by code (the officials' score page, for every proposal) -------------
+
+
+def reviewer_totals_header() -> list[str]:
+    return [
+        _("Stage"),
+        _("Category"),
+        _("Track"),
+        _("Reference number"),
+        _("Applicant"),
+        _("Reviewer"),
+        _("Total"),
+        _("Counts in the stage score"),
+    ]
+
+
+def reviewer_totals_rows(ranking: CompetitionRanking) -> list[list]:
+    """Per stage, per proposal assigned in it (in ranking order) and per assignment: the reviewer's
+    code, the total of a counted sheet and whether it counts — three queries per stage."""
+    groups = ranking_groups(ranking)
+    rows = []
+    for stage in ranking.stages:
+        sheets = stage_reviewer_sheets(stage)
+        for group in groups:
+            for row in group.rows:
+                for sheet in sheets.get(row.id, ()):
+                    rows.append(
+                        [
+                            stage.name,
+                            group.category.name,
+                            group.track_names.get(row.track, row.track),
+                            row.reference,
+                            row.applicant,
+                            sheet.code,
+                            sheet.total,
+                            str(STATE_LABELS[sheet.state]),
+                        ]
+                    )
+    return rows
+
+
+def reviewer_totals_csv(ranking: CompetitionRanking) -> bytes:
+    """``reviewer_totals_rows`` as CSV, like ``ranking_csv`` (UTF-8 with a BOM, formula-safe)."""
+    buffer = io.StringIO()
+    writer = csv.writer(buffer, lineterminator="\r\n")
+    writer.writerow([_csv_cell(label) for label in reviewer_totals_header()])
+    for values in reviewer_totals_rows(ranking):
+        writer.writerow([_csv_cell(value) for value in values])
+    return ("\ufeff" + buffer.getvalue()).encode("utf-8")
 
 
 def _sheet_title(text: str, taken: set) -> str:

@@ -2,11 +2,14 @@
 SHA-256, and verification of a stored publication from its own inputs.
 
 The snapshot holds ``inputs`` — the rules and settings, stages, categories and tracks, proposals
-(no contact data), every counted sheet total by reviewer code (A, B, C… per proposal, never a
-name), the tie-break criterion averages, adjustments and draws — and ``outcome`` — the ranking
-document of SPEC §6 and the totals of the selected. ``outcome_from_inputs`` recomputes the outcome
-from the inputs alone with the pure rules of ``evaluation.rules``; ``verify`` compares it and the
-digest with what is stored. Nothing here reads the live tables once a publication exists."""
+(no contact data), every counted sheet total by reviewer code (A, B, C… per proposal and stage,
+as ``evaluation.reviewer_codes`` letters them; never a name), the tie-break criterion averages,
+adjustments and draws — ``outcome`` — the ranking document of SPEC §6 and the totals of the
+selected — and ``changes``: for a correction, what changed since the publication it supersedes
+(``evaluation.corrections``; None for a first publication). ``outcome_from_inputs`` recomputes
+the outcome from the inputs alone with the pure rules of ``evaluation.rules``; ``verify`` compares
+it and the digest with what is stored. Nothing here reads the live tables once a publication
+exists. Publishing also closes the evaluation: see ``evaluation.sheets``."""
 
 import hashlib
 import json
@@ -23,11 +26,15 @@ from proposals.audit import record
 from proposals.models import Competition, Proposal
 
 from . import rules
+from .corrections import snapshot_changes
 from .models import Adjustment, Assignment, Conflict, Criterion, Draw, Publication, Score
 from .queries import counted_sheets
 from .ranking import ELIMINATED, INELIGIBLE, WITHDRAWN, rank_competition, ranking_document
+from .reviewer_codes import stage_reviewer_codes
 
-SNAPSHOT_FORMAT = 1
+# 2: reviewer codes per proposal and stage (``evaluation.reviewer_codes``) and the correction's
+# ``changes`` (``evaluation.corrections``).
+SNAPSHOT_FORMAT = 2
 
 
 class PublicationRefused(Exception):
@@ -62,16 +69,6 @@ def canonical_json(snapshot) -> str:
 
 def snapshot_digest(snapshot) -> str:
     return hashlib.sha256(canonical_json(snapshot).encode("utf-8")).hexdigest()
-
-
-def reviewer_code(index: int) -> str:
-    """A, B, …, Z, AA, AB, … for the 0th, 1st, … reviewer of a proposal."""
-    code = ""
-    index += 1
-    while index:
-        index, remainder = divmod(index - 1, 26)
-        code = chr(ord("A") + remainder) + code
-    return code
 
 
 # --- Checks ------------------------------------------------------------------------------------
@@ -236,6 +233,10 @@ def publish(competition, user, override_reason: str = "") -> Publication:
                 "override_reason": override_reason,
                 "inputs": inputs,
                 "outcome": outcome,
+                # 정정 사항: what changed since the publication this one supersedes (None for a first).
+                "changes": snapshot_changes(previous.snapshot, _plain(inputs), _plain(outcome))
+                if previous
+                else None,
             }
         )
         publication = Publication(
@@ -298,12 +299,12 @@ def snapshot_inputs(competition, ranking) -> dict:
     )
     key_of = {p.pk: p.reference or f"#{p.pk}" for p in proposals}
 
-    # Counted sheets of every stage, in sheet id order; reviewer codes per proposal in order of
-    # first appearance (stage order, then sheet id).
+    # Counted sheets of every stage, in sheet id order, each with its reviewer's code of the
+    # proposal in that stage (``evaluation.reviewer_codes``: the letters of the officials' pages).
     sheets = []
-    codes: dict[int, dict[int, str]] = defaultdict(dict)
     kept_ids_last = defaultdict(list)
     for index, stage in enumerate(stages):
+        codes = stage_reviewer_codes(stage)
         rows = list(
             counted_sheets(stage)
             .order_by("assignment__proposal_id", "pk")
@@ -313,15 +314,12 @@ def snapshot_inputs(competition, ranking) -> dict:
         for sheet_id, proposal_id, reviewer_id, total in rows:
             if proposal_id not in key_of:
                 continue
-            known = codes[proposal_id]
-            if reviewer_id not in known:
-                known[reviewer_id] = reviewer_code(len(known))
             by_proposal[proposal_id].append((sheet_id, total))
             sheets.append(
                 {
                     "stage": stage.code,
                     "proposal": key_of[proposal_id],
-                    "reviewer": known[reviewer_id],
+                    "reviewer": codes[proposal_id][reviewer_id],
                     "total": _text(total),
                 }
             )

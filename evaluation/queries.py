@@ -5,10 +5,11 @@ from decimal import Decimal
 
 from django.db.models import CharField, Count, Exists, F, OuterRef, Q, StringAgg, Subquery, Value
 from django.db.models.functions import Cast
+from django.utils.translation import gettext as _
 
 from proposals.models import AuditEntry, Competition, Proposal, Track
 
-from .models import Adjustment, Assignment, Conflict, Draw, Score, Scoresheet
+from .models import Adjustment, Assignment, Conflict, Draw, Reviewer, Score, Scoresheet
 from .rules import competition_ratio
 
 
@@ -163,6 +164,96 @@ def proposal_audit_trail(proposal, stage):
         .select_related("actor")
         .order_by("-created_at", "-id")
     )
+
+
+# Entries about a reviewer's scoring: officials see the reviewer of these by code only.
+SCORING_ENTRIES = ("assignment", "scoresheet", "score")
+
+
+@dataclass
+class TrailNames:
+    """How one viewer's audit trail of a proposal in a stage names reviewers (SPEC §2: officials
+    see scores, never who gave them). For officials every assignment, sheet and score entry names
+    its reviewer by code (``evaluation.reviewer_codes``), also as the actor who changed it; an
+    admin sees names. Conflicts name the reviewer for both: officials record and read them by name."""
+
+    items: dict  # (object type, object id) → what the entry is about
+    values: dict  # (field attname, value) → the reviewer it stands for, in any entry
+    scoring_values: dict  # the same in assignment, sheet and score entries (codes for officials)
+    actors: dict  # user id → how the actor of a scoring entry is named (a code for officials)
+    hidden: str = ""  # a scoring entry's reviewer that has no code here (officials only)
+
+    def item(self, entry) -> str | None:
+        return self.items.get((entry.object_type, entry.object_id))
+
+    def value(self, entry, key, value):
+        """The reviewer ``value`` of field ``key`` stands for in ``entry``, or None."""
+        if entry.object_type in SCORING_ENTRIES:
+            found = self.scoring_values.get((key, value))
+            if found is None and self.hidden and key in ("reviewer_id", "assignment_id", "sheet_id"):
+                return self.hidden  # e.g. a removed assignment: never a raw id an official could look up
+            return found
+        return self.values.get((key, value))
+
+    def actor(self, entry) -> str | None:
+        """How the actor of ``entry`` is named, where not by their own name."""
+        if entry.object_type in SCORING_ENTRIES:
+            return self.actors.get(entry.actor_id)
+        return None
+
+
+def proposal_trail_names(proposal, stage, entries, *, names: bool) -> TrailNames:
+    """The reviewer names or codes of ``proposal``'s audit trail in ``stage`` (``entries`` from
+    ``proposal_audit_trail``): names when ``names`` (admins), codes otherwise (officials)."""
+    from .reviewer_codes import reviewer_codes
+
+    assignments = list(
+        Assignment.objects.filter(stage=stage, proposal=proposal)
+        .select_related("reviewer", "sheet")
+        .order_by("pk")
+    )
+    conflicts = list(Conflict.objects.filter(proposal=proposal).select_related("reviewer"))
+    name_of = {a.reviewer_id: a.reviewer.name for a in assignments}
+    name_of.update({c.reviewer_id: c.reviewer.name for c in conflicts})
+    codes = reviewer_codes(stage, proposal)
+    label = name_of if names else codes  # reviewer id → how scoring entries name them
+
+    items, scoring = {}, {}
+    sheets = {}
+    for assignment in assignments:
+        who = label[assignment.reviewer_id]
+        items["assignment", str(assignment.pk)] = _("Assignment of %(name)s") % {"name": who}
+        scoring["reviewer_id", assignment.reviewer_id] = who
+        scoring["assignment_id", assignment.pk] = who
+        sheet = getattr(assignment, "sheet", None)
+        if sheet is not None:
+            sheets[sheet.pk] = who
+            items["scoresheet", str(sheet.pk)] = _("Scoresheet of %(name)s") % {"name": who}
+            scoring["sheet_id", sheet.pk] = who
+    for pk, sheet_id, code in Score.objects.filter(sheet_id__in=list(sheets)).values_list(
+        "pk", "sheet_id", "criterion__code"
+    ):
+        items["score", str(pk)] = _("Score %(criterion)s of %(name)s") % {
+            "criterion": code,
+            "name": sheets[sheet_id],
+        }
+    for conflict in conflicts:
+        items["conflict", str(conflict.pk)] = _("%(kind)s of %(name)s") % {
+            "kind": conflict.get_kind_display(),
+            "name": conflict.reviewer.name,
+        }
+    values = {("reviewer_id", pk): name for pk, name in name_of.items()}
+    if names:
+        return TrailNames(items, values, {**values, **scoring}, actors={})
+
+    # Officials: a reviewer who changed a score, a sheet or an assignment is named by code too.
+    actors = {}
+    user_of = {a.reviewer.user_id: a.reviewer_id for a in assignments}
+    acting = {e.actor_id for e in entries if e.object_type in SCORING_ENTRIES and e.actor_id is not None}
+    for user_id in Reviewer.objects.filter(user_id__in=acting).values_list("user_id", flat=True):
+        code = codes.get(user_of.get(user_id))
+        actors[user_id] = _("Reviewer %(code)s") % {"code": code} if code else _("Reviewer")
+    return TrailNames(items, values, scoring, actors, hidden=_("Reviewer"))
 
 
 # --- Stage scores (SPEC §4.2), computed in the database: one query per stage -----------------

@@ -1,4 +1,4 @@
-"""Scoresheets: save a draft, submit, reopen (SPEC §4.1; issue 3 §6).
+"""Scoresheets: save a draft, submit, reopen; publishing closes them (SPEC §2, §4.1).
 
 Every function locks the sheet row, checks the version the reviewer's page was built from and
 the state, and leaves an audit record through the audited models. Web pages and the score
@@ -14,9 +14,13 @@ Locks, always in this order (so two of them never wait for each other in a circl
    one sheet take turns, and the later one finds the version or state moved on (``stale``,
    ``submitted``) or its identical submission already made (a double click).
 
-A published competition's sheets stay changeable as before (an official reopens a sheet and
-the reviewer submits it again: that is how a correction starts); a publication's snapshot never
-changes, and the change reaches the public only through a new publication.
+Publishing closes the evaluation: once a competition has a publication, no sheet of it changes —
+not on the reviewer's page, not through ``import_scores``, not from a shell — unless an official
+reopened that one sheet with a written reason after the latest publication (``reopen``: a submitted
+sheet, a draft or one not yet started). Submitting it closes it again, and the next publication
+(a correction) lists what changed. Closing is decided from the publications themselves, never from
+``Competition.status`` (an admin can edit that), and read after the competition's share lock, so
+a save either commits before a publication reads or finds the publication and is refused.
 """
 
 from dataclasses import dataclass, field
@@ -28,7 +32,7 @@ from django.utils.translation import gettext as _
 
 from proposals.models import audit_context, lock_competition_shared
 
-from .models import Assignment, Conflict, Criterion, Score, Scoresheet
+from .models import Assignment, Conflict, Criterion, Publication, Score, Scoresheet
 from .rules import points_error, sheet_total
 
 
@@ -129,11 +133,49 @@ def _same_as_stored(sheet: Scoresheet, criteria: list[Criterion], data: SheetInp
     )
 
 
+def closing_publication_id(competition_id) -> int | None:
+    """The publication that closes the competition's evaluation (the latest), or None before any."""
+    return (
+        Publication.objects.filter(competition_id=competition_id)
+        .order_by("-number")
+        .values_list("pk", flat=True)
+        .first()
+    )
+
+
+def is_closed(sheet: Scoresheet | None, closing_id: int | None) -> bool:
+    """Whether a publication (``closing_id``, from ``closing_publication_id``) keeps the sheet of an
+    assignment (``None`` before its first save) from changing: every sheet after a publication
+    except one an official reopened after that very publication."""
+    return closing_id is not None and (sheet is None or sheet.reopened_after_id != closing_id)
+
+
+def can_reopen(sheet: Scoresheet | None, closing_id: int | None) -> bool:
+    """Whether an official may reopen the sheet of an assignment (``None``: not started): a
+    submitted sheet, or any sheet a publication closed."""
+    return (sheet is not None and sheet.is_submitted) or is_closed(sheet, closing_id)
+
+
+def closed_error() -> SheetError:
+    return SheetError(
+        "closed",
+        _(
+            "The result of this competition has been published, so the evaluation is closed and this "
+            "sheet can no longer be changed. If it must change, ask the official in charge to reopen "
+            "it with a written reason."
+        ),
+    )
+
+
 def _check_writable(assignment: Assignment, sheet: Scoresheet, version: int) -> None:
     if is_conflicted(assignment):
         raise SheetError(
             "conflict", _("A conflict of interest is recorded for this proposal; it cannot be scored.")
         )
+    # After the competition's share lock (``_locked_sheet``): a publication cannot commit between
+    # this check and the write.
+    if is_closed(sheet, closing_publication_id(assignment.stage.competition_id)):
+        raise closed_error()
     if sheet.is_submitted:
         raise SheetError("submitted", _("This sheet has been submitted and can no longer be changed."))
     if version != sheet.version:
@@ -188,23 +230,42 @@ def submit(assignment: Assignment, version: int, data: SheetInput, actor, criter
 
 
 @transaction.atomic
-def reopen(sheet: Scoresheet, reason: str, actor) -> Scoresheet:
-    """An official reopens a submitted sheet; the written reason is kept in the audit trail."""
+def reopen(target: Scoresheet | Assignment, reason: str, actor) -> Scoresheet:
+    """An official reopens one sheet (``target``: the sheet, or its assignment) with a written
+    reason, kept on the sheet for the reviewer and in the audit trail: a submitted sheet at any
+    time; after a publication also a draft or a sheet not yet started, which the publication
+    closed. The reviewer can then change and submit it until the next publication."""
     reason = (reason or "").strip()
     if not reason:
         raise SheetError("reason", _("Write the reason for reopening the sheet."))
-    lock_competition_shared(
-        Scoresheet.objects.filter(pk=sheet.pk)
-        .values_list("assignment__stage__competition_id", flat=True)
-        .get()
+    assignment = target.assignment if isinstance(target, Scoresheet) else target
+    competition_id = (
+        Assignment.objects.filter(pk=assignment.pk).values_list("stage__competition_id", flat=True).get()
     )
-    sheet = Scoresheet.objects.select_for_update().get(pk=sheet.pk)
-    if not sheet.is_submitted:
-        raise SheetError("not_submitted", _("Only a submitted sheet can be reopened."))
+    lock_competition_shared(competition_id)
+    closing_id = closing_publication_id(competition_id)
+    locked = Scoresheet.objects.select_for_update().filter(assignment_id=assignment.pk).order_by()
+    sheet = locked.first()
+    if not can_reopen(sheet, closing_id):
+        if closing_id is None:
+            raise SheetError("not_submitted", _("Only a submitted sheet can be reopened."))
+        raise SheetError(
+            "open", _("This sheet was already reopened after the publication; the reviewer can change it.")
+        )
+    if is_conflicted(assignment):
+        raise SheetError(
+            "conflict", _("A conflict of interest is recorded for this proposal; its sheet never counts.")
+        )
     with audit_context(actor, reason):
+        if sheet is None:
+            Scoresheet.objects.get_or_create(assignment_id=assignment.pk)
+            sheet = locked.get()
         sheet.status = Scoresheet.Status.DRAFT
         sheet.total = None
         sheet.submitted_at = None
+        sheet.reopened_at = timezone.now()
+        sheet.reopen_reason = reason
+        sheet.reopened_after_id = closing_id
         sheet.version += 1
         sheet.save()
     return sheet

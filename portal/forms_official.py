@@ -1,5 +1,5 @@
-"""Forms of the officials' pages: reopen a submitted sheet, record a challenge (기피), record a
-bonus or penalty (가점/감점) and the order of a draw (추첨).
+"""Forms of the officials' pages: reopen a sheet (a submitted one; after publication any), record
+a challenge (기피), record a bonus or penalty (가점/감점) and the order of a draw (추첨).
 
 None holds a rule: reopening goes through ``evaluation.sheets.reopen`` (which asks for the
 reason), adjustments and draws through ``evaluation.adjustments``, and the challenge is written
@@ -15,14 +15,14 @@ from django.utils.translation import gettext_lazy
 
 from evaluation.adjustments import record_adjustment, record_draw
 from evaluation.assignments import record_challenge
-from evaluation.models import Adjustment, Conflict, Draw, Reviewer, Scoresheet
-from evaluation.sheets import SheetError, reopen
+from evaluation.models import Adjustment, Assignment, Conflict, Draw, Reviewer, Scoresheet
+from evaluation.sheets import SheetError, can_reopen, reopen
 
 
 class ReopenSheetForm(forms.Form):
-    sheet = forms.ModelChoiceField(
-        queryset=Scoresheet.objects.none(),
-        label=gettext_lazy("Submitted sheet"),
+    assignment = forms.ModelChoiceField(
+        queryset=Assignment.objects.none(),
+        label=gettext_lazy("Sheet to reopen"),
         empty_label=None,
         widget=forms.Select(attrs={"class": "krds-form-select"}),
         error_messages={"invalid_choice": gettext_lazy("Choose a sheet of this proposal.")},
@@ -34,20 +34,28 @@ class ReopenSheetForm(forms.Form):
         widget=forms.Textarea(attrs={"rows": 3, "class": "krds-input", "aria-required": "true"}),
     )
 
-    def __init__(self, *args, sheets, **kwargs):
-        """``sheets``: every sheet of the proposal in the stage; only submitted ones are offered."""
+    def __init__(self, *args, assignments, closing_id, conflicted=(), **kwargs):
+        """``assignments``: the proposal's assignments in the stage (with their sheets); those an
+        official may reopen (``evaluation.sheets.can_reopen``) are offered: submitted sheets, and
+        after a publication (``closing_id``) every sheet it closed — none of a reviewer in
+        ``conflicted`` (reviewer ids), whose sheet never counts."""
         kwargs.setdefault("auto_id", "reopen-%s")
         super().__init__(*args, **kwargs)
-        field = self.fields["sheet"]
-        field.queryset = sheets
-        field.choices = [(sheet.pk, _sheet_label(sheet)) for sheet in sheets if sheet.is_submitted]
+        field = self.fields["assignment"]
+        field.queryset = assignments
+        field.choices = [
+            (assignment.pk, _assignment_label(assignment))
+            for assignment in assignments
+            if assignment.reviewer_id not in conflicted
+            and can_reopen(getattr(assignment, "sheet", None), closing_id)
+        ]
 
     def reopen(self, actor) -> Scoresheet | None:
         """Reopen the chosen sheet; on refusal the reason's message goes next to its field."""
         try:
-            return reopen(self.cleaned_data["sheet"], self.cleaned_data["reason"], actor)
+            return reopen(self.cleaned_data["assignment"], self.cleaned_data["reason"], actor)
         except SheetError as error:
-            self.add_error("reason" if error.code == "reason" else "sheet", error.message)
+            self.add_error("reason" if error.code == "reason" else "assignment", error.message)
             return None
 
 
@@ -191,6 +199,6 @@ class DrawForm(forms.Form):
             return None
 
 
-def _sheet_label(sheet: Scoresheet) -> str:
-    reviewer = sheet.assignment.reviewer
+def _assignment_label(assignment: Assignment) -> str:
+    reviewer = assignment.reviewer
     return f"{reviewer.name} ({reviewer.affiliation})"

@@ -12,7 +12,7 @@ from django.urls import reverse
 from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 
-from evaluation.sheets import SheetInput
+from evaluation.sheets import SheetInput, is_closed
 from proposals.importing import cells
 
 
@@ -154,24 +154,33 @@ def plain_number(value: Decimal) -> str:
 class SheetState:
     NOT_STARTED = "not_started"
     DRAFT = "draft"
+    REOPENED = "reopened"
     SUBMITTED = "submitted"
+    CLOSED = "closed"
     CONFLICT = "conflict"
 
     LABELS = {
         NOT_STARTED: _("Not started"),
         DRAFT: _("Draft saved"),
+        REOPENED: _("Reopened: submit again"),
         SUBMITTED: _("Sheet submitted"),
+        CLOSED: _("Closed: result published"),
         CONFLICT: _("Conflict of interest"),
     }
 
     @classmethod
-    def of(cls, assignment) -> str:
+    def of(cls, assignment, closing_id=None) -> str:
+        """``closing_id``: the publication closing the evaluation (``evaluation.sheets``), if any."""
         if assignment.conflicted:
             return cls.CONFLICT
         sheet = sheet_or_none(assignment)
+        if sheet is not None and sheet.is_submitted:
+            return cls.SUBMITTED
+        if is_closed(sheet, closing_id):
+            return cls.CLOSED
         if sheet is None:
             return cls.NOT_STARTED
-        return cls.SUBMITTED if sheet.is_submitted else cls.DRAFT
+        return cls.REOPENED if sheet.reopened_at else cls.DRAFT
 
 
 def sheet_or_none(assignment):
@@ -193,24 +202,27 @@ class AssignmentTable(tables.Table):
         attrs = {"class": "review-assignments"}
         empty_text = _("No proposal has been assigned to you in this competition.")
 
-    def __init__(self, *args, competition=None, **kwargs):
+    def __init__(self, *args, competition=None, closing_id=None, **kwargs):
         super().__init__(*args, **kwargs)
         self.competition = competition
+        self.closing_id = closing_id
         self.caption = _("Proposals assigned to you")
 
     def render_state(self, record):
-        state = SheetState.of(record)
+        state = SheetState.of(record, self.closing_id)
         return format_html('<span class="sheet-state {}">{}</span>', state, SheetState.LABELS[state])
 
     def render_action(self, record):
-        state = SheetState.of(record)
+        state = SheetState.of(record, self.closing_id)
         if state == SheetState.CONFLICT:
             return format_html('<span class="sheet-no-action">{}</span>', _("Recused; not shown"))
         url = reverse("review:sheet", args=[self.competition.slug, record.pk])
         label = {
             SheetState.NOT_STARTED: _("Start scoring"),
             SheetState.DRAFT: _("Continue scoring"),
+            SheetState.REOPENED: _("Continue scoring"),
             SheetState.SUBMITTED: _("View submitted sheet"),
+            SheetState.CLOSED: _("View sheet"),
         }[state]
         return format_html(
             '<a class="krds-btn small secondary" href="{}">{}<span class="sr-only"> — {}</span></a>',

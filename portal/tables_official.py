@@ -16,13 +16,16 @@ from django_tables2.utils import OrderBy
 
 from evaluation.exporting import shown
 from evaluation.ranking import STATUS_ORDER, status_label, tie_break_label
+from evaluation.reviewer_codes import STATE_LABELS
 from proposals.audit import action_label
 
 # A sheet's state as officials see it ("Submitted" alone is a proposal's status, 접수).
 SHEET_STATES = {
     "not_started": _("Not started"),
     "draft": _("Draft"),
+    "reopened": _("Reopened: awaiting submission"),
     "submitted": _("Sheet submitted"),
+    "closed": _("Closed by the publication"),
     "conflict": _("Conflict of interest"),
 }
 
@@ -114,9 +117,11 @@ class AssignmentTable(CaptionedTable):
         )
 
     def render_action(self, record):
-        if record["state"] != "submitted":
+        if not record["reopenable"]:
             return "—"
-        return format_html('<a href="?reopen={}#reopen">{}</a>', record["sheet"].pk, _("Reopen this sheet"))
+        return format_html(
+            '<a href="?reopen={}#reopen">{}</a>', record["assignment"].pk, _("Reopen this sheet")
+        )
 
 
 class ConflictTable(CaptionedTable):
@@ -154,25 +159,26 @@ class AuditTable(tables.Table):
         orderable = False
         empty_text = _("Nothing has been recorded for this proposal yet.")
 
-    def __init__(self, data, *, caption, items, values, **kwargs):
-        """``items``: (object type, object id) → what the row is about (e.g. whose sheet);
-        ``values``: (field attname, value) → readable value (reviewer and criterion names)."""
+    def __init__(self, data, *, caption, names, values, **kwargs):
+        """``names``: how reviewers are named for this viewer (``evaluation.queries.TrailNames``:
+        codes for officials, names for admins); ``values``: (field attname, value) → readable
+        value of other fields (statuses, criteria)."""
         super().__init__(data, **kwargs)
         self.caption = caption
-        self.items = items
+        self.names = names
         self.values = values
 
     def render_created_at(self, value):
         return _localtime(value)
 
     def render_actor(self, record):
-        return _person(record.actor)
+        return self.names.actor(record) or _person(record.actor)
 
     def render_action(self, record):
         return action_label(display_action(record))
 
     def render_item(self, record):
-        known = self.items.get((record.object_type, record.object_id))
+        known = self.names.item(record)
         if known:
             return known
         model = _model(record.object_type)
@@ -187,14 +193,14 @@ class AuditTable(tables.Table):
             lines = [
                 (
                     _field_label(model, key),
-                    f"{self._value(key, before.get(key))} → {self._value(key, after.get(key))}",
+                    f"{self._value(record, key, before.get(key))} → {self._value(record, key, after.get(key))}",
                 )
                 for key in dict.fromkeys([*before, *after])
             ]
         else:
             snapshot = before if before is not None else after or {}
             lines = [
-                (_field_label(model, key), self._value(key, value))
+                (_field_label(model, key), self._value(record, key, value))
                 for key, value in snapshot.items()
                 if value not in (None, "")
             ]
@@ -205,9 +211,12 @@ class AuditTable(tables.Table):
     def render_reason(self, value):
         return value or "—"
 
-    def _value(self, key, value):
+    def _value(self, record, key, value):
         if value is None or value == "":
             return "—"
+        reviewer = self.names.value(record, key, value)
+        if reviewer is not None:
+            return reviewer
         if key.endswith("_at") and isinstance(value, str):
             try:
                 return _localtime(datetime.datetime.fromisoformat(value))
@@ -217,13 +226,14 @@ class AuditTable(tables.Table):
 
 
 def display_action(entry) -> str:
-    """The action key to show: a sheet's status change reads as submitted or reopened."""
+    """The action key to show: a sheet's status change reads as submitted or reopened, and so does
+    an official's reopening of a draft the publication closed (its status stays a draft)."""
     if entry.object_type == "scoresheet" and entry.action == "scoresheet.updated":
         before = (entry.before or {}).get("status")
         after = (entry.after or {}).get("status")
         if after == "submitted" and before != "submitted":
             return "scoresheet.submitted"
-        if before == "submitted" and after == "draft":
+        if (before == "submitted" and after == "draft") or (entry.after or {}).get("reopened_at"):
             return "scoresheet.reopened"
     return entry.action
 
@@ -373,17 +383,9 @@ class RankingTable(tables.Table):
         return tie_break_label(record.tie_break) or "—"
 
 
-SCORE_STATES = {
-    "kept": _("Counted"),
-    "dropped_high": _("Dropped as highest"),
-    "dropped_low": _("Dropped as lowest"),
-    "not_submitted": _("Not submitted"),
-    "conflict": _("Conflict of interest: not counted"),
-}
-
-
 class ReviewerScoreTable(CaptionedTable):
-    """Each reviewer's total on a proposal in a stage, by code, and whether the sheet counts."""
+    """Each reviewer's total on a proposal in a stage, by code, and whether the sheet counts
+    (rows: ``evaluation.reviewer_codes.ReviewerSheet``)."""
 
     code = tables.Column(verbose_name=_("Reviewer"))
     total = tables.Column(verbose_name=_("Total"), empty_values=(), attrs=NUM)
@@ -397,7 +399,7 @@ class ReviewerScoreTable(CaptionedTable):
         return _score(value)
 
     def render_state(self, record):
-        return format_html('<span class="krds-badge">{}</span>', SCORE_STATES[record["state"]])
+        return format_html('<span class="krds-badge">{}</span>', STATE_LABELS[record.state])
 
 
 class CriterionAverageTable(CaptionedTable):

@@ -7,6 +7,7 @@ urlpatterns = [
     path("<slug:slug>/ranking/", official.ranking, name="ranking"),
     path("<slug:slug>/ranking.csv", official.ranking_csv, name="ranking-csv"),
     path("<slug:slug>/results.xlsx", official.ranking_xlsx, name="ranking-xlsx"),
+    path("<slug:slug>/reviewer-totals.csv", official.reviewer_totals_csv, name="reviewer-totals-csv"),
     path("<slug:slug>/draw/", official.record_draw, name="draw"),
     path("<slug:slug>/stages/<slug:stage>/", official.progress, name="progress"),
     path("<slug:slug>/stages/<slug:stage>/proposals/<int:pk>/", official.proposal, name="proposal"),

@@ -7,7 +7,10 @@ One row per reviewer × proposal: ``평가위원`` (username or e-mail), ``접�
 Rows are checked as the score form checks them (``evaluation.sheets.point_messages``) and written
 through ``evaluation.sheets.submit``, so each sheet is submitted with its stored total and audit
 records. A reviewer not yet assigned is assigned (source: import) unless conflicted; a proposal
-that did not reach the stage cannot be scored in it. All rows or none are written.
+that did not reach the stage cannot be scored in it. After the competition's result is published,
+a row that would change a sheet is refused as ``evaluation.sheets`` refuses it (the evaluation is
+closed), unless an official reopened that sheet; a row equal to the submitted sheet stays
+"unchanged". All rows or none are written.
 """
 
 from dataclasses import dataclass, field
@@ -24,7 +27,16 @@ from proposals.models import Competition, Proposal, audit_context
 
 from ..assignments import ConflictOfInterest, conflicts_between, proposals_in_stage
 from ..models import Assignment, Conflict, Criterion, Reviewer, Scoresheet, Stage
-from ..sheets import SheetError, SheetInput, criteria_for, point_messages, submit
+from ..sheets import (
+    SheetError,
+    SheetInput,
+    closed_error,
+    closing_publication_id,
+    criteria_for,
+    is_closed,
+    point_messages,
+    submit,
+)
 
 CRITERION = "criterion:"
 
@@ -118,6 +130,7 @@ class ScoreImporter(Importer):
             for sheet in Scoresheet.objects.filter(assignment__stage=self.stage).prefetch_related("scores")
         }
         self.criteria: dict[int, list[Criterion]] = {}
+        self.closing_id = closing_publication_id(self.competition.pk)
 
     def _criteria(self, proposal: Proposal) -> list[Criterion]:
         if proposal.track_id not in self.criteria:
@@ -210,18 +223,21 @@ class ScoreImporter(Importer):
         assignment = self.assignments.get(pair)
         sheet = self.sheets.get(assignment.pk) if assignment else None
         planned = PlannedSheet(reviewer, proposal, data, assignment, sheet, criteria)
-        if sheet is not None and sheet.is_submitted:
-            differing = self._differences(planned)
-            if differing:
-                key, stored = differing[0]
-                raise RowError(
-                    key,
-                    _(
-                        "This reviewer already submitted this sheet with other values (stored: %(stored)s); "
-                        "an official must reopen it first."
-                    )
-                    % {"stored": stored},
+        differing = self._differences(planned) if sheet is not None and sheet.is_submitted else None
+        if differing == []:
+            return planned  # the submitted sheet as it is: nothing to write
+        if is_closed(sheet, self.closing_id):
+            raise RowError("reviewer", closed_error().message)
+        if differing:
+            key, stored = differing[0]
+            raise RowError(
+                key,
+                _(
+                    "This reviewer already submitted this sheet with other values (stored: %(stored)s); "
+                    "an official must reopen it first."
                 )
+                % {"stored": stored},
+            )
         return planned
 
     def _differences(self, planned: PlannedSheet) -> list[tuple[str, str]]:

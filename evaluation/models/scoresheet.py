@@ -26,6 +26,18 @@ class Scoresheet(AuditedModel):
     comment = models.TextField(_("overall comment"), blank=True)
     version = models.PositiveIntegerField(_("version"), default=1)
     submitted_at = models.DateTimeField(_("submitted"), null=True, blank=True)
+    # An official's last reopening (SPEC §2): when, why, and the publication in force then. A
+    # publication closes every sheet (``evaluation.sheets``) except one reopened after it.
+    reopened_at = models.DateTimeField(_("reopened"), null=True, blank=True)
+    reopen_reason = models.TextField(_("reason for reopening"), blank=True)
+    reopened_after = models.ForeignKey(
+        "evaluation.Publication",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("reopened after publication"),
+    )
     updated_at = models.DateTimeField(_("updated"), auto_now=True)
 
     audit_competition_path = "assignment__stage__competition_id"

@@ -17,20 +17,30 @@ from django.views.decorators.http import require_http_methods, require_POST
 from django_tables2 import RequestConfig
 
 from accounts.decorators import role_required
-from accounts.roles import Role
+from accounts.roles import Role, role_of
 from evaluation import exporting, rules
 from evaluation.adjustments import adjustment_total
-from evaluation.models import Adjustment, Assignment, Conflict, Criterion, Reviewer, Score, Scoresheet, Stage
-from evaluation.publication import reviewer_code
+from evaluation.models import (
+    Adjustment,
+    Assignment,
+    Conflict,
+    Criterion,
+    Publication,
+    Reviewer,
+    Scoresheet,
+    Stage,
+)
 from evaluation.queries import (
     competition_overview,
     criterion_averages,
     proposal_audit_trail,
+    proposal_trail_names,
     stage_progress,
     stage_results,
 )
 from evaluation.ranking import rank_competition
-from evaluation.sheets import criteria_for
+from evaluation.reviewer_codes import stage_reviewer_sheets
+from evaluation.sheets import can_reopen, closing_publication_id, criteria_for, is_closed
 from proposals.models import Competition, Proposal, Track
 from proposals.xlsx import XLSX_CONTENT_TYPE
 
@@ -104,20 +114,32 @@ def _page_objects(slug, stage_code, pk):
     return competition, stage, proposal
 
 
-def _sheets(stage, proposal):
-    return Scoresheet.objects.filter(assignment__stage=stage, assignment__proposal=proposal).select_related(
-        "assignment__reviewer"
+def _assignments(stage, proposal):
+    """The proposal's assignments in the stage with their reviewers and sheets, by reviewer name."""
+    return (
+        Assignment.objects.filter(stage=stage, proposal=proposal)
+        .select_related("reviewer", "sheet")
+        .order_by("reviewer__name", "pk")
     )
+
+
+def _conflicted(proposal) -> set:
+    return set(Conflict.objects.filter(proposal=proposal).values_list("reviewer_id", flat=True))
 
 
 def _assigned_reviewers(stage, proposal):
     return Reviewer.objects.filter(assignments__stage=stage, assignments__proposal=proposal).order_by("name")
 
 
-def _forms(request, stage, proposal, reopen_form=None, challenge_form=None):
+def _forms(
+    request, stage, proposal, assignments, closing_id, conflicted, reopen_form=None, challenge_form=None
+):
     if reopen_form is None:
         reopen_form = ReopenSheetForm(
-            sheets=_sheets(stage, proposal), initial={"sheet": request.GET.get("reopen")}
+            assignments=assignments,
+            closing_id=closing_id,
+            conflicted=conflicted,
+            initial={"assignment": request.GET.get("reopen")},
         )
     if challenge_form is None:
         challenge_form = ChallengeForm(proposal=proposal, reviewers=_assigned_reviewers(stage, proposal))
@@ -127,11 +149,8 @@ def _forms(request, stage, proposal, reopen_form=None, challenge_form=None):
 def _render_proposal(
     request, competition, stage, proposal, reopen_form=None, challenge_form=None, status=200
 ):
-    assignments = list(
-        Assignment.objects.filter(stage=stage, proposal=proposal)
-        .select_related("reviewer", "sheet")
-        .order_by("reviewer__name", "pk")
-    )
+    assignments = list(_assignments(stage, proposal))
+    closing_id = closing_publication_id(competition.pk)
     conflicts = list(
         Conflict.objects.filter(proposal=proposal)
         .select_related("reviewer", "recorded_by")
@@ -143,49 +162,51 @@ def _render_proposal(
         sheet = assignment.sheet if _has_sheet(assignment) else None
         if assignment.reviewer_id in conflicted:
             state = "conflict"
+        elif sheet is not None and sheet.is_submitted:
+            state = "submitted"
+        elif is_closed(sheet, closing_id):
+            state = "closed"
         elif sheet is None:
             state = "not_started"
         else:
-            state = sheet.status
+            state = "reopened" if sheet.reopened_at else "draft"
         rows.append(
-            {"assignment": assignment, "sheet": sheet, "state": state, "state_label": SHEET_STATES[state]}
+            {
+                "assignment": assignment,
+                "sheet": sheet,
+                "state": state,
+                "state_label": SHEET_STATES[state],
+                "reopenable": state != "conflict" and can_reopen(sheet, closing_id),
+            }
         )
 
-    reviewers = {a.reviewer_id: a.reviewer.name for a in assignments}
-    reviewers.update({c.reviewer_id: c.reviewer.name for c in conflicts})
-    items = {}
-    for assignment in assignments:
-        name = assignment.reviewer.name
-        items["assignment", str(assignment.pk)] = _("Assignment of %(name)s") % {"name": name}
-    for row in rows:
-        if row["sheet"] is not None:
-            items["scoresheet", str(row["sheet"].pk)] = _("Scoresheet of %(name)s") % {
-                "name": row["assignment"].reviewer.name
-            }
-    scores = Score.objects.filter(sheet__assignment__in=assignments).values_list(
-        "pk", "sheet__assignment__reviewer__name", "criterion__code"
-    )
-    for pk, name, code in scores:
-        items["score", str(pk)] = _("Score %(criterion)s of %(name)s") % {"criterion": code, "name": name}
-    for conflict in conflicts:
-        items["conflict", str(conflict.pk)] = _("%(kind)s of %(name)s") % {
-            "kind": conflict.get_kind_display(),
-            "name": conflict.reviewer.name,
-        }
-    values = {("reviewer_id", pk): name for pk, name in reviewers.items()}
-    values.update({("status", value): SHEET_STATES[value] for value in Scoresheet.Status.values})
+    trail = list(proposal_audit_trail(proposal, stage))
+    # Names of who changed a score are for admins only; officials see codes (SPEC §2).
+    names = proposal_trail_names(proposal, stage, trail, names=role_of(request.user) == Role.ADMIN)
+    values = {("status", value): SHEET_STATES[value] for value in Scoresheet.Status.values}
     values.update({("kind", value): label for value, label in Conflict.Kind.choices})
     values.update({("source", value): label for value, label in Assignment.Source.choices})
     criteria = Criterion.objects.filter(rubric__stage=stage).values_list("pk", "code", "name")
     values.update({("criterion_id", pk): f"{code} {name}" for pk, code, name in criteria})
-    values.update({("assignment_id", a.pk): a.reviewer.name for a in assignments})
     values.update(
-        {("sheet_id", row["sheet"].pk): row["assignment"].reviewer.name for row in rows if row["sheet"]}
+        {
+            ("reopened_after_id", pk): _("publication no. %(number)s") % {"number": number}
+            for pk, number in Publication.objects.filter(competition=competition).values_list("pk", "number")
+        }
     )
     values[("proposal_id", proposal.pk)] = proposal.title
     values[("stage_id", stage.pk)] = stage.name
 
-    reopen_form, challenge_form = _forms(request, stage, proposal, reopen_form, challenge_form)
+    reopen_form, challenge_form = _forms(
+        request,
+        stage,
+        proposal,
+        _assignments(stage, proposal),
+        closing_id,
+        conflicted,
+        reopen_form,
+        challenge_form,
+    )
     context = {
         "competition": competition,
         "stage": stage,
@@ -198,14 +219,15 @@ def _render_proposal(
             conflicts, caption=_("Conflicts of interest recorded for this proposal")
         ),
         "audit_table": AuditTable(
-            list(proposal_audit_trail(proposal, stage)),
+            trail,
             caption=_("Audit trail of this proposal: who changed what, when, and why"),
-            items=items,
+            names=names,
             values=values,
         ),
         "reopen_form": reopen_form,
         "challenge_form": challenge_form,
-        "has_submitted": any(row["state"] == "submitted" for row in rows),
+        "has_reopenable": any(row["reopenable"] for row in rows),
+        "closed": closing_id is not None,
     }
     return render(request, "portal/official/proposal.html", context, status=status)
 
@@ -228,7 +250,12 @@ def proposal(request, slug, stage, pk):
 @require_POST
 def reopen_sheet(request, slug, stage, pk):
     competition, stage, proposal = _page_objects(slug, stage, pk)
-    form = ReopenSheetForm(request.POST, sheets=_sheets(stage, proposal))
+    form = ReopenSheetForm(
+        request.POST,
+        assignments=_assignments(stage, proposal),
+        closing_id=closing_publication_id(competition.pk),
+        conflicted=_conflicted(proposal),
+    )
     sheet = form.reopen(request.user) if form.is_valid() else None
     if sheet is None:
         return _render_proposal(request, competition, stage, proposal, reopen_form=form)
@@ -297,6 +324,14 @@ def ranking_csv(request, slug):
 
 
 @role_required(*OFFICIALS)
+def reviewer_totals_csv(request, slug):
+    """Every reviewer's total by code, per stage and proposal (the score pages, in one file)."""
+    competition = get_object_or_404(Competition, slug=slug)
+    content = exporting.reviewer_totals_csv(rank_competition(competition))
+    return _download(content, "text/csv; charset=utf-8", f"{competition.slug}-reviewer-totals.csv")
+
+
+@role_required(*OFFICIALS)
 def ranking_xlsx(request, slug):
     """The results workbook, as ``export_results`` writes it."""
     competition = get_object_or_404(Competition, slug=slug)
@@ -354,31 +389,6 @@ def record_draw(request, slug):
 # --- A proposal's scores in a stage, by reviewer code, and its bonus/penalty points -------------
 
 
-def _reviewer_rows(stage, proposal, result) -> list[dict]:
-    """One row per assignment in a stable order (assignment id): code, total, whether it counts."""
-    assignments = (
-        Assignment.objects.filter(stage=stage, proposal=proposal).select_related("sheet").order_by("pk")
-    )
-    conflicted = set(Conflict.objects.filter(proposal=proposal).values_list("reviewer_id", flat=True))
-    states = {}
-    if result is not None:
-        states.update({sheet_id: "kept" for sheet_id, _total in result.kept})
-        states.update({sheet_id: "dropped_high" for sheet_id, _total in result.dropped_high})
-        states.update({sheet_id: "dropped_low" for sheet_id, _total in result.dropped_low})
-    rows = []
-    for index, assignment in enumerate(assignments):
-        sheet = assignment.sheet if _has_sheet(assignment) else None
-        if assignment.reviewer_id in conflicted:
-            state = "conflict"
-        elif sheet is None or not sheet.is_submitted:
-            state = "not_submitted"
-        else:
-            state = states.get(sheet.pk, "conflict")
-        counted = state in ("kept", "dropped_high", "dropped_low")
-        rows.append({"code": reviewer_code(index), "total": sheet.total if counted else None, "state": state})
-    return rows
-
-
 def _render_scores(request, competition, stage, proposal, adjustment_form=None, status=200):
     result = stage_results(stage, [proposal.pk]).get(proposal.pk)
     kept = [sheet_id for sheet_id, _total in result.kept] if result else []
@@ -407,7 +417,9 @@ def _render_scores(request, competition, stage, proposal, adjustment_form=None, 
         "stage_score": exporting.shown(result.score) if result else None,
         "counted": len(kept),
         "reviewer_table": ReviewerScoreTable(
-            _reviewer_rows(stage, proposal, result),
+            stage_reviewer_sheets(stage, [proposal.pk], {proposal.pk: result} if result else {}).get(
+                proposal.pk, []
+            ),
             caption=_("Each reviewer's total in %(stage)s, by code") % {"stage": stage.name},
         ),
         "criterion_table": CriterionAverageTable(

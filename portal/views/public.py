@@ -10,6 +10,8 @@ from django.db.models import Max
 from django.http import Http404
 from django.shortcuts import render
 from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from evaluation.models import Publication
 from proposals.models import Competition
@@ -45,6 +47,8 @@ def results(request, slug):
         "published_at": timezone.localtime(publication.published_at, SEOUL),
         "categories": result_sections(snapshot["outcome"]),
         "total": _amounts(snapshot["outcome"]["totals"]["all"]),
+        "corrections": correction_notes(snapshot),
+        "corrects": (snapshot.get("supersedes") or {}).get("number"),
     }
     return render(request, "portal/public/results.html", context)
 
@@ -123,6 +127,63 @@ def result_sections(outcome: dict) -> list[dict]:
             }
         )
     return sections
+
+
+# --- 정정 사항 as the public sees them (pure) ----------------------------------------------------
+
+SELECTED = "selected"
+CHANGE_COUNTS = (
+    ("sheets", gettext_lazy("scoresheets")),
+    ("adjustments", gettext_lazy("bonus or penalty points")),
+    ("draws", gettext_lazy("draws")),
+    ("proposals", gettext_lazy("proposal details")),
+    ("rules", gettext_lazy("evaluation rules")),
+)
+
+
+def correction_notes(snapshot: dict) -> list[str]:
+    """A correction's changes (``evaluation.corrections``, stored in the snapshot) as far as the
+    public result shows them: who was newly selected or is no longer selected, and how many inputs
+    changed — never a score, a rank or a reviewer (scores are not published). Empty for a first
+    publication."""
+    changes = snapshot.get("changes")
+    if not changes:
+        return []
+    tracks = {
+        (category["code"], track["code"]): category["name"]
+        if category["name"] == track["name"]
+        else track["name"]
+        for category in snapshot["outcome"]["ranking"]["categories"]
+        for track in category["tracks"]
+    }
+    notes = []
+    for row in changes.get("outcome", []):
+        was = (row["before"] or {}).get("status") == SELECTED
+        now = (row["after"] or {}).get("status") == SELECTED
+        if was == now:
+            continue
+        text = (
+            _("%(track)s: newly selected — %(applicant)s")
+            if now
+            else _("%(track)s: no longer selected — %(applicant)s")
+        )
+        notes.append(
+            text
+            % {
+                "track": tracks.get((row["category"], row["track"]), row["track"]),
+                "applicant": row["applicant"],
+            }
+        )
+    if not notes:
+        notes.append(_("The selected applicants are unchanged."))
+    counted = [
+        _("%(what)s: %(count)s") % {"what": label, "count": len(changes[key])}
+        for key, label in CHANGE_COUNTS
+        if changes.get(key)
+    ]
+    if counted:
+        notes.append(_("Changed inputs — %(list)s.") % {"list": ", ".join(counted)})
+    return notes
 
 
 # --- The announcement in the ministry's style (pure) -------------------------------------------

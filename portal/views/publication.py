@@ -1,5 +1,5 @@
-"""Officials publish a competition's result (issue 4 §5): the checks, the publications so far and
-a publish form that asks for an explicit confirmation (a publication is never changed or
+"""Officials publish a competition's result (issue 4 §5): the checks, the publications so far with
+each correction's changes (정정 사항), and a publish form that asks for an explicit confirmation (a publication is never changed or
 deleted; a correction is a new publication that supersedes the previous one)."""
 
 from django import forms
@@ -12,6 +12,7 @@ from django.views.decorators.http import require_POST
 
 from accounts.decorators import role_required
 from accounts.roles import Role
+from evaluation.corrections import describe_changes
 from evaluation.models import Publication
 from evaluation.publication import PublicationRefused, publication_checks, publish
 from proposals.models import Competition
@@ -68,8 +69,24 @@ def _render(request, competition, form=None, status=200):
         }
         for p in publications
     ]
+    # 정정 사항 of each correction, newest first (only corrections' snapshots are read).
+    snapshots = dict(
+        Publication.objects.filter(pk__in=[p.pk for p in publications if p.supersedes_id]).values_list(
+            "pk", "snapshot"
+        )
+    )
+    corrections = [
+        {
+            "publication": p,
+            "supersedes": number_of.get(p.supersedes_id),
+            "lines": describe_changes(snapshots[p.pk]),
+        }
+        for p in publications
+        if p.pk in snapshots
+    ]
     context = {
         "competition": competition,
+        "corrections": corrections,
         "checks": checks,
         "publishable": all(check.passed for check in checks if check.code != "sheets"),
         "sheets_outstanding": any(check.code == "sheets" and not check.passed for check in checks),

@@ -146,8 +146,13 @@ def competition(request, reviewer, competition):
             "pk",
         )
     )
-    table = AssignmentTable(assignments, competition=competition)
-    return render(request, "portal/review/competition.html", {"competition": competition, "table": table})
+    closing_id = sheets.closing_publication_id(competition.pk)
+    table = AssignmentTable(assignments, competition=competition, closing_id=closing_id)
+    return render(
+        request,
+        "portal/review/competition.html",
+        {"competition": competition, "table": table, "closed": closing_id is not None},
+    )
 
 
 # --- security pledge ------------------------------------------------------------------------
@@ -239,6 +244,8 @@ def sheet(request, competition, assignment):
     if request.method == "GET":
         if submitted:
             return _read_only(request, assignment, criteria, stored)
+        if sheets.is_closed(stored, sheets.closing_publication_id(competition.pk)):
+            return _closed(request, assignment, criteria, stored)
         scores = list(stored.scores.all()) if stored is not None else []
         form = ScoresheetForm(criteria, initial=ScoresheetForm.initial_for(stored, scores))
         total = sheet_total([score.points for score in scores])
@@ -246,6 +253,10 @@ def sheet(request, competition, assignment):
 
     form = ScoresheetForm(criteria, data=request.POST)
     if not form.is_valid():
+        if sheets.is_closed(stored, sheets.closing_publication_id(competition.pk)):
+            return _closed(
+                request, assignment, criteria, stored, form=form, error=sheets.closed_error().message
+            )
         if stored is not None and stored.is_submitted:
             return _refused_submitted(request, assignment, criteria)
         error = _("Some entries are not valid; see the messages next to the fields. Nothing was saved.")
@@ -263,6 +274,9 @@ def sheet(request, competition, assignment):
 
 
 def _refused(request, assignment, criteria, form, refused):
+    if refused.code == "closed":
+        stored = Scoresheet.objects.filter(assignment=assignment).first()
+        return _closed(request, assignment, criteria, stored, form=form, error=refused.message)
     if refused.code == "submitted":
         return _refused_submitted(request, assignment, criteria)
     if refused.code == "conflict":
@@ -318,33 +332,84 @@ def _sheet_page(request, assignment, criteria, form, total, *, error="", saved=N
         "max_total": _max_total(criteria),
         "error": error,
         "stale": saved is not None,
+        "reopened": _reopened(assignment),
     }
     return render(request, "portal/review/sheet.html", context, status=status)
 
 
 def _read_only(request, assignment, criteria, sheet, *, error="", status=200):
     scores = {score.criterion_id: score for score in sheet.scores.all()}
-    rows = [
-        {
-            "criterion": criterion,
-            "score": scores.get(criterion.pk),
-            "points": _points_text(scores.get(criterion.pk)),
-            "max": plain_number(criterion.max_points),
-        }
-        for criterion in criteria
-    ]
     total = sheet.total if sheet.total is not None else sheet_total([s.points for s in scores.values()])
     context = {
+        **_stored_rows(criteria, sheet, scores),
         "competition": assignment.stage.competition,
         "assignment": assignment,
         "proposal": assignment.proposal,
         "sheet": sheet,
-        "rows": rows,
         "total": plain_number(total),
         "max_total": _max_total(criteria),
         "error": error,
     }
     return render(request, "portal/review/sheet_submitted.html", context, status=status)
+
+
+def _closed(request, assignment, criteria, stored, *, form=None, error=""):
+    """The sheet as the publication closed it (``evaluation.sheets``): read-only, no save button.
+    After a refused save, the values the reviewer typed (``form``), kept for them to copy."""
+    if form is not None:
+        rows = {
+            "rows": [
+                {
+                    "criterion": criterion,
+                    "points": (form.data.get(points.html_name) or "").strip(),
+                    "comment": form.data.get(comment.html_name) or "",
+                    "max": plain_number(criterion.max_points),
+                }
+                for criterion, points, comment in form.rows()
+            ],
+            "comment": form.data.get("comment", ""),
+        }
+        total = sheet_total(form.typed_points())
+    else:
+        scores = {score.criterion_id: score for score in stored.scores.all()} if stored is not None else {}
+        rows = _stored_rows(criteria, stored, scores)
+        total = sheet_total([score.points for score in scores.values()])
+    context = {
+        **rows,
+        "competition": assignment.stage.competition,
+        "assignment": assignment,
+        "proposal": assignment.proposal,
+        "sheet": stored,
+        "closed": True,
+        "typed": form is not None,
+        "total": plain_number(total),
+        "max_total": _max_total(criteria),
+        "error": error,
+    }
+    return render(request, "portal/review/sheet_submitted.html", context, status=409 if error else 200)
+
+
+def _stored_rows(criteria, sheet, scores: dict) -> dict:
+    """The stored points and comments (``scores``: criterion id → Score) of ``sheet`` (None: not
+    started) for a read-only page."""
+    rows = [
+        {
+            "criterion": criterion,
+            "points": _points_text(scores.get(criterion.pk)),
+            "comment": scores[criterion.pk].comment if criterion.pk in scores else "",
+            "max": plain_number(criterion.max_points),
+        }
+        for criterion in criteria
+    ]
+    return {"rows": rows, "comment": sheet.comment if sheet is not None else ""}
+
+
+def _reopened(assignment):
+    """The sheet, when an official reopened it and it awaits the reviewer's submission."""
+    stored = sheet_or_none(assignment)
+    if stored is not None and stored.reopened_at is not None and not stored.is_submitted:
+        return stored
+    return None
 
 
 def _points_text(score) -> str:

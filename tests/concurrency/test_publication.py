@@ -10,7 +10,8 @@ and reopening a sheet take the same row FOR SHARE (``lock_competition_shared`` i
   includes the sheet (without the share lock it would not wait and would refuse);
 - the publication first, stopped between its reads (after the ranking, before the checks and the
   snapshot): the submission waits before it even reads the sheet (without the share lock it
-  would read and write in the middle of the publication).
+  would read and write in the middle of the publication), and once the publication is made it is
+  refused: publishing closes the evaluation.
 """
 
 from decimal import Decimal
@@ -100,8 +101,9 @@ def test_a_submission_during_a_publication_waits_for_it(
 ):
     """Publish first: the publication is stopped after it locked the competition and ranked it,
     before its checks and snapshot. The submission arriving then waits before it reads the sheet;
-    the publication refuses for the missing sheet (or, with a written reason, publishes without
-    it — a consistent cut) and only afterwards is the sheet submitted."""
+    the publication refuses for the missing sheet, and only afterwards is the sheet submitted —
+    or, with a written reason, publishes without it (a consistent cut), and the submission then
+    finds the evaluation closed and writes nothing."""
     stop = gate(publication, "publication_checks")
     written_while_publishing = []
     write_scores = sheets._write_scores
@@ -119,10 +121,10 @@ def test_a_submission_during_a_publication_waits_for_it(
     stop.release()
 
     assert waited, "the submission did not wait for the publication"
-    assert submission.outcome().is_submitted
-    assert written_while_publishing == [False], "the submission read and wrote during the publication"
     reference = race_setup.proposal.reference
     if not override_reason:
+        assert submission.outcome().is_submitted
+        assert written_while_publishing == [False], "the submission read and wrote during the publication"
         with pytest.raises(PublicationRefused) as refused:
             publisher.outcome()
         assert refused.value.codes == {"sheets"}
@@ -130,6 +132,13 @@ def test_a_submission_during_a_publication_waits_for_it(
         assert not Publication.objects.exists()
         assert Competition.objects.get().status != Competition.Status.PUBLISHED
     else:
+        # The publication closed the evaluation: the submission, let through only after it
+        # committed, finds it and is refused without writing (evaluation.sheets).
+        with pytest.raises(sheets.SheetError) as closed:
+            submission.outcome()
+        assert closed.value.code == "closed"
+        assert written_while_publishing == []
+        assert Scoresheet.objects.get(assignment=race_setup).status == Scoresheet.Status.DRAFT
         published = Publication.objects.get(pk=publisher.outcome().pk)
         snapshot = published.snapshot
         assert totals_of(snapshot, reference) == ["80.00"]  # without the late sheet, entirely

@@ -83,6 +83,19 @@ AVERAGES = [
     ["강소형", "기후위기 대응형", "C3", "순천시", "순천시 스마트시티", D("1.00"), D("31.00"), D("31.00"), D("62.00")],
 ]  # fmt: skip
 
+# One reviewer per proposal (code A of each proposal); the withdrawn and the ineligible proposal
+# have no assignment. Totals only of counted sheets.
+REVIEWER_TOTALS = [
+    ["평가 단계", "사업 유형", "트랙", "접수번호", "신청 지자체", "평가위원", "합계", "반영 여부"],
+    ["서면평가", "거점형", "거점형", "H1", "울산광역시", "A", D("90.00"), "반영"],
+    ["서면평가", "거점형", "거점형", "H2", "고양시", "A", D("82.00"), "반영"],
+    ["서면평가", "거점형", "거점형", "H3", "부천시", "A", D("82.00"), "반영"],
+    ["서면평가", "거점형", "거점형", "H4", "의정부시", "A", D("55.00"), "반영"],
+    ["서면평가", "강소형", "기후위기 대응형", "C1", "평택시", "A", D("70.00"), "반영"],
+    ["서면평가", "강소형", "기후위기 대응형", "C2", "목포시", "A", D("64.00"), "반영"],
+    ["서면평가", "강소형", "기후위기 대응형", "C3", "순천시", "A", D("62.00"), "반영"],
+]  # fmt: skip
+
 
 def check_workbook(workbook, competition):
     assert workbook.sheetnames == [
@@ -91,6 +104,7 @@ def check_workbook(workbook, competition):
         "순위 강소형 · 기후위기 대응형",
         "순위 강소형 · 지역소멸 대응형",
         "항목별 평균",
+        "평가위원별 총점",
     ]
     summary = numbers(cells(workbook["요약"]))
     assert summary[: len(SUMMARY)] == SUMMARY
@@ -101,6 +115,7 @@ def check_workbook(workbook, competition):
     assert numbers(cells(workbook["순위 강소형 · 기후위기 대응형"])) == [RANKING_HEADER, *CLIMATE]
     assert numbers(cells(workbook["순위 강소형 · 지역소멸 대응형"])) == [RANKING_HEADER, *DEPOPULATION]
     assert numbers(cells(workbook["항목별 평균"])) == AVERAGES
+    assert numbers(cells(workbook["평가위원별 총점"])) == REVIEWER_TOTALS
     for sheet in workbook.worksheets:
         for row in sheet.iter_rows():
             for cell in row:

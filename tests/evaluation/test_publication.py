@@ -20,7 +20,6 @@ from evaluation.publication import (
     check_publishable,
     outcome_from_inputs,
     publish,
-    reviewer_code,
     snapshot_digest,
     verify,
 )
@@ -80,18 +79,6 @@ def state():
         Competition.objects.values_list("status", flat=True).get(),
         AuditEntry.objects.count(),
     )
-
-
-def test_reviewer_codes_run_past_z():
-    assert [reviewer_code(i) for i in (0, 1, 25, 26, 27, 701, 702)] == [
-        "A",
-        "B",
-        "Z",
-        "AA",
-        "AB",
-        "ZZ",
-        "AAA",
-    ]
 
 
 def test_refused_while_a_sheet_is_missing_and_nothing_is_written(competition, scored, official):

@@ -69,7 +69,8 @@ def test_reopen_without_reason_shows_the_message_and_changes_nothing(official_cl
     before, entries = stored(sheet), AuditEntry.objects.count()
     for reason in ("", "   "):
         response = official_client.post(
-            page_url(stage, proposal, "official:reopen-sheet"), {"sheet": sheet.pk, "reason": reason}
+            page_url(stage, proposal, "official:reopen-sheet"),
+            {"assignment": sheet.assignment_id, "reason": reason},
         )
         assert response.status_code == 200
         assert REOPEN_REASON_MISSING in response.content.decode()
@@ -83,7 +84,7 @@ def test_reopen_with_reason_reopens_and_is_in_the_audit_trail(official_client, o
     reason = "평가위원 요청: 항목 C2 점수 입력 오류"
     response = official_client.post(
         page_url(stage, proposal, "official:reopen-sheet"),
-        {"sheet": sheet.pk, "reason": reason},
+        {"assignment": sheet.assignment_id, "reason": reason},
         follow=True,
     )
     sheet.refresh_from_db()
@@ -104,7 +105,8 @@ def test_reopen_of_a_sheet_not_submitted_is_refused(official_client, stage, shee
     draft = Scoresheet.objects.get(assignment=assignments[1])
     before = stored(draft)
     response = official_client.post(
-        page_url(stage, proposal, "official:reopen-sheet"), {"sheet": draft.pk, "reason": "사유"}
+        page_url(stage, proposal, "official:reopen-sheet"),
+        {"assignment": draft.assignment_id, "reason": "사유"},
     )
     assert "제출된 평가표만 재개할 수 있습니다" in response.content.decode()
     assert stored(draft) == before
@@ -115,7 +117,7 @@ def test_reopen_of_a_sheet_of_another_proposal_is_refused(official_client, stage
     other = make_proposal(applicant="부산광역시")
     before = stored(sheet)
     response = official_client.post(
-        page_url(stage, other, "official:reopen-sheet"), {"sheet": sheet.pk, "reason": "사유"}
+        page_url(stage, other, "official:reopen-sheet"), {"assignment": sheet.assignment_id, "reason": "사유"}
     )
     assert response.status_code == 200
     assert stored(sheet) == before
@@ -166,7 +168,8 @@ def test_challenge_of_a_reviewer_not_assigned_is_refused(official_client, stage,
 def test_audit_trail_lists_submission_then_reopen(official_client, stage, sheet_world):
     proposal, _assignments, sheet = sheet_world
     official_client.post(
-        page_url(stage, proposal, "official:reopen-sheet"), {"sheet": sheet.pk, "reason": "입력 오류"}
+        page_url(stage, proposal, "official:reopen-sheet"),
+        {"assignment": sheet.assignment_id, "reason": "입력 오류"},
     )
     page = official_client.get(page_url(stage, proposal)).content.decode()
     reopened, submitted = page.index("평가표 재개"), page.index("평가표 제출")
@@ -179,7 +182,7 @@ def test_proposal_pages_are_for_officials_only(client, user_factory, stage, shee
     client.force_login(user_factory(role))
     assert client.get(page_url(stage, proposal)).status_code == 403
     response = client.post(
-        page_url(stage, proposal, "official:reopen-sheet"), {"sheet": sheet.pk, "reason": "x"}
+        page_url(stage, proposal, "official:reopen-sheet"), {"assignment": sheet.assignment_id, "reason": "x"}
     )
     assert response.status_code == 403
     assert Scoresheet.objects.get(pk=sheet.pk).is_submitted
@@ -223,5 +226,5 @@ def test_reopen_and_challenge_take_only_post(official_client, stage, sheet_world
 
 def test_reopen_link_preselects_the_sheet(official_client, stage, sheet_world):
     proposal, _assignments, sheet = sheet_world
-    page = official_client.get(page_url(stage, proposal) + f"?reopen={sheet.pk}").content.decode()
-    assert f'<option value="{sheet.pk}" selected>' in page
+    page = official_client.get(page_url(stage, proposal) + f"?reopen={sheet.assignment_id}").content.decode()
+    assert f'<option value="{sheet.assignment_id}" selected>' in page

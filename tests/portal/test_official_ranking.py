@@ -327,6 +327,7 @@ def test_xlsx_download_is_the_results_workbook(official_client, competition, wor
         "순위 강소형 · 기후위기 대응형",
         "순위 강소형 · 지역소멸 대응형",
         "항목별 평균",
+        "평가위원별 총점",
     ]
     hub = [[cell.value for cell in row] for row in workbook["순위 거점형"].iter_rows()]
     assert hub[1][:6] == ["거점형", "거점형", 1, "H1", "울산광역시", "'" + TITLES["H1"]]
@@ -573,6 +574,7 @@ def test_draw_of_a_tie_already_resolved_is_refused(official_client, competition,
         ("official:ranking", "get"),
         ("official:ranking-csv", "get"),
         ("official:ranking-xlsx", "get"),
+        ("official:reviewer-totals-csv", "get"),
         ("official:draw", "get"),
         ("official:draw", "post"),
         ("official:proposal-scores", "get"),
@@ -594,7 +596,13 @@ def test_reviewers_get_403(client, competition, world, make_reviewer, name, meth
 
 
 def test_pages_work_before_any_stage_or_proposal(official_client, competition):
-    for name in ("official:ranking", "official:ranking-csv", "official:ranking-xlsx", "official:draw"):
+    for name in (
+        "official:ranking",
+        "official:ranking-csv",
+        "official:ranking-xlsx",
+        "official:reviewer-totals-csv",
+        "official:draw",
+    ):
         assert official_client.get(ranking_url(competition, name)).status_code == 200, name
     workbook = load_workbook(
         io.BytesIO(official_client.get(ranking_url(competition, "official:ranking-xlsx")).content)

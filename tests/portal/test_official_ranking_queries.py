@@ -97,3 +97,33 @@ def test_ranking_page_queries_do_not_grow_with_proposals(
         response = client.get(url + "?track-hub-sort=-score")
     assert response.status_code == 200
     assert response.content.decode().count('data-status="') == count
+
+
+# The ranking queries above, then per stage three for the reviewers' totals (codes, assignments
+# with their sheets, stage results).
+MAX_EXPORT_QUERIES = MAX_QUERIES + 3
+
+
+@pytest.mark.parametrize("count", [20, 2000])
+def test_reviewer_totals_download_queries_do_not_grow_with_proposals(
+    client,
+    competition,
+    stage,
+    make_criteria,
+    make_reviewer,
+    user_factory,
+    django_assert_max_num_queries,
+    count,
+):
+    criteria = make_criteria(2, max_points=Decimal(50))
+    reviewers = [make_reviewer(f"r{number}") for number in range(3)]
+    official = user_factory(Role.OFFICIAL, "official-kim")
+    bulk_world(competition, stage, criteria, reviewers, count, official)
+    client.force_login(official)
+    url = reverse("official:reviewer-totals-csv", args=[competition.slug])
+    with django_assert_max_num_queries(MAX_EXPORT_QUERIES):
+        response = client.get(url)
+    assert response.status_code == 200
+    lines = response.content.decode("utf-8-sig").splitlines()
+    assert len(lines) == 1 + 3 * count  # a header, then every assignment
+    assert [line.split(",")[5] for line in lines[1:4]] == ["A", "B", "C"]

@@ -3,6 +3,7 @@ from django.core.management.base import BaseCommand, CommandError
 from django.utils.translation import gettext as _
 
 from accounts.roles import RoleRequired
+from evaluation.corrections import describe_changes
 from evaluation.publication import PublicationRefused, publish
 
 from ._lookup import competition_or_error
@@ -46,3 +47,8 @@ class Command(BaseCommand):
                 _("It supersedes publication no. %(number)s, which is kept.")
                 % {"number": publication.supersedes.number}
             )
+            self.stdout.write(
+                _("Corrections since publication no. %(number)s:") % {"number": publication.supersedes.number}
+            )
+            for line in describe_changes(publication.snapshot):
+                self.stdout.write(f"- {line}")
