@@ -10,6 +10,7 @@ from django.db.models import Model
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from accounts.roles import Role, require_role
 from proposals.models import Proposal, audit_context
 
 from .conflicts import Affiliation, affiliation_conflict
@@ -407,6 +408,7 @@ def confirm_no_conflict(assignment: Assignment, user) -> None:
 
 def record_challenge(proposal: Proposal, reviewer: Reviewer, reason: str, user) -> Conflict:
     """An official records a challenge (기피); the reviewer's sheet no longer counts."""
+    require_role(user, Role.OFFICIAL, Role.ADMIN, action=_("recording a challenge"))
     with audit_context(user, reason):
         return Conflict.objects.create(
             proposal=proposal,

@@ -30,6 +30,7 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from accounts.roles import Role, require_role
 from proposals.models import audit_context, lock_competition_shared
 
 from .models import Assignment, Conflict, Criterion, Publication, Score, Scoresheet
@@ -235,6 +236,7 @@ def reopen(target: Scoresheet | Assignment, reason: str, actor) -> Scoresheet:
     reason, kept on the sheet for the reviewer and in the audit trail: a submitted sheet at any
     time; after a publication also a draft or a sheet not yet started, which the publication
     closed. The reviewer can then change and submit it until the next publication."""
+    require_role(actor, Role.OFFICIAL, Role.ADMIN, action=_("reopening a scoresheet"))
     reason = (reason or "").strip()
     if not reason:
         raise SheetError("reason", _("Write the reason for reopening the sheet."))

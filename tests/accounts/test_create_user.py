@@ -149,3 +149,25 @@ def test_bonus_points_and_draws_need_an_official(competition, user_factory, make
         record_draw({first: 1, second: 2}, "제비뽑기", reviewer)
     assert refused.value.message == REVIEWER_REFUSED.format(action="추첨 결과 기록")
     assert not Adjustment.objects.exists() and not Draw.objects.exists()
+
+
+def test_reopening_a_sheet_and_recording_a_challenge_need_an_official(
+    user_factory, make_criteria, make_reviewer, make_proposal, make_assignment, submit_sheet
+):
+    from evaluation import sheets
+    from evaluation.assignments import record_challenge
+    from evaluation.models import Conflict, Scoresheet
+
+    make_criteria(1)
+    reviewer = make_reviewer("kim")
+    assignment = make_assignment(make_proposal(), reviewer, confirmed=True)
+    sheet = submit_sheet(assignment, [10])
+    before = AuditEntry.objects.count()
+    with pytest.raises(RoleRequired) as refused:
+        sheets.reopen(sheet, "오기 정정", reviewer.user)
+    assert refused.value.message == REVIEWER_REFUSED.format(action="평가표 재개")
+    with pytest.raises(RoleRequired) as refused:
+        record_challenge(assignment.proposal, reviewer, "이해관계", reviewer.user)
+    assert refused.value.message == REVIEWER_REFUSED.format(action="기피 기록")
+    assert Scoresheet.objects.get().status == Scoresheet.Status.SUBMITTED
+    assert not Conflict.objects.exists() and AuditEntry.objects.count() == before
