@@ -8,7 +8,7 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from proposals.models import Proposal, audit_context
+from proposals.models import Proposal, audit_context, audit_transaction
 
 from .conflicts import Affiliation, affiliation_conflict
 from .models import Assignment, Conflict, Panel, Reviewer, Stage
@@ -89,7 +89,7 @@ class AssignmentReport:
     unfilled: list[tuple[Proposal, int]] = field(default_factory=list)  # proposal, reviewers missing
 
 
-@transaction.atomic
+@audit_transaction()  # audit entries appended last (lock order: evaluation/sheets.py)
 def form_panel(panel: Panel, actor=None) -> AssignmentReport:
     """Assign every member every proposal of the panel's tracks that reached its stage, except
     where a conflict exists (SPEC §2, issue 3 §3)."""
@@ -127,7 +127,7 @@ def form_panel(panel: Panel, actor=None) -> AssignmentReport:
     return report
 
 
-@transaction.atomic
+@audit_transaction()
 def draw_assignments(
     stage: Stage, per_proposal: int, seed: int, reviewers=None, actor=None
 ) -> AssignmentReport:

@@ -6,19 +6,23 @@ metadata, each value still goes through its field's ``get_db_prep_save`` (so JSO
 and dates are stored exactly as the ORM stores them), and the driver runs the batch.
 Values of text, integer and foreign-key fields pass as they are (their preparation is the
 identity for clean values); JSON, decimal, date and datetime values are prepared by their field.
-No signals, no ``save()``: use it only for plain rows an importer has fully validated.
+No signals, no ``save()``, no audit entry: use it only for plain rows an importer has fully
+validated, and record them with ``audit_created_rows`` (the chain's entries go in the same way).
 """
 
 from collections.abc import Iterable
 from itertools import batched
 
-from django.db import connection
+from django.db import DEFAULT_DB_ALIAS, connections
 
 _UNSET = object()
 NEEDS_PREPARATION = {"JSONField", "DecimalField", "DateField", "DateTimeField"}
 
 
-def insert_rows(model, field_names: list[str], rows: Iterable[tuple], batch_size: int = 2000) -> int:
+def insert_rows(
+    model, field_names: list[str], rows: Iterable, batch_size: int = 2000, using: str = DEFAULT_DB_ALIAS
+) -> int:
+    connection = connections[using]
     meta = model._meta
     fields = [meta.get_field(name) for name in field_names]
     quote = connection.ops.quote_name
@@ -49,3 +53,37 @@ def insert_rows(model, field_names: list[str], rows: Iterable[tuple], batch_size
             cursor.executemany(sql, params)
             count += len(batch)
     return count
+
+
+def insert_audited_rows(
+    model, field_names: list[str], rows: list[tuple], ids_of, using: str = DEFAULT_DB_ALIAS
+) -> list:
+    """``insert_rows`` for an audited model: the rows, then one "created" entry per row in the
+    audit chain, as ``save()`` would record it (actor and reason of the ``audit_context``).
+
+    ``ids_of(rows)`` returns the new rows' ids in row order, found by a key the importer knows
+    is unique (one query for all of them, not one per row); they are returned. The entries are
+    streamed to the chain in batches: 50,000 rows never become 50,000 objects at once."""
+    from .models.audit import append
+
+    insert_rows(model, field_names, rows, using=using)
+    fields = [model._meta.get_field(name) for name in field_names]
+    recorded = [
+        (index, field.attname)
+        for index, field in enumerate(fields)
+        if not field.primary_key and field.name not in model.audit_exclude
+    ]
+    direct = model.audit_competition_path
+    ids = ids_of(rows)
+    competitions = (
+        {} if direct in {f.attname for f in fields} else model.audit_competition_ids(ids, using=using)
+    )
+
+    def entries():
+        for pk, row in zip(ids, rows, strict=True):
+            after = {attname: row[index] for index, attname in recorded}
+            competition_id = after.get(direct) if direct in after else competitions.get(pk)
+            yield model.audit_entry("created", pk, None, after, competition_id=competition_id)
+
+    append(entries(), using=using)
+    return ids

@@ -141,8 +141,10 @@ def test_panel_membership_changes_are_audited(stage, make_reviewer, user_factory
         panel.members.remove(lee)
     added = AuditEntry.objects.get(action="panel.members_added")
     removed = AuditEntry.objects.get(action="panel.members_removed")
-    assert added.after == {"members": sorted([kim.pk, lee.pk])} and added.actor == official
-    assert removed.after == {"members": [lee.pk]} and removed.reason == "위원 위촉"
+    assert (added.before, added.after) == ({"members": []}, {"members": sorted([kim.pk, lee.pk])})
+    assert added.actor == official
+    assert (removed.before, removed.after) == ({"members": sorted([kim.pk, lee.pk])}, {"members": [kim.pk]})
+    assert removed.reason == "위원 위촉"
     assert added.competition_id == stage.competition_id
 
 
