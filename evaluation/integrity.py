@@ -24,6 +24,9 @@ from decimal import Decimal
 
 from django.utils.translation import gettext as _
 
+from django.db.models import CharField, OuterRef, Subquery
+from django.db.models.functions import Cast
+
 from proposals.canonical import digest
 from proposals.models import AuditEntry
 from proposals.models.audit import GENESIS, chain_head, entry_digest, stored_entries
@@ -256,6 +259,17 @@ def sheet_label(assignment_id) -> str:
 # --- Publications ----------------------------------------------------------------------------
 
 
+def with_chain_head(publications):
+    """``publications`` (a queryset) annotated with ``chain_head``: the digest of each one's
+    "publication.created" entry, in the same query (pages that list publications print it)."""
+    entry = AuditEntry.objects.filter(
+        action="publication.created",
+        object_type="publication",
+        object_id=Cast(OuterRef("pk"), output_field=CharField()),
+    ).order_by("sequence")
+    return publications.annotate(chain_head=Subquery(entry.values("digest")[:1]))
+
+
 def publication_chain_entries(publications) -> dict[int, AuditEntry]:
     """The "publication.created" entry of each publication, by publication id (one query)."""
     ids = [str(publication.pk) for publication in publications]
@@ -366,4 +380,5 @@ __all__ = [
     "sheet_content",
     "sheet_digest",
     "verify_publication_chain",
+    "with_chain_head",
 ]

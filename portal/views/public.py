@@ -11,6 +11,7 @@ from django.http import Http404
 from django.shortcuts import render
 from django.utils import timezone
 
+from evaluation.integrity import with_chain_head
 from evaluation.models import Publication
 from proposals.models import Competition
 
@@ -29,9 +30,10 @@ def landing(request):
 
 
 def results(request, slug):
-    """The current publication of a competition, from its snapshot alone (two queries)."""
+    """The current publication of a competition, from its snapshot alone, with the chain head
+    recorded when it was published (one query)."""
     publication = (
-        Publication.objects.filter(competition__slug=slug)
+        with_chain_head(Publication.objects.filter(competition__slug=slug))
         .select_related("competition")
         .order_by("-number")
         .first()
