@@ -22,10 +22,9 @@ copy kept outside the database shows whether the history up to it was rewritten,
 from dataclasses import dataclass, field
 from decimal import Decimal
 
-from django.utils.translation import gettext as _
-
 from django.db.models import CharField, OuterRef, Subquery
 from django.db.models.functions import Cast
+from django.utils.translation import gettext as _
 
 from proposals.canonical import digest
 from proposals.models import AuditEntry

@@ -65,6 +65,7 @@ def insert_audited_rows(
     is unique (one query for all of them, not one per row); they are returned. The entries are
     streamed to the chain in batches: 50,000 rows never become 50,000 objects at once."""
     from .models.audit import append
+    from .models.audited import current_actor_and_reason
 
     insert_rows(model, field_names, rows, using=using)
     fields = [model._meta.get_field(name) for name in field_names]
@@ -75,6 +76,7 @@ def insert_audited_rows(
     ]
     direct = model.audit_competition_path
     ids = ids_of(rows)
+    context = current_actor_and_reason()  # the entries are made when the chain takes them
     competitions = (
         {} if direct in {f.attname for f in fields} else model.audit_competition_ids(ids, using=using)
     )
@@ -83,7 +85,9 @@ def insert_audited_rows(
         for pk, row in zip(ids, rows, strict=True):
             after = {attname: row[index] for index, attname in recorded}
             competition_id = after.get(direct) if direct in after else competitions.get(pk)
-            yield model.audit_entry("created", pk, None, after, competition_id=competition_id)
+            yield model.audit_entry(
+                "created", pk, None, after, competition_id=competition_id, context=context
+            )
 
     append(entries(), using=using)
     return ids

@@ -116,5 +116,7 @@ def publish_view(request, slug):
         }
     messages.success(request, text)
     entry = publication_chain_entries([publication])[publication.pk]
-    messages.info(request, _("Audit chain head at publication (keep a copy): %(digest)s") % {"digest": entry.digest})
+    messages.info(
+        request, _("Audit chain head at publication (keep a copy): %(digest)s") % {"digest": entry.digest}
+    )
     return redirect("publication:competition", slug=competition.slug)

@@ -229,7 +229,7 @@ class AuditedModel(models.Model):
         ``scoresheet.submitted``) and ``audit_after`` adds facts to the entry's ``after`` (a
         sheet's content digest): both only where a service records a step of its own."""
         using = kwargs.get("using") or self._state.db or "default"
-        names = list(self.audit_values())
+        names = self.audited_attnames([f.name for f in self._meta.concrete_fields if not f.primary_key])
         if kwargs.get("update_fields") is not None:
             saved = {self._meta.get_field(name).attname for name in kwargs["update_fields"]}
             names = [name for name in names if name in saved]
@@ -275,14 +275,15 @@ class AuditedModel(models.Model):
             return super().delete(*args, **kwargs)
 
     def refresh_from_db(self, using=None, fields=None, from_queryset=None):
-        """Reloaded values are the new "before" of the next save."""
+        """Reloaded values are the new "before" of the next save (only those reloaded)."""
         super().refresh_from_db(using=using, fields=fields, from_queryset=from_queryset)
+        if fields is None:
+            deferred = self.get_deferred_fields()
+            names = [f.attname for f in self._meta.concrete_fields if f.attname not in deferred]
+        else:
+            names = [self._meta.get_field(name).attname for name in fields]
         loaded = getattr(self, "_loaded_values", None) or {}
-        deferred = self.get_deferred_fields()
-        for field in self._meta.concrete_fields:
-            if field.attname not in deferred:
-                loaded[field.attname] = getattr(self, field.attname)
-        self._loaded_values = loaded
+        self._loaded_values = {**loaded, **{name: getattr(self, name) for name in names}}
 
     def audit_values(self) -> dict:
         """The recorded fields' values as stored (decimals at their field's places)."""
@@ -343,8 +344,12 @@ class AuditedModel(models.Model):
         return found
 
     @classmethod
-    def audit_entry(cls, verb: str, pk, before, after, instance=None, competition_id=None) -> AuditEntry:
-        actor, reason = current_actor_and_reason()
+    def audit_entry(
+        cls, verb: str, pk, before, after, instance=None, competition_id=None, context=None
+    ) -> AuditEntry:
+        """An entry of this model's change; ``context`` (actor, reason) when the entry is made
+        later than the change (a stream of entries), else the current ``audit_context``."""
+        actor, reason = context or current_actor_and_reason()
         if instance is not None:
             competition_id = instance.audit_competition_id()
         return AuditEntry(
