@@ -212,6 +212,8 @@ class AuditTable(tables.Table):
                 return _localtime(datetime.datetime.fromisoformat(value))
             except ValueError:
                 return value
+        if isinstance(value, list | dict):  # a JSON field (a proposal's solutions, a panel's members)
+            return ", ".join(str(item) for item in value) if isinstance(value, list) else str(value)
         return self.values.get((key, value), value)
 
 

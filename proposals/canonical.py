@@ -12,14 +12,24 @@ in it is an integer, and integers round-trip unchanged through both databases.
 """
 
 import datetime
+import functools
 import hashlib
 import json
 from decimal import Decimal
 
 
 def _default(value):
+    """Values JSON has no type for: Decimals and dates as text, sets as sorted lists, model
+    objects as their pk (``json.dumps`` asks only for these: the C encoder does the rest)."""
     if isinstance(value, Decimal):
         return format(value, "f")
+    if isinstance(value, datetime.date | datetime.datetime | datetime.time):
+        return value.isoformat()
+    if isinstance(value, set | frozenset):
+        return sorted(plain(list(value)), key=canonical_json)
+    pk = getattr(value, "pk", None)  # a model object
+    if pk is not None:
+        return pk
     raise TypeError(f"not serialisable: {type(value).__name__}")
 
 
@@ -33,36 +43,23 @@ def digest(value) -> str:
     return hashlib.sha256(canonical_json(value).encode("utf-8")).hexdigest()
 
 
-def jsonable(value):
-    """Model values as JSON-plain data: Decimals, dates and floats as text, models as their pk."""
-    if isinstance(value, bool) or value is None or isinstance(value, int | str):
-        return value
-    if isinstance(value, Decimal):
-        return format(value, "f")
-    if isinstance(value, float):
-        # jsonb would give 1e+20 back as 100000000000000000000: keep floats out of digests.
-        return repr(value)
-    if isinstance(value, datetime.date | datetime.datetime | datetime.time):
-        return value.isoformat()
-    if isinstance(value, list | tuple):
-        return [jsonable(item) for item in value]
-    if isinstance(value, set | frozenset):
-        return sorted(jsonable(item) for item in value)
-    if isinstance(value, dict):
-        return {str(key): jsonable(item) for key, item in value.items()}
-    pk = getattr(value, "pk", None)  # a model instance
-    if pk is not None:
-        return pk
-    return str(value)
+def _text(literal: str) -> str:
+    return literal
 
 
 def plain(value):
-    """``value`` exactly as a JSON column stores and returns it (on SQLite and PostgreSQL)."""
+    """``value`` as JSON-plain data, exactly as a JSON column stores and returns it on SQLite and
+    on PostgreSQL: Decimals, dates and floats as text (``1e+20`` stays ``"1e+20"``, which jsonb
+    would have rewritten), tuples as lists, keys as strings, model objects as their pk."""
     if value is None:
         return None
-    return json.loads(canonical_json(jsonable(value)))
+    return json.loads(canonical_json(value), parse_float=_text, parse_constant=_text)
 
 
+jsonable = plain  # the name the audit code uses for "model values as JSON data"
+
+
+@functools.lru_cache(maxsize=256)  # the entries of one append share their time
 def utc_text(moment: datetime.datetime) -> str:
     """A timestamp in the canonical form: UTC, microseconds, ``Z`` (``2023-05-04T01:02:03.000004Z``)."""
     return moment.astimezone(datetime.UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")

@@ -166,7 +166,7 @@ def test_adjustments_and_draws_are_in_the_proposals_audit_trail(stage, make_prop
         draw.order = 1
         draw.save()
     actions = [entry.action for entry in proposal_audit_trail(proposal, stage)]
-    assert sorted(actions) == ["adjustment.created", "draw.created", "draw.updated"]
+    assert sorted(actions) == ["adjustment.created", "draw.created", "draw.updated", "proposal.created"]
 
 
 def test_score_changes_are_in_the_proposals_audit_trail(

@@ -8,6 +8,7 @@ from django.contrib.auth import get_user_model
 from django.urls import reverse
 
 from evaluation.models import Panel, Stage
+from evaluation.queries import proposal_audit_trail
 from proposals.models import AuditEntry, Category, Competition, Proposal, Track
 
 pytestmark = pytest.mark.django_db
@@ -73,6 +74,9 @@ def test_changing_a_proposals_status_and_subsidy_in_the_admin_is_audited(admin_c
     assert entry.after == {"national_subsidy": "150.00", "status": "withdrawn"}
     assert (entry.actor, entry.reason) == (admin_client.user, "신청 기관 철회 공문(2023-05-01)")
     assert entry.competition_id == staged.pk
+    # Officials see it in the proposal's trail.
+    trail = proposal_audit_trail(proposal, Stage.objects.get(competition=staged, code="document"))
+    assert entry in list(trail)
 
 
 def test_inline_changes_take_the_forms_reason(admin_client, staged):

@@ -203,3 +203,32 @@ def test_the_chain_names_where_entries_were_deleted(competition):
         "기록이 삭제되었습니다."
     ]
     assert [p.record_id for p in problems] == [after.pk]
+
+
+def test_the_composed_digest_of_an_append_is_the_canonical_one():
+    """The append serialises before and after once and composes the canonical text around them
+    (``_composed_digest``); it must give exactly ``entry_digest``, which every check uses."""
+    import datetime
+    import random
+
+    from proposals.models.audit import ChainRow, _composed_digest, entry_digest
+
+    rng = random.Random(7)
+    texts = ["", "사유", 'a"b\\c', "줄\n바꿈\t탭", "😀 \u3164 \u200b", "e\u0301"]
+    values = [None, 0, -5, 2**62, True, "x", ["b", "a"], {"z": 1, "한": [None, {"y": "🙂"}]}, {}]
+    for sequence in range(1, 200):
+        row = ChainRow(
+            action=rng.choice(texts) + ".created",
+            object_type=rng.choice(texts),
+            object_id=rng.choice([*texts, "17"]),
+            actor_id=rng.choice([None, 3, 2**40]),
+            competition_id=rng.choice([None, 1]),
+            before=rng.choice(values),
+            after=rng.choice(values),
+            reason=rng.choice(texts),
+            created_at=datetime.datetime(2023, 5, 4, 1, 2, 3, rng.randrange(10**6), tzinfo=datetime.UTC),
+            sequence=sequence,
+            previous_digest=rng.choice([GENESIS, "ab" * 32]),
+        )
+        composed = _composed_digest(row, canonical_json(row.before), canonical_json(row.after))
+        assert composed == entry_digest(row)
