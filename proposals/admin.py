@@ -252,12 +252,26 @@ class ImportUploadAdmin(admin.ModelAdmin):
         return False
 
 
+class ActionFilter(admin.SimpleListFilter):
+    """Actions by their Korean label (``proposals.audit_display``), not their keys."""
+
+    title = _("action")
+    parameter_name = "action"
+
+    def lookups(self, request, model_admin):
+        actions = AuditEntry.objects.order_by().values_list("action", flat=True).distinct()
+        return sorted(((action, action_label(action)) for action in actions), key=lambda item: item[1])
+
+    def queryset(self, request, queryset):
+        return queryset.filter(action=self.value()) if self.value() else queryset
+
+
 @admin.register(AuditEntry)
 class AuditEntryAdmin(admin.ModelAdmin):
     """The audit trail is read-only, here as everywhere."""
 
     list_display = ("sequence", "created_at", "actor", "action_text", "object_type", "object_id", "reason")
-    list_filter = ("action", "object_type", "competition")
+    list_filter = (ActionFilter, "object_type", "competition")
     search_fields = ("object_id", "reason", "digest")
     date_hierarchy = "created_at"
     readonly_fields = ("digest", "previous_digest")

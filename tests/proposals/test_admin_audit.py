@@ -155,3 +155,12 @@ def test_records_written_by_services_are_read_only_in_the_admin(admin_client, st
     for model in ("scoresheet", "score", "adjustment", "draw", "publication", "securitypledge"):
         assert admin_client.get(reverse(f"admin:evaluation_{model}_changelist")).status_code == 200
         assert admin_client.get(reverse(f"admin:evaluation_{model}_add")).status_code == 403
+
+
+def test_the_audit_trail_in_the_admin_shows_korean_action_labels(admin_client, competition):
+    page = admin_client.get(reverse("admin:proposals_auditentry_changelist")).content.decode()
+    assert "공모 등록" in page and "트랙 등록" in page
+    filtered = admin_client.get(reverse("admin:proposals_auditentry_changelist"), {"action": "track.created"})
+    assert list(filtered.context["cl"].result_list) == list(
+        AuditEntry.objects.filter(action="track.created").order_by("-created_at", "-id")
+    )
