@@ -12,7 +12,7 @@ from django.db import transaction
 from django.utils.translation import gettext as _
 
 from accounts.roles import Role, require_role
-from proposals.models import audit_context
+from proposals.models import audit_context, audit_transaction
 
 from . import rules
 from .models import Adjustment, Draw
@@ -64,7 +64,7 @@ def record_draw(orders: dict, method: str, actor) -> list[Draw]:
         )
     drawn = []
     reason = _("Draw: %(method)s") % {"method": method}
-    with transaction.atomic(), audit_context(actor, reason):
+    with audit_transaction(), audit_context(actor, reason):  # entries appended last
         existing = {draw.proposal_id: draw for draw in Draw.objects.filter(proposal__in=list(orders))}
         for proposal, order in orders.items():
             draw = existing.get(proposal.pk)

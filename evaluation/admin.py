@@ -1,18 +1,20 @@
 """Django admin for evaluation setup (SPEC §2: admins set up stages, rubrics, reviewers, panels).
 
-Scores are never edited here: scoresheets and scores are read-only; changes to audited records
-made in the admin are attributed to the signed-in user.
+Every model here is audited and uses ``proposals.admin.AuditedAdmin``: a change or deletion asks
+for a written reason and is attributed to the signed-in user. Scoresheets, scores, bonuses and
+penalties, draws, publications and pledges are read-only here: they change only through the
+services that keep their rules (the reviewer's form, the import, an official's reopen, the
+officials' pages, publishing).
 """
 
 from django import forms
 from django.contrib import admin, messages
 from django.contrib.admin.utils import unquote
-from django.http import QueryDict
 from django.utils.html import format_html_join
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
-from proposals.models import audit_context
+from proposals.admin import AuditedAdmin, AuditedInline, ReadOnlyAuditedAdmin, unconfirmed, with_reason
 
 from .assignments import (
     assignments_conflicted_by,
@@ -22,11 +24,14 @@ from .assignments import (
     withdraw_conflict,
 )
 from .models import (
+    Adjustment,
     Assignment,
     Conflict,
     Criterion,
+    Draw,
     Panel,
     PastAffiliation,
+    Publication,
     Reviewer,
     Rubric,
     Score,
@@ -36,29 +41,8 @@ from .models import (
 )
 
 
-class AuditedAdmin(admin.ModelAdmin):
-    """Saves and deletes of audited models name the admin user in the audit trail."""
-
-    def save_model(self, request, obj, form, change):
-        with audit_context(request.user, gettext("changed in the admin")):
-            super().save_model(request, obj, form, change)
-
-    def delete_model(self, request, obj):
-        with audit_context(request.user, gettext("deleted in the admin")):
-            super().delete_model(request, obj)
-
-    def delete_queryset(self, request, queryset):
-        with audit_context(request.user, gettext("deleted in the admin")):
-            super().delete_queryset(request, queryset)
-
-    def save_related(self, request, form, formsets, change):
-        with audit_context(request.user, gettext("changed in the admin")):
-            super().save_related(request, form, formsets, change)
-
-
-class RubricInline(admin.TabularInline):
+class RubricInline(AuditedInline):
     model = Rubric
-    extra = 0
     fields = ("tracks", "criteria_list")
     readonly_fields = ("criteria_list",)
     filter_horizontal = ("tracks",)
@@ -76,7 +60,7 @@ class RubricInline(admin.TabularInline):
 
 
 @admin.register(Stage)
-class StageAdmin(admin.ModelAdmin):
+class StageAdmin(AuditedAdmin):
     list_display = (
         "name",
         "code",
@@ -92,27 +76,25 @@ class StageAdmin(admin.ModelAdmin):
     inlines = [RubricInline]
 
 
-class CriterionInline(admin.TabularInline):
+class CriterionInline(AuditedInline):
     model = Criterion
-    extra = 0
     fields = ("order", "code", "name", "description", "max_points", "step", "tie_break_priority")
 
 
 @admin.register(Rubric)
-class RubricAdmin(admin.ModelAdmin):
+class RubricAdmin(AuditedAdmin):
     list_display = ("__str__", "stage")
     list_filter = ("stage__competition", "stage")
     filter_horizontal = ("tracks",)
     inlines = [CriterionInline]
 
 
-class PastAffiliationInline(admin.TabularInline):
+class PastAffiliationInline(AuditedInline):
     model = PastAffiliation
-    extra = 0
 
 
 @admin.register(Reviewer)
-class ReviewerAdmin(admin.ModelAdmin):
+class ReviewerAdmin(AuditedAdmin):
     list_display = ("name", "affiliation", "email", "field", "external")
     list_filter = ("external",)
     search_fields = ("name", "affiliation", "email", "field", "past_affiliations__organisation")
@@ -200,20 +182,22 @@ class ConflictAdmin(AuditedAdmin):
                 self.message_user(request, conflicted.message(), messages.WARNING)
 
     def delete_view(self, request, object_id, extra_context=None):
-        """Django's confirmation page with a required reason; without one nothing is deleted."""
+        """Django's confirmation page with the withdrawal's reason, which must also pass
+        ``check_withdrawal`` (a 제척 that still holds cannot be withdrawn); without it nothing is
+        deleted. The reason is handed on as the audited admin's reason for deleting."""
         conflict = self.get_object(request, unquote(object_id))
         form = None
         if conflict is not None:
             form = WithdrawalForm(conflict, request.POST if request.method == "POST" else None)
-            if form.is_bound and not form.is_valid():
-                request.POST = QueryDict()  # not confirmed: the page again, with the message
-            request.withdrawal_reason = (
-                form.cleaned_data["reason"] if form.is_bound and not form.errors else ""
-            )
+            if form.is_bound:
+                if form.is_valid():
+                    request = with_reason(request, form.cleaned_data["reason"])
+                else:
+                    request = unconfirmed(request)  # the page again, with the message
         return super().delete_view(request, object_id, {**(extra_context or {}), "withdrawal_form": form})
 
     def delete_model(self, request, obj):
-        withdraw_conflict(obj, getattr(request, "withdrawal_reason", ""), request.user)
+        withdraw_conflict(obj, self._reason(request), request.user)
 
 
 @admin.register(Assignment)
@@ -248,7 +232,7 @@ class AssignmentAdmin(AuditedAdmin):
         return found[0].message() if found else gettext("None recorded")
 
 
-class ScoreInline(admin.TabularInline):
+class ScoreInline(AuditedInline):
     model = Score
     extra = 0
     fields = ("criterion", "points", "comment")
@@ -263,7 +247,7 @@ class ScoreInline(admin.TabularInline):
 
 
 @admin.register(Scoresheet)
-class ScoresheetAdmin(admin.ModelAdmin):
+class ScoresheetAdmin(ReadOnlyAuditedAdmin):
     """Read-only: scores change only through the reviewer's form, the import or a reopen."""
 
     list_display = ("assignment", "status", "total", "version", "submitted_at", "updated_at")
@@ -275,24 +259,70 @@ class ScoresheetAdmin(admin.ModelAdmin):
     def get_readonly_fields(self, request, obj=None):
         return [f.name for f in self.model._meta.fields]
 
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
-
 
 @admin.register(SecurityPledge)
-class SecurityPledgeAdmin(admin.ModelAdmin):
+class SecurityPledgeAdmin(ReadOnlyAuditedAdmin):
     list_display = ("reviewer", "competition", "accepted_at", "text_version")
     list_filter = ("competition",)
     readonly_fields = ("reviewer", "competition", "accepted_at", "text_version")
 
-    def has_add_permission(self, request):
-        return False
 
-    def has_change_permission(self, request, obj=None):
-        return False
+@admin.register(Criterion)
+class CriterionAdmin(AuditedAdmin):
+    list_display = ("code", "name", "rubric", "max_points", "step", "tie_break_priority", "order")
+    list_filter = ("rubric__stage__competition", "rubric__stage")
+    search_fields = ("code", "name")
+    list_select_related = ("rubric__stage",)
+
+
+@admin.register(PastAffiliation)
+class PastAffiliationAdmin(AuditedAdmin):
+    list_display = ("reviewer", "organisation", "until")
+    search_fields = ("reviewer__name", "organisation")
+    autocomplete_fields = ("reviewer",)
+
+
+@admin.register(Score)
+class ScoreAdmin(ReadOnlyAuditedAdmin):
+    list_display = ("sheet", "criterion", "points")
+    list_filter = ("sheet__assignment__stage__competition", "sheet__status")
+    list_select_related = ("sheet__assignment__reviewer", "sheet__assignment__proposal", "criterion")
+
+    def get_readonly_fields(self, request, obj=None):
+        return [f.name for f in self.model._meta.fields]
+
+
+@admin.register(Adjustment)
+class AdjustmentAdmin(ReadOnlyAuditedAdmin):
+    """Recorded on the officials' ranking page, where the cap and the reason are checked."""
+
+    list_display = ("proposal", "points", "reason", "recorded_by", "created_at")
+    list_filter = ("proposal__competition",)
+    list_select_related = ("proposal__applicant", "recorded_by")
+
+    def get_readonly_fields(self, request, obj=None):
+        return [f.name for f in self.model._meta.fields]
+
+
+@admin.register(Draw)
+class DrawAdmin(ReadOnlyAuditedAdmin):
+    """Recorded on the officials' ranking page."""
+
+    list_display = ("proposal", "order", "method", "recorded_by", "created_at")
+    list_filter = ("proposal__competition",)
+    list_select_related = ("proposal__applicant", "recorded_by")
+
+    def get_readonly_fields(self, request, obj=None):
+        return [f.name for f in self.model._meta.fields]
+
+
+@admin.register(Publication)
+class PublicationAdmin(ReadOnlyAuditedAdmin):
+    """Frozen: a correction is a new publication (``publish``)."""
+
+    list_display = ("competition", "number", "digest", "published_by", "published_at", "supersedes")
+    list_filter = ("competition",)
+    exclude = ("snapshot",)
+
+    def get_readonly_fields(self, request, obj=None):
+        return [f.name for f in self.model._meta.fields if f.name != "snapshot"]

@@ -5,6 +5,3 @@ from django.utils.translation import gettext_lazy as _
 class EvaluationConfig(AppConfig):
     name = "evaluation"
     verbose_name = _("Evaluation")
-
-    def ready(self):
-        from . import signals  # noqa: F401  (audit of panel membership)

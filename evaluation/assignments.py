@@ -11,7 +11,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from accounts.roles import Role, require_role
-from proposals.models import Proposal, audit_context
+from proposals.models import Proposal, audit_context, audit_transaction
 
 from .conflicts import Affiliation, affiliation_conflict
 from .models import Assignment, Conflict, Panel, Reviewer, Stage
@@ -269,7 +269,7 @@ class AssignmentReport:
     conflicted: list[ConflictedAssignment] = field(default_factory=list)
 
 
-@transaction.atomic
+@audit_transaction()  # audit entries appended last (lock order: evaluation/sheets.py)
 def form_panel(panel: Panel, actor=None) -> AssignmentReport:
     """Assign every member every proposal of the panel's tracks that reached its stage, except
     where a conflict exists (SPEC §2); existing assignments that are conflicted are reported."""
@@ -302,7 +302,7 @@ def form_panel(panel: Panel, actor=None) -> AssignmentReport:
     return report
 
 
-@transaction.atomic
+@audit_transaction()
 def draw_assignments(
     stage: Stage, per_proposal: int, seed: int, reviewers=None, actor=None
 ) -> AssignmentReport:

@@ -11,21 +11,19 @@ the outcome from the inputs alone with the pure rules of ``evaluation.rules``; `
 it and the digest with what is stored. Nothing here reads the live tables once a publication
 exists. Publishing also closes the evaluation: see ``evaluation.sheets``."""
 
-import hashlib
 import json
 from collections import defaultdict
 from dataclasses import dataclass, field
 from decimal import Decimal
 
-from django.db import transaction
 from django.db.models import Exists, OuterRef
 from django.utils.translation import gettext as _
 
 from accounts.roles import Role, require_role
-from proposals.audit import record
-from proposals.models import Competition, Proposal
+from proposals import canonical
+from proposals.models import Competition, Proposal, audit_context, audit_transaction
 
-from . import rules
+from . import integrity, rules
 from .corrections import snapshot_changes
 from .models import Adjustment, Assignment, Conflict, Criterion, Draw, Publication, Score
 from .queries import counted_sheets
@@ -56,19 +54,13 @@ def _text(value) -> str | None:
     return format(Decimal(value), "f")
 
 
-def _default(value):
-    if isinstance(value, Decimal):
-        return format(value, "f")
-    raise TypeError(f"not serialisable: {type(value).__name__}")
-
-
 def canonical_json(snapshot) -> str:
     """The canonical serialisation the digest is computed over (sorted keys, no spaces, UTF-8)."""
-    return json.dumps(snapshot, sort_keys=True, ensure_ascii=False, separators=(",", ":"), default=_default)
+    return canonical.canonical_json(snapshot)
 
 
 def snapshot_digest(snapshot) -> str:
-    return hashlib.sha256(canonical_json(snapshot).encode("utf-8")).hexdigest()
+    return canonical.digest(snapshot)
 
 
 # --- Checks ------------------------------------------------------------------------------------
@@ -183,18 +175,27 @@ def publish(competition, user, override_reason: str = "") -> Publication:
     """Freeze and publish the competition's current result; a later call publishes a correction
     that supersedes the previous publication. Raises ``PublicationRefused`` with every failed check.
 
+    Nothing is published over records that do not verify (``evaluation.integrity``): a broken
+    audit chain, a submitted sheet changed in the database after its submission, or an earlier
+    publication of the competition — above all the one a correction supersedes — whose snapshot
+    no longer hashes to its digest or whose digest is not the one in the chain.
+
     Concurrency: the competition's row is locked ``FOR UPDATE`` before anything is read, and every
     query below runs after it (READ COMMITTED: each sees all that committed before the lock).
     Saving, submitting and reopening a sheet hold the same row ``FOR SHARE``
     (``evaluation.sheets``), and imports hold it ``FOR UPDATE``, so none of them commits while a
     publication reads: the publication waits for those under way and includes them, and those
     arriving later wait for it. ``FOR UPDATE`` (not ``NO KEY UPDATE``) also holds back every other
-    transaction that recorded an audit entry of this competition (adjustments, draws, conflicts,
-    assignments): its foreign key is checked at commit with ``FOR KEY SHARE`` on this row."""
+    transaction that inserted a row referring to the competition (a stage, a proposal, a pledge):
+    its foreign key is checked with ``FOR KEY SHARE`` on this row before it appends to the audit
+    chain. The audit entries (the publication's, with its digest, and the competition's status)
+    are appended last (``audit_transaction``; lock order in ``evaluation.sheets``)."""
     override_reason = (override_reason or "").strip()
     require_role(user, Role.OFFICIAL, Role.ADMIN, action=_("publishing the result"))
-    with transaction.atomic():
+    with audit_transaction():
         competition = Competition.objects.select_for_update().get(pk=competition.pk)
+        previous = current_publication(competition)
+        _refuse_unless_verified(competition, previous)
         ranking = rank_competition(competition)
         checks = publication_checks(competition, ranking, override_reason)
         failures = _failures(checks)
@@ -210,7 +211,6 @@ def publish(competition, user, override_reason: str = "") -> Publication:
                     )
                 ]
             )
-        previous = current_publication(competition)
         if previous is not None and _unchanged_since(previous, inputs, outcome):
             # A double click, or a second official publishing the same state: a correction must
             # correct something.
@@ -248,25 +248,32 @@ def publish(competition, user, override_reason: str = "") -> Publication:
             supersedes=previous,
             override_reason=override_reason,
         )
-        publication.save()
-        before_status = competition.status
-        Competition.objects.filter(pk=competition.pk).update(status=Competition.Status.PUBLISHED)
+        # The "publication.created" entry records the digest in the chain.
+        with audit_context(user, override_reason):
+            publication.save()
+            Competition.objects.filter(pk=competition.pk).update(status=Competition.Status.PUBLISHED)
         competition.status = Competition.Status.PUBLISHED
-        record(
-            "publication.created",
-            "publication",
-            publication.pk,
-            actor=user,
-            competition=competition,
-            before={"status": before_status, "publication": previous.number if previous else None},
-            after={
-                "status": competition.status,
-                "publication": publication.number,
-                "digest": publication.digest,
-            },
-            reason=override_reason,
-        )
     return publication
+
+
+def _refuse_unless_verified(competition, previous) -> None:
+    """Raise ``PublicationRefused`` when the competition's records do not verify."""
+    report = integrity.check_integrity(competition)
+    if report.ok:
+        return
+    if previous is not None and any(
+        problem.kind == "publication" and problem.record_id == previous.pk for problem in report.problems
+    ):
+        head = _(
+            "Publication no. %(number)s (id %(id)s), which a new publication would supersede, does not "
+            "verify; nothing was published."
+        ) % {"number": previous.number, "id": previous.pk}
+    else:
+        head = _(
+            "The records of this competition do not verify; nothing was published. Find out what was "
+            "changed (python manage.py verify_integrity) before publishing."
+        )
+    raise PublicationRefused([head, *(problem.message for problem in report.problems[:5])], ["integrity"])
 
 
 def _unchanged_since(previous: Publication, inputs: dict, outcome: dict) -> bool:
@@ -677,8 +684,9 @@ def outcome_from_inputs(inputs: dict, slug: str | None = None) -> dict:
 
 
 def verify(publication: Publication) -> tuple[bool, list[str]]:
-    """Recompute the outcome from the snapshot's inputs and the digest of the stored snapshot;
-    say whether each matches what was published."""
+    """Recompute the outcome from the snapshot's inputs and the digest of the stored snapshot,
+    and check the digest against the audit chain (``evaluation.integrity``); say whether each
+    matches what was published."""
     snapshot = publication.snapshot
     messages, ok = [], True
     try:
@@ -708,7 +716,10 @@ def verify(publication: Publication) -> tuple[bool, list[str]]:
             _("Digest: MISMATCH — stored %(stored)s, computed %(computed)s.")
             % {"stored": publication.digest, "computed": digest}
         )
-    return ok, messages
+    # A snapshot rewritten with a recomputed digest still matches itself: the chain holds the
+    # digest as published.
+    chain_ok, chain_messages = integrity.verify_publication_chain(publication)
+    return ok and chain_ok, messages + chain_messages
 
 
 def current_publication(competition) -> Publication | None:

@@ -137,15 +137,18 @@ def _ids_as_text(queryset):
 
 
 def proposal_audit_trail(proposal, stage):
-    """The audit entries of ``proposal``'s assignments, sheets and scores in ``stage`` and of its
-    conflicts, adjustments and draw, newest first, in one query. Audited rows are found by
+    """The audit entries of ``proposal`` itself, of its assignments, sheets and scores in ``stage``
+    and of its conflicts, adjustments and draw, newest first, in one query. Audited rows are found by
     (object type, object id); a removed one by the proposal in its created/deleted snapshot."""
     assignments = Assignment.objects.filter(proposal=proposal, stage=stage)
     sheets = Scoresheet.objects.filter(assignment__in=assignments)
     scores = Score.objects.filter(sheet__in=sheets)
     conflicts = Conflict.objects.filter(proposal=proposal)
     found = (
-        Q(object_type="adjustment", object_id__in=_ids_as_text(Adjustment.objects.filter(proposal=proposal)))
+        Q(object_type="proposal", object_id=str(proposal.pk))  # its status, amounts, track …
+        | Q(
+            object_type="adjustment", object_id__in=_ids_as_text(Adjustment.objects.filter(proposal=proposal))
+        )
         | Q(object_type="draw", object_id__in=_ids_as_text(Draw.objects.filter(proposal=proposal)))
         | Q(object_type__in=("adjustment", "draw"), before__proposal_id=proposal.pk)
         | Q(object_type__in=("adjustment", "draw"), after__proposal_id=proposal.pk)
@@ -188,6 +191,8 @@ class TrailNames:
 
     def value(self, entry, key, value):
         """The reviewer ``value`` of field ``key`` stands for in ``entry``, or None."""
+        if isinstance(value, list | dict):  # a many-to-many list: its items are shown one by one
+            return None
         if entry.object_type in SCORING_ENTRIES:
             found = self.scoring_values.get((key, value))
             if found is None and self.hidden and key in ("reviewer_id", "assignment_id", "sheet_id"):

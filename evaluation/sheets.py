@@ -12,7 +12,21 @@ Locks, always in this order (so two of them never wait for each other in a circl
    change, never half of it, and waits for changes already under way;
 2. the sheet's row (``SELECT … FOR UPDATE``): two tabs, two clicks or a score import changing
    one sheet take turns, and the later one finds the version or state moved on (``stale``,
-   ``submitted``) or its identical submission already made (a double click).
+   ``submitted``) or its identical submission already made (a double click);
+3. the audit chain (``proposals.models.audit``: ``pg_advisory_xact_lock``), last: a transaction
+   appends its audit entries when its work is done (``audit_transaction``) and holds the chain's
+   lock only for that append and its commit. Before taking it, the append runs the foreign-key
+   checks PostgreSQL would run at commit, so no row lock is ever taken after it; a transaction
+   holding the chain therefore waits for nothing, and no two transactions wait for each other
+   in a circle. Sheets of different reviewers still change side by side: they queue only for
+   the append (milliseconds), one after the other.
+
+Every service that changes several rows (the sheets here, publishing, imports, forming panels,
+the Django admin) runs in ``audit_transaction``; a single ``save()``/``update()``/``delete()``
+appends at its own end. A script that changes several rows in one ``transaction.atomic`` of its
+own appends after its first change and may then wait for a row another transaction holds while
+that one waits for the chain: PostgreSQL detects such a deadlock and cancels one of the two
+(nothing is half-written); wrap such scripts in ``audit_transaction``.
 
 Publishing closes the evaluation: once a competition has a publication, no sheet of it changes —
 not on the reviewer's page, not through ``import_scores``, not from a shell — unless an official
@@ -26,13 +40,13 @@ a save either commits before a publication reads or finds the publication and is
 from dataclasses import dataclass, field
 from decimal import Decimal
 
-from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from accounts.roles import Role, require_role
-from proposals.models import audit_context, lock_competition_shared
+from proposals.models import audit_context, audit_transaction, lock_competition_shared
 
+from .integrity import sheet_digest
 from .models import Assignment, Conflict, Criterion, Publication, Score, Scoresheet
 from .rules import points_error, sheet_total
 
@@ -189,7 +203,7 @@ def _check_writable(assignment: Assignment, sheet: Scoresheet, version: int) -> 
         )
 
 
-@transaction.atomic
+@audit_transaction()
 def save_draft(assignment: Assignment, version: int, data: SheetInput, actor, criteria=None) -> Scoresheet:
     """Save the reviewer's input as a draft; ``criteria`` when the caller has them already."""
     criteria = criteria if criteria is not None else criteria_for(assignment.stage, assignment.proposal.track)
@@ -208,7 +222,7 @@ def save_draft(assignment: Assignment, version: int, data: SheetInput, actor, cr
     return sheet
 
 
-@transaction.atomic
+@audit_transaction()
 def submit(assignment: Assignment, version: int, data: SheetInput, actor, criteria=None) -> Scoresheet:
     """Submit once: a second identical submission (a double click) returns the submitted sheet."""
     criteria = criteria if criteria is not None else criteria_for(assignment.stage, assignment.proposal.track)
@@ -226,11 +240,12 @@ def submit(assignment: Assignment, version: int, data: SheetInput, actor, criter
         sheet.status = Scoresheet.Status.SUBMITTED
         sheet.submitted_at = timezone.now()
         sheet.version += 1
-        sheet.save()
+        # The content's digest goes into the chain with the submission (evaluation.integrity).
+        sheet.save(audit_verb="submitted", audit_after={"digest": sheet_digest(sheet)})
     return sheet
 
 
-@transaction.atomic
+@audit_transaction()
 def reopen(target: Scoresheet | Assignment, reason: str, actor) -> Scoresheet:
     """An official reopens one sheet (``target``: the sheet, or its assignment) with a written
     reason, kept on the sheet for the reviewer and in the audit trail: a submitted sheet at any
@@ -269,5 +284,5 @@ def reopen(target: Scoresheet | Assignment, reason: str, actor) -> Scoresheet:
         sheet.reopen_reason = reason
         sheet.reopened_after_id = closing_id
         sheet.version += 1
-        sheet.save()
+        sheet.save(audit_verb="reopened")
     return sheet

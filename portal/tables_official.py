@@ -6,7 +6,6 @@ page, and no score table names a reviewer."""
 import datetime
 
 import django_tables2 as tables
-from django.apps import apps
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.html import format_html, format_html_join
@@ -17,7 +16,7 @@ from django_tables2.utils import OrderBy
 from evaluation.exporting import shown
 from evaluation.ranking import STATUS_ORDER, status_label, tie_break_label
 from evaluation.reviewer_codes import STATE_LABELS
-from proposals.audit import action_label
+from proposals.audit_display import action_label, audit_model, display_action
 
 # A sheet's state as officials see it ("Submitted" alone is a proposal's status, 접수).
 SHEET_STATES = {
@@ -181,14 +180,14 @@ class AuditTable(tables.Table):
         known = self.names.item(record)
         if known:
             return known
-        model = _model(record.object_type)
+        model = audit_model(record.object_type)
         name = model._meta.verbose_name if model else record.object_type
         return f"{name} #{record.object_id}"
 
     def render_change(self, record):
         """Changed fields as "label: before → after"; a creation or removal lists its values."""
         before, after = record.before, record.after
-        model = _model(record.object_type)
+        model = audit_model(record.object_type)
         if before is not None and after is not None:
             lines = [
                 (
@@ -222,27 +221,9 @@ class AuditTable(tables.Table):
                 return _localtime(datetime.datetime.fromisoformat(value))
             except ValueError:
                 return value
+        if isinstance(value, list | dict):  # a JSON field (a proposal's solutions, a panel's members)
+            return ", ".join(str(item) for item in value) if isinstance(value, list) else str(value)
         return self.values.get((key, value), value)
-
-
-def display_action(entry) -> str:
-    """The action key to show: a sheet's status change reads as submitted or reopened, and so does
-    an official's reopening of a draft the publication closed (its status stays a draft)."""
-    if entry.object_type == "scoresheet" and entry.action == "scoresheet.updated":
-        before = (entry.before or {}).get("status")
-        after = (entry.after or {}).get("status")
-        if after == "submitted" and before != "submitted":
-            return "scoresheet.submitted"
-        if (before == "submitted" and after == "draft") or (entry.after or {}).get("reopened_at"):
-            return "scoresheet.reopened"
-    return entry.action
-
-
-def _model(object_type):
-    try:
-        return apps.get_model("evaluation", object_type)
-    except LookupError:
-        return None
 
 
 def _field_label(model, attname):

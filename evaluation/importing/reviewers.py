@@ -15,6 +15,7 @@ from accounts.roles import Role
 from proposals import audit
 from proposals.importing import cells
 from proposals.importing.engine import Column, Importer, RowError, RowStatus
+from proposals.models import audit_context
 
 from ..models import Reviewer
 
@@ -113,59 +114,38 @@ class ReviewerImporter(Importer):
         ]
 
     def write(self, plans: list, report) -> None:
+        """Reviewers are audited models: each creation and change records itself with the
+        importing user and the file's name (one entry per reviewer), then "import.applied"."""
         User = get_user_model()
         group = Group.objects.get(name=Role.REVIEWER.value)
-        entries = []
-        for status, planned in plans:
-            values = planned.values
-            if status == RowStatus.NEW:
-                if planned.user_id is None:
-                    user = User.objects.create_user(
-                        username=planned.email,
+        with audit_context(self.actor, report.filename):
+            for status, planned in plans:
+                values = planned.values
+                if status == RowStatus.NEW:
+                    if planned.user_id is None:
+                        user = User.objects.create_user(
+                            username=planned.email,
+                            email=planned.email,
+                            password=None,
+                            first_name=values["name"][:150],
+                        )
+                    else:
+                        user = User.objects.get(pk=planned.user_id)
+                    user.groups.add(group)
+                    Reviewer.objects.create(
+                        user=user,
                         email=planned.email,
-                        password=None,
-                        first_name=values["name"][:150],
+                        name=values["name"],
+                        affiliation=values["affiliation"],
+                        field=values["field"],
+                        external=True if values["external"] is None else values["external"],
                     )
-                else:
-                    user = User.objects.get(pk=planned.user_id)
-                user.groups.add(group)
-                reviewer = Reviewer.objects.create(
-                    user=user,
-                    email=planned.email,
-                    name=values["name"],
-                    affiliation=values["affiliation"],
-                    field=values["field"],
-                    external=True if values["external"] is None else values["external"],
-                )
-                entries.append(
-                    audit.entry(
-                        "reviewer.created",
-                        "reviewer",
-                        reviewer.pk,
-                        actor=self.actor,
-                        after={"email": planned.email, **values},
-                        reason=report.filename,
-                    )
-                )
-            elif status == RowStatus.UPDATED:
-                reviewer = planned.existing
-                changed = self._changes(planned)
-                before = {key: getattr(reviewer, key) for key in changed}
-                for key, value in changed.items():
-                    setattr(reviewer, key, value)
-                reviewer.save(update_fields=list(changed))
-                if "name" in changed:
-                    User.objects.filter(pk=reviewer.user_id).update(first_name=changed["name"][:150])
-                entries.append(
-                    audit.entry(
-                        "reviewer.updated",
-                        "reviewer",
-                        reviewer.pk,
-                        actor=self.actor,
-                        before=before,
-                        after=changed,
-                        reason=report.filename,
-                    )
-                )
-        entries.append(self.applied_entry(report, "reviewer", ""))
-        audit.record_many(entries)
+                elif status == RowStatus.UPDATED:
+                    reviewer = planned.existing
+                    changed = self._changes(planned)
+                    for key, value in changed.items():
+                        setattr(reviewer, key, value)
+                    reviewer.save(update_fields=list(changed))
+                    if "name" in changed:
+                        User.objects.filter(pk=reviewer.user_id).update(first_name=changed["name"][:150])
+        audit.record_many([self.applied_entry(report, "reviewer", "")])

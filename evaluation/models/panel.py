@@ -282,7 +282,7 @@ class Conflict(AuditedModel):
         return super().delete(*args, **kwargs)
 
 
-class SecurityPledge(models.Model):
+class SecurityPledge(AuditedModel):
     """보안서약: accepted by a reviewer once per competition before any proposal is shown."""
 
     reviewer = models.ForeignKey(
@@ -296,6 +296,8 @@ class SecurityPledge(models.Model):
     )
     accepted_at = models.DateTimeField(_("accepted"), auto_now_add=True)
     text_version = models.CharField(_("pledge text version"), max_length=20, default="2023-1")
+
+    audit_competition_path = "competition_id"
 
     class Meta:
         verbose_name = _("security pledge")

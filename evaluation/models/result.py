@@ -6,7 +6,7 @@ from django.core.exceptions import ValidationError
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
-from proposals.models import AuditedModel
+from proposals.models import AuditedModel, AuditedQuerySet
 
 
 class Adjustment(AuditedModel):
@@ -30,9 +30,6 @@ class Adjustment(AuditedModel):
 
     def __str__(self):
         return f"{self.points:+} {self.proposal}"
-
-    def audit_competition_id(self):
-        return self.proposal.competition_id
 
 
 class Draw(AuditedModel):
@@ -58,19 +55,28 @@ class Draw(AuditedModel):
     def __str__(self):
         return f"{self.proposal}: {self.order}"
 
-    def audit_competition_id(self):
-        return self.proposal.competition_id
 
+class FrozenQuerySet(AuditedQuerySet):
+    """Publications are created (audited, with their digest: the chain holds it) and never
+    changed or deleted; a PostgreSQL deployment also revokes UPDATE and DELETE (README)."""
 
-class FrozenQuerySet(models.QuerySet):
     def update(self, **kwargs):
         raise ValidationError(_("A publication is never changed; publish a correction instead."))
 
     def delete(self):
         raise ValidationError(_("A publication is never deleted; publish a correction instead."))
 
+    def bulk_update(self, objs, fields, batch_size=None):
+        raise ValidationError(_("A publication is never changed; publish a correction instead."))
 
-class Publication(models.Model):
+    def upsert(self, objs, *, unique_fields, update_fields):
+        raise ValidationError(_("A publication is never changed; publish a correction instead."))
+
+    delete.alters_data = True
+    delete.queryset_only = True
+
+
+class Publication(AuditedModel):
     """A frozen, verifiable result: the inputs and outcome of the ranking with their SHA-256.
 
     Never edited or deleted; a correction is a new publication that supersedes the old one.
@@ -103,6 +109,8 @@ class Publication(models.Model):
     )
 
     objects = FrozenQuerySet.as_manager()  # no update() or delete() of a queryset either
+    audit_competition_path = "competition_id"
+    audit_exclude = ("snapshot",)  # its digest is in the entry; the snapshot is in the row
 
     class Meta:
         verbose_name = _("publication")

@@ -4,8 +4,10 @@ from django.conf import settings
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
+from proposals.models import AuditedModel
 
-class Reviewer(models.Model):
+
+class Reviewer(AuditedModel):
     user = models.OneToOneField(
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="reviewer", verbose_name=_("account")
     )
@@ -24,7 +26,7 @@ class Reviewer(models.Model):
         return f"{self.name} ({self.affiliation})"
 
 
-class PastAffiliation(models.Model):
+class PastAffiliation(AuditedModel):
     """An affiliation the reviewer held until ``until``: it conflicts within the look-back period."""
 
     reviewer = models.ForeignKey(

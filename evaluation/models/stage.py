@@ -6,8 +6,10 @@ from django.core.validators import MinValueValidator
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
+from proposals.models import AuditedModel
 
-class Stage(models.Model):
+
+class Stage(AuditedModel):
     competition = models.ForeignKey(
         "proposals.Competition",
         on_delete=models.CASCADE,
@@ -32,6 +34,8 @@ class Stage(models.Model):
         _("advance at or above this score"), max_digits=6, decimal_places=2, null=True, blank=True
     )
 
+    audit_competition_path = "competition_id"
+
     class Meta:
         verbose_name = _("stage")
         verbose_name_plural = _("stages")
@@ -49,7 +53,7 @@ class Stage(models.Model):
         return self.competition.stages.filter(order__lt=self.order).order_by("-order").first()
 
 
-class Rubric(models.Model):
+class Rubric(AuditedModel):
     """The criteria of a stage; a rubric with no tracks applies to every track."""
 
     stage = models.ForeignKey(
@@ -59,6 +63,8 @@ class Rubric(models.Model):
         "proposals.Track", blank=True, related_name="rubrics", verbose_name=_("tracks")
     )
 
+    audit_competition_path = "stage__competition_id"
+
     class Meta:
         verbose_name = _("rubric")
         verbose_name_plural = _("rubrics")
@@ -67,7 +73,7 @@ class Rubric(models.Model):
         return f"{self.stage} ({self.pk})"
 
 
-class Criterion(models.Model):
+class Criterion(AuditedModel):
     rubric = models.ForeignKey(
         Rubric, on_delete=models.CASCADE, related_name="criteria", verbose_name=_("rubric")
     )
@@ -85,6 +91,8 @@ class Criterion(models.Model):
         help_text=_("1 is asked first; empty: not a tie-break."),
     )
     order = models.PositiveSmallIntegerField(_("order"), default=0)
+
+    audit_competition_path = "rubric__stage__competition_id"
 
     class Meta:
         verbose_name = _("criterion")

@@ -13,6 +13,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
+from evaluation.integrity import with_chain_head
 from evaluation.models import Publication
 from proposals.models import Competition
 
@@ -31,9 +32,10 @@ def landing(request):
 
 
 def results(request, slug):
-    """The current publication of a competition, from its snapshot alone (two queries)."""
+    """The current publication of a competition, from its snapshot alone, with the chain head
+    recorded when it was published (one query)."""
     publication = (
-        Publication.objects.filter(competition__slug=slug)
+        with_chain_head(Publication.objects.filter(competition__slug=slug))
         .select_related("competition")
         .order_by("-number")
         .first()

@@ -13,6 +13,7 @@ from django.views.decorators.http import require_POST
 from accounts.decorators import role_required
 from accounts.roles import Role
 from evaluation.corrections import describe_changes
+from evaluation.integrity import publication_chain_entries, with_chain_head
 from evaluation.models import Publication
 from evaluation.publication import PublicationRefused, publication_checks, publish
 from proposals.models import Competition
@@ -53,7 +54,7 @@ def _render(request, competition, form=None, status=200):
         competition, override_reason=(form.data.get("override_reason", "") if form else "")
     )
     publications = list(
-        Publication.objects.filter(competition=competition)
+        with_chain_head(Publication.objects.filter(competition=competition))
         .select_related("published_by")
         .defer("snapshot")
         .order_by("-number")
@@ -131,4 +132,8 @@ def publish_view(request, slug):
             "digest": publication.digest,
         }
     messages.success(request, text)
+    entry = publication_chain_entries([publication])[publication.pk]
+    messages.info(
+        request, _("Audit chain head at publication (keep a copy): %(digest)s") % {"digest": entry.digest}
+    )
     return redirect("publication:competition", slug=competition.slug)

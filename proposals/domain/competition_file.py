@@ -16,11 +16,10 @@ from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
 from pathlib import Path
 
-from django.db import transaction
 from django.utils.translation import gettext as _
 
 from .. import audit
-from ..models import Category, Competition, Track
+from ..models import Category, Competition, Track, audit_transaction
 
 SLUG = re.compile(r"[a-z0-9][a-z0-9_-]{0,79}")
 MISSING = object()
@@ -219,7 +218,7 @@ def load_competition_file(
     return apply_competition_spec(spec, actor=actor, source=path.name, appliers=appliers)
 
 
-@transaction.atomic
+@audit_transaction()  # its audit entries are appended last (lock order: evaluation/sheets.py)
 def apply_competition_spec(
     spec: dict, actor=None, source: str = "", appliers: tuple[Applier, ...] = ()
 ) -> LoadResult:

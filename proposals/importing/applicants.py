@@ -8,8 +8,8 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from .. import audit
-from ..bulk import insert_rows
-from ..models import Applicant, Competition, Proposal
+from ..bulk import insert_audited_rows
+from ..models import Applicant, Competition, Proposal, audit_context
 from . import cells
 from .engine import Column, Importer, RowError, RowStatus
 
@@ -245,13 +245,15 @@ class ProposalImporter(Importer):
         return [label for pk, label in self.existing_labels.items() if pk not in self.matched_ids]
 
     def write(self, plans: list, report) -> None:
-        applicant_ids = self._applicant_ids({planned.applicant_key for _status, planned in plans})
-        now = timezone.now()
-        insert_fields = ["competition", "track", "applicant", *CREATE_FIELDS, "created_at", "updated_at"]
-        insert_rows(
-            Proposal,
-            insert_fields,
-            (
+        """New proposals by one prepared INSERT, changed ones by ``bulk_update``, every row
+        recorded in the audit chain (``insert_audited_rows``, the audited ``bulk_update``) with
+        the importing user and the file's name, and one "import.applied" entry. The engine runs
+        this inside ``audit_transaction``: the entries go to the chain when every row is written."""
+        with audit_context(self.actor, report.filename):
+            applicant_ids = self._applicant_ids({planned.applicant_key for _status, planned in plans})
+            now = timezone.now()
+            insert_fields = ["competition", "track", "applicant", *CREATE_FIELDS, "created_at", "updated_at"]
+            new_rows = [
                 (
                     self.competition.pk,
                     planned.track_id,
@@ -262,56 +264,57 @@ class ProposalImporter(Importer):
                 )
                 for status, planned in plans
                 if status == RowStatus.NEW
-            ),
+            ]
+            insert_audited_rows(Proposal, insert_fields, new_rows, self._new_proposal_ids)
+            # Changed rows, grouped by the set of fields they change: each object carries exactly
+            # the fields written (a field another row changes is never overwritten here).
+            by_fields: dict[tuple, list[Proposal]] = {}
+            for status, planned in plans:
+                if status != RowStatus.UPDATED:
+                    continue
+                proposal = Proposal(id=planned.existing["id"], updated_at=now)
+                changed = []
+                for key, value in self._wanted(planned).items():
+                    if _same(planned.existing[key], value):
+                        continue
+                    if key == "track":
+                        proposal.track_id = value
+                    elif key == "applicant":
+                        proposal.applicant_id = applicant_ids[value]
+                    else:
+                        setattr(proposal, key, value)
+                    changed.append(key)
+                by_fields.setdefault(tuple(sorted(changed)), []).append(proposal)
+            for fields, proposals in by_fields.items():
+                Proposal.objects.bulk_update(proposals, [*fields, "updated_at"], batch_size=500)
+        audit.record_many(
+            [self.applied_entry(report, "competition", self.competition.pk, competition=self.competition)]
         )
-        updates, entries, fields = [], [], set()
-        for status, planned in plans:
-            if status != RowStatus.UPDATED:
-                continue
-            wanted = self._wanted(planned)
-            changed = {k: v for k, v in wanted.items() if not _same(planned.existing[k], v)}
-            proposal = Proposal(id=planned.existing["id"], updated_at=now)
-            for key, value in changed.items():
-                if key == "track":
-                    proposal.track_id = value
-                    fields.add("track")
-                elif key == "applicant":
-                    proposal.applicant_id = applicant_ids[value]
-                    fields.add("applicant")
-                else:
-                    setattr(proposal, key, value)
-                    fields.add(key)
-            updates.append(proposal)
-            entries.append(
-                audit.entry(
-                    "proposal.updated",
-                    "proposal",
-                    proposal.id,
-                    actor=self.actor,
-                    competition=self.competition,
-                    before={k: planned.existing[k] for k in changed},
-                    after=changed,
-                    reason=report.filename,
-                )
-            )
-        if updates:
-            Proposal.objects.bulk_update(updates, [*sorted(fields), "updated_at"], batch_size=500)
-        entries.append(
-            self.applied_entry(report, "competition", self.competition.pk, competition=self.competition)
-        )
-        audit.record_many(entries)
+
+    def _new_proposal_ids(self, rows: list[tuple]) -> list[int]:
+        """Ids of the rows just inserted, by (track, applicant): unique in a competition."""
+        ids = {
+            (track_id, applicant_id): pk
+            for pk, track_id, applicant_id in Proposal.objects.filter(competition=self.competition)
+            .order_by()
+            .values_list("id", "track_id", "applicant_id")
+        }
+        return [ids[(row[1], row[2])] for row in rows]
 
     def _applicant_ids(self, keys: set[tuple[str, str]]) -> dict[tuple[str, str], int]:
         known = self._existing_applicants(keys)
-        new = keys - known.keys()
+        new = sorted(keys - known.keys())
         if new:
-            Applicant.objects.bulk_create(
-                [Applicant(province=p, name=n) for p, n in sorted(new)],
-                batch_size=1000,
-                ignore_conflicts=True,
-            )
-            known |= self._existing_applicants(new)
+            # A local government that another import creates at this very moment makes this
+            # import fail as a whole (IntegrityError: the engine asks to try again), so no
+            # applicant is ever recorded as created twice.
+            ids = insert_audited_rows(Applicant, ["province", "name"], new, self._new_applicant_ids)
+            known.update(zip(new, ids, strict=True))
         return known
+
+    def _new_applicant_ids(self, rows: list[tuple[str, str]]) -> list[int]:
+        found = self._existing_applicants(set(rows))
+        return [found[row] for row in rows]
 
     @staticmethod
     def _existing_applicants(keys) -> dict[tuple[str, str], int]:

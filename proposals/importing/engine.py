@@ -14,6 +14,7 @@ from django.db import IntegrityError, transaction
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
+from ..models.audit import audit_transaction
 from .cells import CellError, fold
 from .workbook import SpreadsheetError, column_letter, read_first_sheet
 
@@ -287,7 +288,9 @@ def run_import(importer: Importer, content: bytes, *, filename: str = "", dry_ru
             if dry_run or not report.ok:
                 return report
             if report.changes_anything:
-                importer.write(plans, report)
+                # Every row first, then the audit entries: the chain's lock is the last one taken.
+                with audit_transaction():
+                    importer.write(plans, report)
                 report.applied = True
     except IntegrityError:
         report.applied = False

@@ -1,5 +1,5 @@
-from .audit import AuditEntry
-from .audited import AuditedModel, AuditedQuerySet, audit_context
+from .audit import AuditEntry, audit_transaction
+from .audited import AuditedModel, AuditedQuerySet, audit_context, audited_models
 from .competition import Category, Competition, Track, lock_competition_shared
 from .imports import ImportUpload
 from .proposal import Applicant, Proposal
@@ -15,5 +15,7 @@ __all__ = [
     "Proposal",
     "Track",
     "audit_context",
+    "audit_transaction",
+    "audited_models",
     "lock_competition_shared",
 ]

@@ -7,8 +7,10 @@ from django.db import connection, models
 from django.db.transaction import TransactionManagementError
 from django.utils.translation import gettext_lazy as _
 
+from .audited import AuditedModel
 
-class Competition(models.Model):
+
+class Competition(AuditedModel):
     class Status(models.TextChoices):
         DRAFT = "draft", _("Preparing")
         OPEN = "open", _("Accepting applications")
@@ -50,6 +52,8 @@ class Competition(models.Model):
     created_at = models.DateTimeField(_("created"), auto_now_add=True)
     updated_at = models.DateTimeField(_("updated"), auto_now=True)
 
+    audit_competition_path = "id"
+
     class Meta:
         verbose_name = _("competition")
         verbose_name_plural = _("competitions")
@@ -81,7 +85,7 @@ def lock_competition_shared(competition_id) -> None:
         Competition.objects.select_for_update().filter(pk=competition_id).exists()
 
 
-class Category(models.Model):
+class Category(AuditedModel):
     """사업 유형: the unit a competition ratio is announced for."""
 
     competition = models.ForeignKey(
@@ -100,6 +104,8 @@ class Category(models.Model):
     )
     order = models.PositiveSmallIntegerField(_("order"), default=0)
 
+    audit_competition_path = "competition_id"
+
     class Meta:
         verbose_name = _("category")
         verbose_name_plural = _("categories")
@@ -116,7 +122,7 @@ class Category(models.Model):
         return self.slots is not None
 
 
-class Track(models.Model):
+class Track(AuditedModel):
     category = models.ForeignKey(
         Category, on_delete=models.CASCADE, related_name="tracks", verbose_name=_("category")
     )
@@ -134,6 +140,8 @@ class Track(models.Model):
         help_text=_("Local matching per unit of national subsidy (1.0 = 1:1)."),
     )
     order = models.PositiveSmallIntegerField(_("order"), default=0)
+
+    audit_competition_path = "category__competition_id"
 
     class Meta:
         verbose_name = _("track")

@@ -4,10 +4,11 @@ from django.core.validators import MinValueValidator
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
+from .audited import AuditedModel
 from .competition import Competition, Track
 
 
-class Applicant(models.Model):
+class Applicant(AuditedModel):
     """A local government (지자체). Names repeat across provinces (고성군), so both form the key."""
 
     province = models.CharField(_("province"), max_length=40)
@@ -25,7 +26,7 @@ class Applicant(models.Model):
         return self.name
 
 
-class Proposal(models.Model):
+class Proposal(AuditedModel):
     class Status(models.TextChoices):
         SUBMITTED = "submitted", _("Submitted")
         INELIGIBLE = "ineligible", _("Ineligible")
@@ -70,6 +71,11 @@ class Proposal(models.Model):
     status = models.CharField(_("status"), max_length=16, choices=Status.choices, default=Status.SUBMITTED)
     created_at = models.DateTimeField(_("created"), auto_now_add=True)
     updated_at = models.DateTimeField(_("updated"), auto_now=True)
+
+    audit_competition_path = "competition_id"
+    # Contacts are personal data (SPEC §7) and no input to the ranking: they stay out of the
+    # trail, which is never erased.
+    audit_exclude = ("updated_at", "contact_name", "contact_phone", "contact_email")
 
     class Meta:
         verbose_name = _("proposal")

@@ -91,12 +91,17 @@ def test_scoresheets_cannot_be_changed_in_the_admin(admin_client, panel_world, s
 def test_conflict_added_in_admin_names_who_recorded_it(admin_client, panel_world):
     panel, (kim, _ulsan) = panel_world
     proposal = panel.stage.competition.proposals.get(reference="2023-H-01")
+    data = {"proposal": proposal.pk, "reviewer": kim.pk, "kind": "challenged", "reason": "신청기관 자문 이력"}
+    entries = AuditEntry.objects.count()
+    response = admin_client.post(reverse("admin:evaluation_conflict_add"), data)
+    assert response.status_code == 200  # no reason for the change: nothing written
+    assert "변경 사유를 적어 주세요. 감사 기록에 남습니다." in response.content.decode()
+    assert not Conflict.objects.exists() and AuditEntry.objects.count() == entries
     response = admin_client.post(
-        reverse("admin:evaluation_conflict_add"),
-        {"proposal": proposal.pk, "reviewer": kim.pk, "kind": "challenged", "reason": "신청기관 자문 이력"},
+        reverse("admin:evaluation_conflict_add"), {**data, "audit_reason": "기피 신청 접수(공문 제12호)"}
     )
     assert response.status_code == 302
     conflict = Conflict.objects.get(kind="challenged")
     assert conflict.recorded_by == admin_client.user
     entry = AuditEntry.objects.get(action="conflict.created")
-    assert entry.actor == admin_client.user and entry.reason == "관리자 화면에서 변경"
+    assert entry.actor == admin_client.user and entry.reason == "기피 신청 접수(공문 제12호)"

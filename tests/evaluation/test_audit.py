@@ -141,8 +141,10 @@ def test_panel_membership_changes_are_audited(stage, make_reviewer, user_factory
         panel.members.remove(lee)
     added = AuditEntry.objects.get(action="panel.members_added")
     removed = AuditEntry.objects.get(action="panel.members_removed")
-    assert added.after == {"members": sorted([kim.pk, lee.pk])} and added.actor == official
-    assert removed.after == {"members": [lee.pk]} and removed.reason == "위원 위촉"
+    assert (added.before, added.after) == ({"members": []}, {"members": sorted([kim.pk, lee.pk])})
+    assert added.actor == official
+    assert (removed.before, removed.after) == ({"members": sorted([kim.pk, lee.pk])}, {"members": [kim.pk]})
+    assert removed.reason == "위원 위촉"
     assert added.competition_id == stage.competition_id
 
 
@@ -164,7 +166,7 @@ def test_adjustments_and_draws_are_in_the_proposals_audit_trail(stage, make_prop
         draw.order = 1
         draw.save()
     actions = [entry.action for entry in proposal_audit_trail(proposal, stage)]
-    assert sorted(actions) == ["adjustment.created", "draw.created", "draw.updated"]
+    assert sorted(actions) == ["adjustment.created", "draw.created", "draw.updated", "proposal.created"]
 
 
 def test_score_changes_are_in_the_proposals_audit_trail(

@@ -79,7 +79,13 @@ def test_admin_add_assignment_of_a_partner_organisation_reviewer_is_a_form_error
     before = state()
     response = admin_client.post(
         reverse("admin:evaluation_assignment_add"),
-        {"stage": document.pk, "proposal": ulsan.pk, "reviewer": choi.pk, "source": "panel"},
+        {
+            "stage": document.pk,
+            "proposal": ulsan.pk,
+            "reviewer": choi.pk,
+            "source": "panel",
+            "audit_reason": "위원 추가 배정",
+        },
     )
     assert response.status_code == 200
     assert response.context["adminform"].form.non_field_errors() == [REFUSED]
@@ -90,7 +96,13 @@ def test_admin_add_assignment_of_a_partner_organisation_reviewer_is_a_form_error
 def test_admin_add_assignment_without_a_conflict_is_saved_and_audited(admin_client, document, ulsan, kim):
     response = admin_client.post(
         reverse("admin:evaluation_assignment_add"),
-        {"stage": document.pk, "proposal": ulsan.pk, "reviewer": kim.pk, "source": "panel"},
+        {
+            "stage": document.pk,
+            "proposal": ulsan.pk,
+            "reviewer": kim.pk,
+            "source": "panel",
+            "audit_reason": "위원 추가 배정",
+        },
     )
     assert response.status_code == 302
     assignment = Assignment.objects.get(reviewer=kim)
@@ -103,7 +115,13 @@ def test_admin_add_assignment_with_a_recorded_challenge_names_it(admin_client, d
     before = state()
     response = admin_client.post(
         reverse("admin:evaluation_assignment_add"),
-        {"stage": document.pk, "proposal": ulsan.pk, "reviewer": kim.pk, "source": "panel"},
+        {
+            "stage": document.pk,
+            "proposal": ulsan.pk,
+            "reviewer": kim.pk,
+            "source": "panel",
+            "audit_reason": "위원 추가 배정",
+        },
     )
     assert response.context["adminform"].form.non_field_errors() == [
         f"이해충돌이 있어 위원 kim 평가위원을 {ULSAN} 울산광역시 제안에 배정할 수 없습니다: "
@@ -343,7 +361,13 @@ def test_a_challenge_added_in_the_admin_names_the_sheet_that_stops_counting(
     sheet = submit_sheet(Assignment.objects.create(stage=document, proposal=ulsan, reviewer=kim), [1] * 5)
     response = admin_client.post(
         reverse("admin:evaluation_conflict_add"),
-        {"proposal": ulsan.pk, "reviewer": kim.pk, "kind": "challenged", "reason": "신청기관 자문"},
+        {
+            "proposal": ulsan.pk,
+            "reviewer": kim.pk,
+            "kind": "challenged",
+            "reason": "신청기관 자문",
+            "audit_reason": "기피 신청 접수",
+        },
         follow=True,
     )
     assert (

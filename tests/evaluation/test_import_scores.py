@@ -69,7 +69,7 @@ def test_rows_become_submitted_sheets_with_totals_and_audit(staged, kim, lee, ma
     points = dict(Score.objects.filter(sheet=sheets[kim.pk]).values_list("criterion__code", "points"))
     assert points == {"C1": 25, "C2": 15, "C3": 12, "C4": 16, "C5": 12}
     actions = set(AuditEntry.objects.values_list("action", flat=True))
-    assert {"assignment.created", "scoresheet.created", "score.created", "scoresheet.updated"} <= actions
+    assert {"assignment.created", "scoresheet.created", "score.created", "scoresheet.submitted"} <= actions
     assert AuditEntry.objects.filter(
         action="import.applied", after__kind="scores", after__stage="document"
     ).exists()

@@ -25,6 +25,7 @@ from evaluation.publication import (
 )
 from evaluation.ranking import rank_competition, ranking_document
 from proposals.models import AuditEntry, Competition, Proposal
+from tests.conftest import record_submissions
 
 pytestmark = pytest.mark.django_db
 
@@ -405,6 +406,7 @@ def test_the_outcome_recomputed_from_inputs_matches_the_ranking(
             reason="가감점",
             recorded_by=official,
         )
+    record_submissions(Scoresheet.objects.filter(assignment__stage__competition=competition))
     ranking = rank_competition(competition)
     for order, row in enumerate(ranking.draws_required, start=1):
         Draw.objects.create(proposal_id=row.id, order=order, method="추첨", recorded_by=official)

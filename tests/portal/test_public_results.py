@@ -11,6 +11,7 @@ from evaluation import sheets
 from evaluation.models import Assignment, Scoresheet
 from evaluation.publication import publish
 from proposals.models import Applicant, Competition, Proposal, Track
+from tests.conftest import record_submissions
 
 pytestmark = pytest.mark.django_db
 
@@ -163,7 +164,7 @@ def bulk_published(competition, stage, make_reviewer, official, count):
     assignments = Assignment.objects.bulk_create(
         [Assignment(stage=stage, proposal=p, reviewer=r) for p in proposals for r in reviewers]
     )
-    Scoresheet.objects.bulk_create(
+    built = Scoresheet.objects.bulk_create(
         [
             Scoresheet(
                 assignment=a,
@@ -173,6 +174,7 @@ def bulk_published(competition, stage, make_reviewer, official, count):
             for index, a in enumerate(assignments)
         ]
     )
+    record_submissions(built)
     return publish(competition, official)
 
 

@@ -339,12 +339,9 @@ def test_double_submit_makes_one_submission(as_reviewer, criteria, assignment):
     assert first.status_code == second.status_code == 302
     sheet = Scoresheet.objects.get()
     assert (sheet.status, sheet.total, sheet.version) == (Scoresheet.Status.SUBMITTED, Decimal("42.50"), 2)
-    submissions = [
-        entry
-        for entry in AuditEntry.objects.filter(action="scoresheet.updated")
-        if (entry.after or {}).get("status") == "submitted"
-    ]
+    submissions = list(AuditEntry.objects.filter(action="scoresheet.submitted"))
     assert len(submissions) == 1 and submissions[0].actor == assignment.reviewer.user
+    assert submissions[0].after["status"] == "submitted" and len(submissions[0].after["digest"]) == 64
 
 
 def test_submitted_sheet_is_read_only(as_reviewer, criteria, assignment):

@@ -4,6 +4,7 @@ from django.utils.translation import gettext as _
 
 from accounts.roles import RoleRequired
 from evaluation.corrections import describe_changes
+from evaluation.integrity import publication_chain_entries
 from evaluation.publication import PublicationRefused, publish
 
 from ._lookup import competition_or_error
@@ -41,6 +42,10 @@ class Command(BaseCommand):
                 "id": publication.pk,
                 "digest": publication.digest,
             }
+        )
+        entry = publication_chain_entries([publication]).get(publication.pk)
+        self.stdout.write(
+            _("Audit chain head at publication (keep a copy): %(digest)s") % {"digest": entry.digest}
         )
         if publication.supersedes_id:
             self.stdout.write(
