@@ -69,6 +69,13 @@ class SheetInput:
     comments: dict[int, str] = field(default_factory=dict)
     comment: str = ""
 
+    def __post_init__(self):
+        # -0 is 0 (SPEC §5), whichever door the points came through (form, import, a shell).
+        self.points = {
+            key: abs(value) if isinstance(value, Decimal) and value.is_zero() else value
+            for key, value in self.points.items()
+        }
+
 
 def criteria_for(stage, track) -> list[Criterion]:
     """The criteria a proposal of ``track`` is scored on in ``stage`` (rubrics for all tracks or it)."""

@@ -489,3 +489,11 @@ def test_other_digits_and_number_forms_are_refused(as_reviewer, criteria, assign
         f'<p class="form-hint-invalid" id="points-{criteria[0].pk}-error">숫자를 입력해 주세요.</p>' in page
     )
     assert stored(assignment) == before
+
+
+def test_minus_zero_from_a_shell_is_stored_and_audited_as_zero(criteria, assignment):
+    from evaluation.sheets import SheetInput, save_draft
+
+    save_draft(assignment, 1, SheetInput(points={criteria[0].pk: Decimal("-0.0")}), assignment.reviewer.user)
+    entry = AuditEntry.objects.filter(action="score.created").order_by("pk").first()
+    assert entry.after["points"] == "0.00"
