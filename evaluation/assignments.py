@@ -6,7 +6,7 @@ from dataclasses import dataclass, field
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
-from django.db.models import Model
+from django.db.models import Exists, Model, OuterRef
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -213,10 +213,14 @@ class ConflictedAssignment:
     submitted: bool  # a submitted sheet that does not count
     found_now: bool  # the conflict was recorded by the check that reports it
 
+    @property
+    def proposal_label(self) -> str:
+        return _proposal_label(self.assignment.proposal)
+
     def message(self) -> str:
         values = {
             "reviewer": self.assignment.reviewer.name,
-            "proposal": _proposal_label(self.assignment.proposal),
+            "proposal": self.proposal_label,
             "stage": self.assignment.stage.name,
             "conflict": self.conflict.describe(),
         }
@@ -257,6 +261,52 @@ def conflicted_assignments(assignments, found_now=()) -> list[ConflictedAssignme
                 )
             )
     return result
+
+
+def unrecorded_conflicts(competition, today=None) -> list[ConflictedAssignment]:
+    """Assignments of ``competition`` that the affiliations disqualify today (제척) although no
+    conflict records it — an affiliation or a partner organisation changed after the assignment —
+    so that their sheets would still count. Writes nothing."""
+    recorded = Conflict.objects.filter(
+        proposal_id=OuterRef("proposal_id"), reviewer_id=OuterRef("reviewer_id")
+    )
+    assignments = list(
+        Assignment.objects.filter(stage__competition=competition)
+        .exclude(Exists(recorded))
+        .select_related("stage", "reviewer", "proposal__applicant", "sheet")
+        .prefetch_related("reviewer__past_affiliations")
+        .order_by("stage__order", "proposal_id", "pk")
+    )
+    found = _automatic([(a.proposal, a.reviewer) for a in assignments], today)
+    result = []
+    for assignment in assignments:
+        reason = found.get((assignment.proposal_id, assignment.reviewer_id))
+        if reason:
+            sheet = getattr(assignment, "sheet", None)
+            result.append(
+                ConflictedAssignment(
+                    assignment,
+                    FoundConflict(Conflict.Kind.AUTOMATIC, reason, recorded=False),
+                    submitted=sheet is not None and sheet.is_submitted,
+                    found_now=True,
+                )
+            )
+    return result
+
+
+@audit_transaction()
+def record_unrecorded_conflicts(competition, actor=None) -> list[ConflictedAssignment]:
+    """Record the 제척 of ``unrecorded_conflicts``: from then on their sheets do not count."""
+    found = unrecorded_conflicts(competition)
+    with audit_context(actor, _("conflicts of interest checked again before publishing")):
+        for item in found:
+            Conflict.objects.get_or_create(
+                proposal_id=item.assignment.proposal_id,
+                reviewer_id=item.assignment.reviewer_id,
+                kind=Conflict.Kind.AUTOMATIC,
+                defaults={"reason": item.conflict.reason},
+            )
+    return found
 
 
 @dataclass

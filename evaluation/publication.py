@@ -24,6 +24,7 @@ from proposals import canonical
 from proposals.models import Competition, Proposal, audit_context, audit_transaction
 
 from . import integrity, rules
+from .assignments import record_unrecorded_conflicts, unrecorded_conflicts
 from .corrections import snapshot_changes
 from .models import Adjustment, Assignment, Conflict, Criterion, Draw, Publication, Score
 from .queries import counted_sheets
@@ -133,6 +134,29 @@ def publication_checks(competition, ranking=None, override_reason: str = "") -> 
         )
     )
 
+    conflict_problems = [
+        _(
+            "%(reviewer)s → %(proposal)s (%(stage)s): %(reason)s No conflict records this 제척, so "
+            "the reviewer's sheet would still count. Publishing records it (the sheet then leaves "
+            "the scores) and stops, so that the changed ranking can be checked before publishing again."
+        )
+        % {
+            "reviewer": found.assignment.reviewer.name,
+            "proposal": found.proposal_label,
+            "stage": found.assignment.stage.name,
+            "reason": found.conflict.reason,
+        }
+        for found in unrecorded_conflicts(competition)
+    ]
+    checks.append(
+        Check(
+            "conflicts",
+            _("No assignment is disqualified by an affiliation without a recorded conflict"),
+            not conflict_problems,
+            conflict_problems,
+        )
+    )
+
     draw_groups = defaultdict(list)
     for category in ranking.categories:
         for track in category.tracks:
@@ -192,6 +216,21 @@ def publish(competition, user, override_reason: str = "") -> Publication:
     are appended last (``audit_transaction``; lock order in ``evaluation.sheets``)."""
     override_reason = (override_reason or "").strip()
     require_role(user, Role.OFFICIAL, Role.ADMIN, action=_("publishing the result"))
+    # An affiliation or a partner changed after an assignment: record the 제척 first (its sheet
+    # stops counting, SPEC §3) and stop, so that nobody publishes a ranking they have not seen.
+    newly_conflicted = record_unrecorded_conflicts(competition, user)
+    if newly_conflicted:
+        raise PublicationRefused(
+            [
+                _(
+                    "Conflicts of interest found since the assignments were made have been recorded; "
+                    "their sheets no longer count. Check the ranking, then publish again. Nothing was "
+                    "published."
+                ),
+                *(found.message() for found in newly_conflicted),
+            ],
+            ["conflicts"],
+        )
     with audit_transaction():
         competition = Competition.objects.select_for_update().get(pk=competition.pk)
         previous = current_publication(competition)

@@ -375,8 +375,8 @@ def test_competition_from_import_to_public_result(
     page.get_by_role("link", name="공모 목록").click()
     page.get_by_role("link", name="결과 공개", exact=True).click()
     expect(page.get_by_role("heading", level=1)).to_have_text("결과 공개")
-    expect(page.locator(".publication-checks > li")).to_have_count(3)
-    expect(page.locator(".publication-checks .krds-badge")).to_have_text(["통과", "통과", "통과"])
+    expect(page.locator(".publication-checks > li")).to_have_count(4)
+    expect(page.locator(".publication-checks .krds-badge")).to_have_text(["통과", "통과", "통과", "통과"])
     journey.check(page, "official-publication")
 
     with page.expect_response(re.compile(r"/publish/$")) as refused:

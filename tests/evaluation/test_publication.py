@@ -24,7 +24,7 @@ from evaluation.publication import (
     verify,
 )
 from evaluation.ranking import rank_competition, ranking_document
-from proposals.models import AuditEntry, Competition, Proposal
+from proposals.models import AuditEntry, Competition, Proposal, audit_context
 from tests.conftest import record_submissions
 
 pytestmark = pytest.mark.django_db
@@ -417,3 +417,37 @@ def test_the_outcome_recomputed_from_inputs_matches_the_ranking(
     )
     assert verify(publication)[0]
     assert Proposal.objects.filter(competition=competition).count() == 18
+
+
+def test_an_affiliation_changed_after_the_assignment_is_caught_before_publishing(
+    competition, scored, official
+):
+    """SPEC §3: a conflicted assignment never counts. Kim joined a partner organisation of every
+    proposal after scoring them: the check names it, publishing records the 제척 and stops, and
+    the next publication counts the other reviewers' sheets only."""
+    from evaluation.models import Conflict, Reviewer
+
+    proposals = scored()
+    with audit_context(None, "소속 변경 신고"):
+        Reviewer.objects.filter(user__username="kim").update(affiliation="한국교통연구원")
+    problems = check_publishable(competition)
+    assert len(problems) == 5
+    assert problems[0] == (
+        "위원 kim → R-0001 시험시 001(서면평가): 평가위원의 소속 한국교통연구원이(가) 이 사업의 참여기관입니다. "
+        "이 제척을 기록한 이해충돌이 없어 이 위원의 평가표가 아직 점수에 들어갑니다. 공개하면 제척을 기록하고"
+        "(그 평가표는 점수에서 빠집니다) 멈추므로, 바뀐 순위를 확인한 뒤 다시 공개하십시오."
+    )
+    with pytest.raises(PublicationRefused) as refused:
+        publish(competition, official)
+    assert refused.value.messages[0] == (
+        "배정 뒤에 생긴 이해충돌을 찾아 기록했습니다. 해당 평가표는 이제 점수에 들어가지 않습니다. 순위를 "
+        "확인한 뒤 다시 공개하십시오. 아무것도 공개하지 않았습니다."
+    )
+    assert Publication.objects.count() == 0
+    assert Conflict.objects.filter(reviewer__user__username="kim", kind="automatic").count() == 5
+    entry = AuditEntry.objects.filter(action="conflict.created").latest("sequence")
+    assert entry.actor == official and entry.reason == "결과 공개 전 이해충돌 재확인"
+
+    publication = publish(competition, official)
+    sheets = publication.snapshot["inputs"]["sheets"]
+    assert len(sheets) == 10 and {s["proposal"] for s in sheets} == {p.reference for p in proposals.values()}

@@ -144,7 +144,7 @@ def test_reviewers_and_visitors_cannot_publish(client, competition, world, make_
     assert Publication.objects.count() == 0
 
 
-OFFICIAL_PAGE_QUERIES = 13
+OFFICIAL_PAGE_QUERIES = 15  # 13, and the affiliation re-check of every assignment (2)
 
 
 @pytest.mark.parametrize("count", [20, 2000])
