@@ -130,14 +130,14 @@ class ProposalImporter(Importer):
     def __init__(self, competition: Competition, actor=None):
         super().__init__(actor=actor)
         self.competition = competition
-        self.matched_ids: set[int] = set()
-        self.track_applicant_rows: dict[tuple, int] = {}
 
     def lock(self) -> None:
         # One import per competition at a time: row lock on PostgreSQL; SQLite's write lock.
         Competition.objects.select_for_update().filter(pk=self.competition.pk).exists()
 
     def prepare(self) -> None:
+        self.matched_ids: set[int] = set()
+        self.track_applicant_rows: dict[tuple, int] = {}
         self.tracks: dict[str, tuple[int, str]] = {}
         track_rows = self.competition.categories.values_list("tracks__id", "tracks__code", "tracks__name")
         for track_id, code, name in track_rows:
