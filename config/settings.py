@@ -99,10 +99,17 @@ DATABASES = {
     )
 }
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
-    # WAL lets readers proceed while an import writes; IMMEDIATE avoids lock upgrades.
+    # WAL lets readers proceed while an import writes; IMMEDIATE avoids lock upgrades (every
+    # transaction takes the write lock when it begins, so imports read and check their rows
+    # outside any transaction and write in a short one: proposals/importing/engine.py).
+    # timeout: seconds a transaction waits for the write lock before "database is locked". A
+    # reviewer's save waits this long up to 3 times (evaluation/sheets.py, retried_when_busy),
+    # ≈ 16 s in all: longer than an import's write transaction of 90,000 rows (bench/RESULTS.md),
+    # well inside an app server's request timeout (gunicorn: 30 s).
     DATABASES["default"].setdefault("OPTIONS", {}).update(
         {
             "transaction_mode": "IMMEDIATE",
+            "timeout": float(os.environ.get("SQLITE_TIMEOUT", 5)),
             "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;",
         }
     )

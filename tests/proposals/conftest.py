@@ -1,3 +1,18 @@
-"""The evaluation fixtures (the competition with its stages) for tests of every importer."""
+"""Fixtures for tests of every importer: the evaluation fixtures (the competition with its
+stages), and the test database as a SQLite file that another connection can lock."""
+
+import pytest
+from django.db import connection
 
 from tests.evaluation.conftest import staged  # noqa: F401
+
+from .sqlite_locking import file_database
+
+
+@pytest.fixture
+def sqlite_file_db(transactional_db, tmp_path):
+    """The test database as a SQLite file for the test (``sqlite_locking.file_database``)."""
+    if connection.vendor != "sqlite":
+        pytest.skip("SQLite's write lock: this test needs the SQLite database")
+    with file_database(tmp_path) as path:
+        yield path
