@@ -67,6 +67,7 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "portal.middleware.RequestBodyLimitMiddleware",  # before anything reads the body
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django.middleware.csp.ContentSecurityPolicyMiddleware",
@@ -204,6 +205,13 @@ IMPORT_MAX_CELLS = int(os.environ.get("IMPORT_MAX_CELLS", 2_000_000))
 IMPORT_MAX_CHARACTERS = int(os.environ.get("IMPORT_MAX_CHARACTERS", 30_000_000))
 DATA_UPLOAD_MAX_MEMORY_SIZE = 2_621_440
 FILE_UPLOAD_MAX_MEMORY_SIZE = 2_621_440
+# Request bodies (portal.middleware.RequestBodyLimitMiddleware): larger ones are refused with 413
+# before they are read or spooled to disk. Not signed in: the sign-in form, the language switcher.
+REQUEST_MAX_BYTES_ANONYMOUS = int(os.environ.get("REQUEST_MAX_BYTES_ANONYMOUS", 64 * 1024))
+REQUEST_MAX_BYTES_SIGNED_IN = int(os.environ.get("REQUEST_MAX_BYTES_SIGNED_IN", DATA_UPLOAD_MAX_MEMORY_SIZE))
+# The spreadsheet upload pages (by URL name): the import file and the form around it.
+REQUEST_UPLOAD_VIEWS = ["manage:import-proposals"]
+REQUEST_MAX_BYTES_UPLOAD = IMPORT_MAX_BYTES + 256 * 1024
 
 LOGGING = {
     "version": 1,
