@@ -49,3 +49,35 @@ def insert_rows(model, field_names: list[str], rows: Iterable[tuple], batch_size
             cursor.executemany(sql, params)
             count += len(batch)
     return count
+
+
+def update_rows(model, field_names: list[str], rows: Iterable[tuple], batch_size: int = 2000) -> int:
+    """``UPDATE … SET field = %s, … WHERE pk = %s`` run with ``executemany``: each row is the
+    new values of ``field_names`` followed by the primary key. For an import that has checked
+    every row and records the audit entries itself (before and after); ``bulk_update`` builds a
+    ``CASE WHEN`` per field and batch, which took 60 s of CPU for 90,000 proposals."""
+    meta = model._meta
+    fields = [meta.get_field(name) for name in field_names]
+    quote = connection.ops.quote_name
+    sql = "UPDATE {} SET {} WHERE {} = %s".format(
+        quote(meta.db_table),
+        ", ".join(f"{quote(field.column)} = %s" for field in fields),
+        quote(meta.pk.column),
+    )
+    prepared = [
+        (index, field.get_db_prep_save)
+        for index, field in enumerate(fields)
+        if field.get_internal_type() in NEEDS_PREPARATION
+    ]
+    count = 0
+    with connection.cursor() as cursor:
+        for batch in batched(rows, batch_size):
+            params = []
+            for row in batch:
+                row = list(row)
+                for index, prepare in prepared:
+                    row[index] = prepare(row[index], connection)
+                params.append(row)
+            cursor.executemany(sql, params)
+            count += len(batch)
+    return count

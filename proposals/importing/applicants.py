@@ -8,7 +8,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from .. import audit
-from ..bulk import insert_rows
+from ..bulk import insert_rows, update_rows
 from ..models import Applicant, Competition, Proposal
 from . import cells
 from .engine import Column, Importer, RowError, RowStatus
@@ -264,29 +264,23 @@ class ProposalImporter(Importer):
                 if status == RowStatus.NEW
             ),
         )
-        updates, entries, fields = [], [], set()
+        # Updates grouped by the fields they change: one prepared UPDATE per group.
+        updates: dict[tuple, list[tuple]] = {}
+        entries = []
         for status, planned in plans:
             if status != RowStatus.UPDATED:
                 continue
             wanted = self._wanted(planned)
             changed = {k: v for k, v in wanted.items() if not _same(planned.existing[k], v)}
-            proposal = Proposal(id=planned.existing["id"], updated_at=now)
-            for key, value in changed.items():
-                if key == "track":
-                    proposal.track_id = value
-                    fields.add("track")
-                elif key == "applicant":
-                    proposal.applicant_id = applicant_ids[value]
-                    fields.add("applicant")
-                else:
-                    setattr(proposal, key, value)
-                    fields.add(key)
-            updates.append(proposal)
+            columns = dict(changed)  # field name → value; "track" is its id, "applicant" resolved here
+            if "applicant" in columns:
+                columns["applicant"] = applicant_ids[columns["applicant"]]
+            updates.setdefault(tuple(columns), []).append((*columns.values(), now, planned.existing["id"]))
             entries.append(
                 audit.entry(
                     "proposal.updated",
                     "proposal",
-                    proposal.id,
+                    planned.existing["id"],
                     actor=self.actor,
                     competition=self.competition,
                     before={k: planned.existing[k] for k in changed},
@@ -294,8 +288,8 @@ class ProposalImporter(Importer):
                     reason=report.filename,
                 )
             )
-        if updates:
-            Proposal.objects.bulk_update(updates, [*sorted(fields), "updated_at"], batch_size=500)
+        for fields, rows in updates.items():
+            update_rows(Proposal, [*fields, "updated_at"], rows)
         entries.append(
             self.applied_entry(report, "competition", self.competition.pk, competition=self.competition)
         )
