@@ -105,8 +105,8 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     # outside any transaction and write in a short one: proposals/importing/engine.py).
     # timeout: seconds a transaction waits for the write lock before "database is locked". A
     # reviewer's save waits this long up to 3 times (evaluation/sheets.py, retried_when_busy),
-    # ≈ 16 s in all: longer than an import's write transaction of 90,000 rows (bench/RESULTS.md),
-    # well inside an app server's request timeout (gunicorn: 30 s).
+    # ≈ 16 s in all: twice the write transaction of a 90,000-row import (7.9 s; an update of all
+    # 90,000 holds it 22 s: bench/RESULTS.md), well inside an app server's request timeout.
     DATABASES["default"].setdefault("OPTIONS", {}).update(
         {
             "transaction_mode": "IMMEDIATE",
@@ -200,7 +200,8 @@ IMPORT_MAX_UNCOMPRESSED_BYTES = int(os.environ.get("IMPORT_MAX_UNCOMPRESSED_BYTE
 # The reading budget of one import (proposals/importing/workbook.py): cells of the first sheet
 # (each row at least one, empty formatted cells included) and characters of their text. Counted
 # while the rows stream and, for cells, by a raw scan of the sheet before any row is parsed, so
-# a file past it is refused in seconds. 100,000 rows of 20 columns fit.
+# a file past it is refused in seconds (the 604 KB file that expanded to 312 MB of cells took 52 s
+# of CPU in the web preview). Enough for IMPORT_MAX_ROWS rows of 19 columns, 300 characters a row.
 IMPORT_MAX_CELLS = int(os.environ.get("IMPORT_MAX_CELLS", 2_000_000))
 IMPORT_MAX_CHARACTERS = int(os.environ.get("IMPORT_MAX_CHARACTERS", 30_000_000))
 DATA_UPLOAD_MAX_MEMORY_SIZE = 2_621_440

@@ -217,7 +217,7 @@ def _first_worksheet(reader: ExcelReader) -> tuple[str, str, str]:
     try:
         for sheet, rel in reader.parser.find_sheets():
             if rel.target in reader.valid_files and "chartsheet" not in rel.Type:
-                return sheet.name, sheet.state or "visible", rel.target
+                return sheet.name, sheet.state or "visible", rel.target.lstrip("/")
     except Exception:
         raise damaged() from None
     raise SpreadsheetError(_("The workbook has no worksheet."))
@@ -232,7 +232,7 @@ def _scan_sheet(archive: zipfile.ZipFile, sheet_path: str, budget: Budget) -> li
     cells = rows = 0
     cell_tags = row_tags = ()
     try:
-        stream = archive.open(sheet_path.lstrip("/"))
+        stream = archive.open(sheet_path)
     except KeyError:
         raise damaged() from None
     with stream:
