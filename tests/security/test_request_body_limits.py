@@ -1,7 +1,7 @@
 """Request bodies are limited by endpoint before anything reads them (issue 9 item 11): an
 anonymous 300 MB POST to the sign-in form was accepted and spooled to disk.
 
-The requests go through Django's WSGI handler as an app server hands them over: ``wsgi.input``
+The requests go through Django's handler as an app server hands them over: ``wsgi.input``
 is a stream that makes up its bytes as they are read and counts them, so a 300 MB body costs
 nothing unless someone reads it, and the test sees exactly how much was read. One test sends the
 body over a real socket to the live server.
@@ -14,8 +14,8 @@ from wsgiref.util import setup_testing_defaults
 
 import pytest
 from django.conf import settings
-from django.core.handlers.wsgi import WSGIHandler
 from django.test import override_settings
+from django.test.client import ClientHandler
 from django.urls import reverse
 from django.utils.html import escape
 
@@ -62,7 +62,9 @@ class MadeUpBody(io.RawIOBase):
 def send(
     path, body, *, length=None, chunked=False, cookies="", content_type="application/x-www-form-urlencoded"
 ):
-    """The response (status, headers, text) of one request through Django's WSGI handler."""
+    """The response (status, cookies set, text) of one request through Django's request handler, from
+    a WSGI environ as an app server builds it (the test client's handler: it leaves the test's
+    database connection open and enforces CSRF here)."""
     environ = {
         "REQUEST_METHOD": "POST",
         "PATH_INFO": path,
@@ -76,13 +78,8 @@ def send(
     if chunked:
         environ["HTTP_TRANSFER_ENCODING"] = "chunked"
     setup_testing_defaults(environ)
-    answer = {}
-
-    def start_response(status, headers, exc_info=None):
-        answer["status"], answer["headers"] = int(status.split()[0]), dict(headers)
-
-    content = b"".join(WSGIHandler()(environ, start_response))
-    return answer["status"], answer["headers"], content.decode()
+    response = ClientHandler(enforce_csrf_checks=True)(environ)
+    return response.status_code, response.cookies, response.content.decode()
 
 
 @pytest.fixture
@@ -100,7 +97,7 @@ def test_an_anonymous_300_mb_post_to_the_sign_in_form_is_refused_unread(spool):
     body = MadeUpBody(300 * MB)
     started = time.perf_counter()
 
-    status, _headers, page = send(
+    status, _cookies, page = send(
         login_url(), body, length=300 * MB, content_type="multipart/form-data; boundary=x"
     )
 
@@ -114,7 +111,7 @@ def test_an_anonymous_300_mb_post_to_the_sign_in_form_is_refused_unread(spool):
 def test_an_anonymous_chunked_body_is_read_only_to_one_byte_past_the_limit(spool):
     body = MadeUpBody(None)  # endless: no Content-Length, Transfer-Encoding: chunked
 
-    status, _headers, page = send(login_url(), body, chunked=True)
+    status, _cookies, page = send(login_url(), body, chunked=True)
 
     assert status == 413 and REFUSED in page
     assert body.read_bytes == settings.REQUEST_MAX_BYTES_ANONYMOUS + 1
@@ -128,12 +125,12 @@ def test_a_small_chunked_body_reaches_the_page(client, user_factory):
     token = client.cookies["csrftoken"].value
     form = f"csrfmiddlewaretoken={token}&username=chunked%40example.kr&password=pw-test-1234".encode()
 
-    status, headers, _page = send(
+    status, cookies, _page = send(
         login_url(), MadeUpBody(len(form), form), chunked=True, cookies=f"csrftoken={token}"
     )
 
     assert status == 302, _page[:500]
-    assert "sessionid" in headers.get("Set-Cookie", "")
+    assert cookies["sessionid"].value
 
 
 @pytest.mark.django_db(transaction=True)
@@ -167,11 +164,11 @@ def session_cookie(client) -> str:
 def test_a_signed_in_page_takes_more_but_not_without_limit(as_admin, competition, spool):
     url = reverse("manage:index")
     within = MadeUpBody(settings.REQUEST_MAX_BYTES_SIGNED_IN)
-    status, _headers, _page = send(url, within, length=within.size, cookies=session_cookie(as_admin))
+    status, _cookies, _page = send(url, within, length=within.size, cookies=session_cookie(as_admin))
     assert status != 413  # the page's own answer (it takes no POST)
 
     beyond = MadeUpBody(settings.REQUEST_MAX_BYTES_SIGNED_IN + 1)
-    status, _headers, page = send(url, beyond, length=beyond.size, cookies=session_cookie(as_admin))
+    status, _cookies, page = send(url, beyond, length=beyond.size, cookies=session_cookie(as_admin))
     assert status == 413 and escape(too_large_text("2.5 MB")) in page
     assert beyond.read_bytes == 0
 
@@ -181,7 +178,7 @@ def test_the_upload_page_takes_the_import_limit_plus_the_form(as_admin, competit
     size = settings.IMPORT_MAX_BYTES + 300 * 1024
     body = MadeUpBody(size)
 
-    status, _headers, page = send(
+    status, _cookies, page = send(
         url,
         body,
         length=size,
@@ -197,7 +194,7 @@ def test_the_upload_page_refuses_a_large_body_from_a_visitor_not_signed_in(compe
     url = reverse("manage:import-proposals", args=[competition.slug])
     body = MadeUpBody(MB)
 
-    status, _headers, _page = send(url, body, length=MB, content_type="multipart/form-data; boundary=x")
+    status, _cookies, _page = send(url, body, length=MB, content_type="multipart/form-data; boundary=x")
 
     assert status == 413 and body.read_bytes == 0
 
