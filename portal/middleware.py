@@ -45,8 +45,11 @@ class RequestBodyLimitMiddleware:
         self.get_response = get_response
 
     def __call__(self, request):
-        limit = body_limit(request)
         length = request.META.get("CONTENT_LENGTH")
+        chunked = not length and request.META.get("HTTP_TRANSFER_ENCODING")
+        if not length and not chunked:
+            return self.get_response(request)  # no body: nothing to limit
+        limit = body_limit(request)
         if length:
             try:
                 too_large = int(length) > limit
@@ -54,7 +57,7 @@ class RequestBodyLimitMiddleware:
                 too_large = False  # Django reads no body for a Content-Length it cannot parse
             if too_large:
                 return request_too_large(request, limit)
-        elif request.META.get("HTTP_TRANSFER_ENCODING"):
+        else:
             body = request.environ["wsgi.input"].read(limit + 1)
             if len(body) > limit:
                 return request_too_large(request, limit)
