@@ -68,6 +68,7 @@ MIDDLEWARE = [
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "portal.middleware.PrivatePagesMiddleware",
+    "portal.middleware.RequestBodyLimitMiddleware",  # before anything reads the body
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django.middleware.csp.ContentSecurityPolicyMiddleware",
@@ -100,10 +101,17 @@ DATABASES = {
     )
 }
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
-    # WAL lets readers proceed while an import writes; IMMEDIATE avoids lock upgrades.
+    # WAL lets readers proceed while an import writes; IMMEDIATE avoids lock upgrades (every
+    # transaction takes the write lock when it begins, so imports read and check their rows
+    # outside any transaction and write in a short one: proposals/importing/engine.py).
+    # timeout: seconds a transaction waits for the write lock before "database is locked". A
+    # reviewer's save waits this long up to 3 times (evaluation/sheets.py, retried_when_busy),
+    # ≈ 16 s in all: twice the write transaction of a 90,000-row import (7.9 s; an update of all
+    # 90,000 holds it 22 s: bench/RESULTS.md), well inside an app server's request timeout.
     DATABASES["default"].setdefault("OPTIONS", {}).update(
         {
             "transaction_mode": "IMMEDIATE",
+            "timeout": float(os.environ.get("SQLITE_TIMEOUT", 5)),
             "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;",
         }
     )
@@ -196,8 +204,22 @@ IMPORT_MAX_BYTES = int(os.environ.get("IMPORT_MAX_BYTES", 20 * 1024 * 1024))
 IMPORT_MAX_ROWS = int(os.environ.get("IMPORT_MAX_ROWS", 100_000))
 IMPORT_MAX_COLUMNS = int(os.environ.get("IMPORT_MAX_COLUMNS", 200))
 IMPORT_MAX_UNCOMPRESSED_BYTES = int(os.environ.get("IMPORT_MAX_UNCOMPRESSED_BYTES", 400 * 1024 * 1024))
+# The reading budget of one import (proposals/importing/workbook.py): cells of the first sheet
+# (each row at least one, empty formatted cells included) and characters of their text. Counted
+# while the rows stream and, for cells, by a raw scan of the sheet before any row is parsed, so
+# a file past it is refused in seconds (the 604 KB file that expanded to 312 MB of cells took 52 s
+# of CPU in the web preview). Enough for IMPORT_MAX_ROWS rows of 19 columns, 300 characters a row.
+IMPORT_MAX_CELLS = int(os.environ.get("IMPORT_MAX_CELLS", 2_000_000))
+IMPORT_MAX_CHARACTERS = int(os.environ.get("IMPORT_MAX_CHARACTERS", 30_000_000))
 DATA_UPLOAD_MAX_MEMORY_SIZE = 2_621_440
 FILE_UPLOAD_MAX_MEMORY_SIZE = 2_621_440
+# Request bodies (portal.middleware.RequestBodyLimitMiddleware): larger ones are refused with 413
+# before they are read or spooled to disk. Not signed in: the sign-in form, the language switcher.
+REQUEST_MAX_BYTES_ANONYMOUS = int(os.environ.get("REQUEST_MAX_BYTES_ANONYMOUS", 64 * 1024))
+REQUEST_MAX_BYTES_SIGNED_IN = int(os.environ.get("REQUEST_MAX_BYTES_SIGNED_IN", DATA_UPLOAD_MAX_MEMORY_SIZE))
+# The spreadsheet upload pages (by URL name): the import file and the form around it.
+REQUEST_UPLOAD_VIEWS = ["manage:import-proposals"]
+REQUEST_MAX_BYTES_UPLOAD = IMPORT_MAX_BYTES + 256 * 1024
 
 LOGGING = {
     "version": 1,

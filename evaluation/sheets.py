@@ -35,11 +35,20 @@ sheet, a draft or one not yet started). Submitting it closes it again, and the n
 (a correction) lists what changed. Closing is decided from the publications themselves, never from
 ``Competition.status`` (an admin can edit that), and read after the competition's share lock, so
 a save either commits before a publication reads or finds the publication and is refused.
+
+On SQLite a transaction takes the database's write lock when it begins and waits for it up to the
+connection's ``timeout`` (config/settings.py). A save or submission that still finds the database
+locked (a long import writing, say) is tried again a few times after a short pause; if it still
+cannot start, it raises ``SheetError("busy")``: nothing was written, and the page keeps the input.
 """
 
+import random
+import time
 from dataclasses import dataclass, field
 from decimal import Decimal
+from functools import wraps
 
+from django.db import OperationalError, connection
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -210,7 +219,53 @@ def _check_writable(assignment: Assignment, sheet: Scoresheet, version: int) -> 
         )
 
 
-@audit_transaction()
+# A save that finds the database locked: tried this many times in all, pausing between tries.
+BUSY_ATTEMPTS = 3
+BUSY_PAUSE = 0.25  # seconds before the second try, doubled before each further one (plus jitter)
+
+
+def _is_busy(error: OperationalError) -> bool:
+    """SQLite's answer when another connection holds the write lock past the busy timeout."""
+    return connection.vendor == "sqlite" and "database is locked" in str(error)
+
+
+def _pause(seconds: float) -> None:
+    time.sleep(seconds)
+
+
+def retried_when_busy(function):
+    """``function`` in a transaction of its own (``audit_transaction``: its audit entries are
+    appended when its work is done), tried again when the database is locked, then
+    ``SheetError("busy")``. Inside a caller's transaction it runs once: the caller holds the lock,
+    or the caller's transaction is the one to try again."""
+    in_transaction = audit_transaction()(function)
+
+    @wraps(function)
+    def run(*args, **kwargs):
+        if connection.in_atomic_block:
+            return in_transaction(*args, **kwargs)
+        for attempt in range(BUSY_ATTEMPTS):
+            if attempt:
+                _pause(BUSY_PAUSE * 2 ** (attempt - 1) * random.uniform(1, 1.5))
+            try:
+                return in_transaction(*args, **kwargs)
+            except OperationalError as error:
+                if not _is_busy(error):
+                    raise
+                busy = error
+        raise SheetError(
+            "busy",
+            _(
+                "The system is busy with other changes (a large import, for example) and could not "
+                "save your sheet. Nothing was saved; your input is kept below. Please save again "
+                "in a moment."
+            ),
+        ) from busy
+
+    return run
+
+
+@retried_when_busy
 def save_draft(assignment: Assignment, version: int, data: SheetInput, actor, criteria=None) -> Scoresheet:
     """Save the reviewer's input as a draft; ``criteria`` when the caller has them already."""
     criteria = criteria if criteria is not None else criteria_for(assignment.stage, assignment.proposal.track)
@@ -229,7 +284,7 @@ def save_draft(assignment: Assignment, version: int, data: SheetInput, actor, cr
     return sheet
 
 
-@audit_transaction()
+@retried_when_busy
 def submit(assignment: Assignment, version: int, data: SheetInput, actor, criteria=None) -> Scoresheet:
     """Submit once: a second identical submission (a double click) returns the submitted sheet."""
     criteria = criteria if criteria is not None else criteria_for(assignment.stage, assignment.proposal.track)

@@ -1,4 +1,9 @@
+import io
+
 from django.conf import settings
+from django.core.handlers.wsgi import LimitedStream
+from django.shortcuts import render
+from django.urls import Resolver404, resolve
 from django.utils import translation
 from django.utils.cache import patch_cache_control, patch_vary_headers
 
@@ -23,6 +28,66 @@ class KoreanFirstLocaleMiddleware:
         patch_vary_headers(response, ("Cookie",))
         response.headers.setdefault("Content-Language", request.LANGUAGE_CODE)
         return response
+
+
+class RequestBodyLimitMiddleware:
+    """Refuse a request body larger than its endpoint allows, with 413 and a short page, before
+    anything reads it (the CSRF check, the form parser, the upload handlers that spool files).
+
+    The limit (config/settings.py, next to IMPORT_MAX_*): small for a visitor who is not signed in
+    (the sign-in form, the language switcher), larger for signed-in pages, and on the spreadsheet
+    upload pages the import file's limit plus the form around it. A body with a Content-Length is
+    judged by it, unread. A body without one (``Transfer-Encoding: chunked``) is read up to one
+    byte past the limit and refused there; a smaller one is handed on to the page as read.
+    """
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        length = request.META.get("CONTENT_LENGTH")
+        chunked = not length and request.META.get("HTTP_TRANSFER_ENCODING")
+        if not length and not chunked:
+            return self.get_response(request)  # no body: nothing to limit
+        limit = body_limit(request)
+        if length:
+            try:
+                too_large = int(length) > limit
+            except ValueError:
+                too_large = False  # Django reads no body for a Content-Length it cannot parse
+            if too_large:
+                return request_too_large(request, limit)
+        else:
+            body = request.environ["wsgi.input"].read(limit + 1)
+            if len(body) > limit:
+                return request_too_large(request, limit)
+            # What was read becomes the request's body (Django reads none without a length).
+            request.META["CONTENT_LENGTH"] = str(len(body))
+            request._stream = LimitedStream(io.BytesIO(body), len(body))
+        return self.get_response(request)
+
+
+def body_limit(request) -> int:
+    """Bytes a request's body may hold: by who is asking and which page."""
+    if not request.user.is_authenticated:
+        return settings.REQUEST_MAX_BYTES_ANONYMOUS
+    try:
+        match = resolve(request.path_info)
+    except Resolver404:
+        return settings.REQUEST_MAX_BYTES_SIGNED_IN
+    if match.view_name in settings.REQUEST_UPLOAD_VIEWS:
+        return settings.REQUEST_MAX_BYTES_UPLOAD
+    return settings.REQUEST_MAX_BYTES_SIGNED_IN
+
+
+def request_too_large(request, limit: int):
+    return render(request, "portal/request_too_large.html", {"limit": _megabytes(limit)}, status=413)
+
+
+def _megabytes(size: int) -> str:
+    if size < 1024 * 1024:
+        return f"{size / 1024:,.0f} KB"
+    return f"{size / 1048576:,.1f} MB".replace(".0 MB", " MB")
 
 
 class PrivatePagesMiddleware:

@@ -137,3 +137,81 @@ def _recorded_form(field):
             list(value) if type(value) is list and all(type(item) is str for item in value) else plain(value)
         )
     return lambda value: value
+
+
+def update_rows(
+    model,
+    field_names: list[str],
+    rows: Iterable[tuple],
+    batch_size: int = 2000,
+    using: str = DEFAULT_DB_ALIAS,
+) -> int:
+    """``UPDATE … SET field = %s, … WHERE pk = %s`` run with ``executemany``: each row is the
+    new values of ``field_names`` followed by the primary key. For an import that has checked
+    every row and records the audit entries itself (before and after); ``bulk_update`` builds a
+    ``CASE WHEN`` per field and batch, which took 60 s of CPU for 90,000 proposals."""
+    connection = connections[using]
+    meta = model._meta
+    fields = [meta.get_field(name) for name in field_names]
+    quote = connection.ops.quote_name
+    sql = "UPDATE {} SET {} WHERE {} = %s".format(
+        quote(meta.db_table),
+        ", ".join(f"{quote(field.column)} = %s" for field in fields),
+        quote(meta.pk.column),
+    )
+    prepared = [
+        (index, field.get_db_prep_save)
+        for index, field in enumerate(fields)
+        if field.get_internal_type() in NEEDS_PREPARATION
+    ]
+    count = 0
+    with connection.cursor() as cursor:
+        for batch in batched(rows, batch_size):
+            params = []
+            for row in batch:
+                row = list(row)
+                for index, prepare in prepared:
+                    row[index] = prepare(row[index], connection)
+                params.append(row)
+            cursor.executemany(sql, params)
+            count += len(batch)
+    return count
+
+
+def update_audited_rows(
+    model, field_names: list[str], rows: list[tuple], before: list[dict], using: str = DEFAULT_DB_ALIAS
+) -> None:
+    """``update_rows`` for an audited model: the rows (new values of ``field_names``, then the
+    primary key), then one "updated" entry per row in the audit chain with ``before`` (the old
+    values by field name, as the importer checked them) and the new values, as ``save()`` would
+    record them (actor and reason of the ``audit_context``; fields the model does not audit,
+    such as ``updated_at``, are left out of the entry)."""
+    from .models.audit import ChainRow, append
+    from .models.audited import current_actor_and_reason
+
+    update_rows(model, field_names, rows, using=using)
+    fields = [model._meta.get_field(name) for name in field_names]
+    recorded = [
+        (index, field, _recorded_form(field))
+        for index, field in enumerate(fields)
+        if field.name not in model.audit_exclude
+    ]
+    actor, reason = current_actor_and_reason()
+    name = model._meta.model_name
+    ids = [row[-1] for row in rows]
+    competitions = model.audit_competition_ids(ids, using=using)
+
+    def entries():
+        for pk, row, old in zip(ids, rows, before, strict=True):
+            yield ChainRow(
+                action=f"{name}.updated",
+                object_type=name,
+                object_id=str(pk),
+                actor_id=getattr(actor, "pk", None),
+                competition_id=competitions.get(pk),
+                before={field.attname: form(old[field.name]) for _i, field, form in recorded},
+                after={field.attname: form(row[index]) for index, field, form in recorded},
+                reason=reason,
+            )
+
+    append(entries(), using=using)

@@ -42,13 +42,13 @@ class ReviewerImporter(Importer):
 
     def __init__(self, competition=None, actor=None):
         super().__init__(actor=actor)
-        self.matched: set[int] = set()
 
     def lock(self) -> None:
         # One reviewer import at a time: row lock on PostgreSQL; SQLite's write lock.
         Group.objects.select_for_update().filter(name=Role.REVIEWER.value).exists()
 
     def prepare(self) -> None:
+        self.matched: set[int] = set()
         self.by_email = {
             reviewer.email.lower(): reviewer for reviewer in Reviewer.objects.select_related("user")
         }

@@ -79,7 +79,6 @@ class ScoreImporter(Importer):
             *(Column(CRITERION + code, (code,), cells.points, help=_("points")) for code in self.codes),
             Column("comment", ("의견", "comment"), cells.text(10_000)),
         )
-        self.matched: set[tuple[int, int]] = set()
 
     # --- header ---------------------------------------------------------------------------
     def map_header(self, header: tuple, header_row: int):
@@ -100,6 +99,7 @@ class ScoreImporter(Importer):
         Competition.objects.select_for_update().filter(pk=self.competition.pk).exists()
 
     def prepare(self) -> None:
+        self.matched: set[tuple[int, int]] = set()
         self.reviewers: dict[str, Reviewer] = {}
         for reviewer in Reviewer.objects.select_related("user").prefetch_related("past_affiliations"):
             self.reviewers[reviewer.email.lower()] = reviewer

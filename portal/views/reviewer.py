@@ -294,6 +294,10 @@ def _refused(request, assignment, criteria, form, refused):
         return _sheet_page(
             request, assignment, criteria, form, None, error=refused.message, saved=saved, status=409
         )
+    if refused.code == "busy":
+        # The database stayed locked (SQLite, a long import writing): nothing was saved. The same
+        # form with every typed value and the same version, so saving again is one click.
+        return _sheet_page(request, assignment, criteria, form, None, error=refused.message, status=503)
     for criterion_id, message in refused.field_errors.items():
         form.add_error(f"points_{criterion_id}", message)
     return _sheet_page(request, assignment, criteria, form, None, error=refused.message)

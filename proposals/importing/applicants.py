@@ -8,7 +8,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from .. import audit
-from ..bulk import insert_audited_rows
+from ..bulk import insert_audited_rows, update_audited_rows
 from ..models import Applicant, Competition, Proposal, audit_context
 from . import cells
 from .engine import Column, Importer, RowError, RowStatus
@@ -130,14 +130,14 @@ class ProposalImporter(Importer):
     def __init__(self, competition: Competition, actor=None):
         super().__init__(actor=actor)
         self.competition = competition
-        self.matched_ids: set[int] = set()
-        self.track_applicant_rows: dict[tuple, int] = {}
 
     def lock(self) -> None:
         # One import per competition at a time: row lock on PostgreSQL; SQLite's write lock.
         Competition.objects.select_for_update().filter(pk=self.competition.pk).exists()
 
     def prepare(self) -> None:
+        self.matched_ids: set[int] = set()
+        self.track_applicant_rows: dict[tuple, int] = {}
         self.tracks: dict[str, tuple[int, str]] = {}
         track_rows = self.competition.categories.values_list("tracks__id", "tracks__code", "tracks__name")
         for track_id, code, name in track_rows:
@@ -156,6 +156,7 @@ class ProposalImporter(Importer):
             "id",
             *[f for f in FIELDS if f not in ("track", "applicant")],
             track_id_=F("track_id"),
+            applicant_pk=F("applicant_id"),
             province=F("applicant__province"),
             applicant_name=F("applicant__name"),
         )
@@ -245,10 +246,11 @@ class ProposalImporter(Importer):
         return [label for pk, label in self.existing_labels.items() if pk not in self.matched_ids]
 
     def write(self, plans: list, report) -> None:
-        """New proposals by one prepared INSERT, changed ones by ``bulk_update``, every row
-        recorded in the audit chain (``insert_audited_rows``, the audited ``bulk_update``) with
-        the importing user and the file's name, and one "import.applied" entry. The engine runs
-        this inside ``audit_transaction``: the entries go to the chain when every row is written."""
+        """New proposals by one prepared INSERT, changed ones by one prepared UPDATE per set of
+        changed fields (a field another row changes is never written on this one), every row
+        recorded in the audit chain (``insert_audited_rows``, ``update_audited_rows``) with the
+        importing user and the file's name, and one "import.applied" entry. The engine runs this
+        inside ``audit_transaction``: the entries go to the chain when every row is written."""
         with audit_context(self.actor, report.filename):
             applicant_ids = self._applicant_ids({planned.applicant_key for _status, planned in plans})
             now = timezone.now()
@@ -266,27 +268,25 @@ class ProposalImporter(Importer):
                 if status == RowStatus.NEW
             ]
             insert_audited_rows(Proposal, insert_fields, new_rows, self._new_proposal_ids)
-            # Changed rows, grouped by the set of fields they change: each object carries exactly
-            # the fields written (a field another row changes is never overwritten here).
-            by_fields: dict[tuple, list[Proposal]] = {}
+            updates: dict[tuple, tuple[list, list]] = {}  # changed fields → (rows, values before)
             for status, planned in plans:
                 if status != RowStatus.UPDATED:
                     continue
-                proposal = Proposal(id=planned.existing["id"], updated_at=now)
-                changed = []
-                for key, value in self._wanted(planned).items():
-                    if _same(planned.existing[key], value):
-                        continue
-                    if key == "track":
-                        proposal.track_id = value
-                    elif key == "applicant":
-                        proposal.applicant_id = applicant_ids[value]
-                    else:
-                        setattr(proposal, key, value)
-                    changed.append(key)
-                by_fields.setdefault(tuple(sorted(changed)), []).append(proposal)
-            for fields, proposals in by_fields.items():
-                Proposal.objects.bulk_update(proposals, [*fields, "updated_at"], batch_size=500)
+                existing = planned.existing
+                changed = {
+                    key: value
+                    for key, value in self._wanted(planned).items()
+                    if not _same(existing[key], value)
+                }
+                before = {key: existing[key] for key in changed}
+                if "applicant" in changed:  # a key (province, name) → the applicant's id
+                    changed["applicant"] = applicant_ids[changed["applicant"]]
+                    before["applicant"] = existing["applicant_pk"]
+                rows, befores = updates.setdefault(tuple(changed), ([], []))
+                rows.append((*changed.values(), now, existing["id"]))
+                befores.append(before)
+            for fields, (rows, befores) in updates.items():
+                update_audited_rows(Proposal, [*fields, "updated_at"], rows, befores)
         audit.record_many(
             [self.applied_entry(report, "competition", self.competition.pk, competition=self.competition)]
         )

@@ -4,13 +4,20 @@ An ``Importer`` declares its columns and how a row becomes a record; ``run_impor
 file, checks every row, compares with the database and — unless it is a dry run or any row has
 an error — writes everything in one transaction. Nothing is ever deleted: records missing from
 the file are reported.
+
+Reading and checking take no write transaction: on SQLite every transaction takes the database's
+write lock at once (``transaction_mode: IMMEDIATE``), and a preview of a large file must not make
+reviewers' saves wait for its parse. A real import then opens one short transaction, takes the
+importer's lock and checks the already-parsed rows again against the database as it is now
+(``prepare`` + ``build``/``compare``: whatever another import or a reviewer changed meanwhile
+decides create, update or unchanged, as it would have had the import run alone) before it writes.
 """
 
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from typing import Any, ClassVar
 
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
@@ -131,7 +138,11 @@ class RowError(Exception):
 
 
 class Importer:
-    """Base class: one spreadsheet kind. Subclasses fill in the hooks below."""
+    """Base class: one spreadsheet kind. Subclasses fill in the hooks below.
+
+    ``prepare``, ``build``, ``compare``, ``missing_labels`` run once for the check and once more
+    inside the write transaction (a real import): ``prepare`` starts each pass afresh.
+    """
 
     columns: ClassVar[tuple[Column, ...]] = ()
     kind: ClassVar[str] = ""  # what the audit trail calls this import
@@ -146,7 +157,8 @@ class Importer:
         """Serialise concurrent imports of the same target (called inside the transaction)."""
 
     def prepare(self) -> None:
-        """Load what rows are checked against: lookups and the existing records."""
+        """Load what rows are checked against (lookups, the existing records) and reset what
+        ``build`` and ``compare`` remember, for a new pass over the rows."""
 
     def build(self, values: dict, number: int) -> Any:
         """Turn row ``number``'s parsed values into a planned record; raise RowError."""
@@ -267,47 +279,93 @@ def cell_message(row: int, header: str, message: str) -> str:
     }
 
 
+@dataclass
+class CheckedImport:
+    """A file read and checked without a write transaction: the report, and for a real import
+    the parsed values of every row (a tuple per row: 90,000 rows must stay small in memory)."""
+
+    report: ImportReport
+    mapping: dict = field(default_factory=dict)
+    keys: tuple = ()
+    parsed: list[tuple[int, tuple]] = field(default_factory=list)
+
+    def rows(self) -> Iterator[tuple[int, tuple, dict, list]]:
+        for number, values in self.parsed:
+            yield number, None, dict(zip(self.keys, values, strict=True)), []
+
+
 def run_import(importer: Importer, content: bytes, *, filename: str = "", dry_run: bool) -> ImportReport:
     """Check every row; unless ``dry_run`` or any error, write all rows in one transaction."""
+    checked = check_import(importer, content, filename=filename, dry_run=dry_run)
+    if dry_run:
+        return checked.report
+    return apply_import(importer, checked)
+
+
+def check_import(importer: Importer, content: bytes, *, filename: str = "", dry_run: bool) -> CheckedImport:
+    """Read the file and check every row against the database, outside any transaction."""
     report = ImportReport(filename=filename, dry_run=dry_run)
+    checked = CheckedImport(report)
     try:
         sheet = read_first_sheet(content)
-        mapping = importer.map_header(sheet.header, sheet.header_row)
+        checked.mapping = importer.map_header(sheet.header, sheet.header_row)
     except SpreadsheetError as error:
         report.file_error = error.message
-        return report
+        return checked
     report.header = sheet.header
+    importer.prepare()
+    _check_rows(importer, _parse_rows(importer, sheet, checked, keep=not dry_run), checked.mapping, report)
+    if not report.ok:
+        checked.parsed = []
+    return checked
+
+
+def apply_import(importer: Importer, checked: CheckedImport) -> ImportReport:
+    """Write a checked file in one transaction: the importer's lock, the rows checked again
+    against the database under it, then every row or none. Returns the report of that check."""
+    report = checked.report
+    if not report.ok or not report.changes_anything:
+        return report  # nothing to write: no transaction at all
+    fresh = ImportReport(filename=report.filename, dry_run=False, header=report.header)
     try:
-        with transaction.atomic():
-            if not dry_run:
-                importer.lock()
+        # Every row first, then the audit entries (``audit_transaction`` appends them when the
+        # work is done): the chain's lock is the last one the transaction takes.
+        with audit_transaction():
+            importer.lock()
             importer.prepare()
-            plans = _plan_rows(importer, sheet, mapping, report)
-            if report.file_error:
-                return report
-            if dry_run or not report.ok:
-                return report
-            if report.changes_anything:
-                # Every row first, then the audit entries: the chain's lock is the last one taken.
-                with audit_transaction():
-                    importer.write(plans, report)
-                report.applied = True
+            plans = _check_rows(importer, checked.rows(), checked.mapping, fresh)
+            if fresh.ok and fresh.changes_anything:
+                importer.write(plans, fresh)
+                fresh.applied = True
     except IntegrityError:
-        report.applied = False
-        report.file_error = _(
+        fresh.applied = False
+        fresh.file_error = _(
             "Someone else changed the same records while this file was being imported. "
             "Nothing was written; please try again."
         )
-    return report
+    return fresh
 
 
-def _plan_rows(importer: Importer, sheet, mapping: dict, report: ImportReport) -> list:
+def _parse_rows(importer: Importer, sheet, checked: CheckedImport, *, keep: bool):
+    """(number, raw values, parsed values, messages) of every data row, parsed by the columns'
+    parsers; the parsed values of rows without messages are kept in ``checked`` when ``keep``."""
+    for number, values in sheet.rows:
+        parsed, messages = importer.parse_row(number, values, checked.mapping)
+        if keep and not messages:
+            if not checked.keys:
+                checked.keys = tuple(parsed)
+            checked.parsed.append((number, tuple(parsed.values())))
+        yield number, values, parsed, messages
+
+
+def _check_rows(importer: Importer, rows, mapping: dict, report: ImportReport) -> list:
+    """Build, deduplicate and compare every row; the report gets a RowResult per row and the
+    records not in the file. Returns the plans (status, planned record) of rows without errors."""
     plans = []
     first_seen: dict[tuple, int] = {}
     key_headers = {key: written for key, (_index, written) in mapping.items()}
     try:
-        for number, values in sheet.rows:
-            parsed, messages = importer.parse_row(number, values, mapping)
+        for number, values, parsed, messages in rows:
             planned = None
             if not messages:
                 try:
@@ -328,9 +386,8 @@ def _plan_rows(importer: Importer, sheet, mapping: dict, report: ImportReport) -
                 else:
                     first_seen[key] = number
             if messages:
-                report.rows.append(
-                    RowResult(number, RowStatus.ERROR, _row_label(values, mapping), messages, raw=values)
-                )
+                label = _row_label(values, mapping) if values is not None else _parsed_label(parsed)
+                report.rows.append(RowResult(number, RowStatus.ERROR, label, messages, raw=values))
                 continue
             status, changes = importer.compare(planned)
             report.rows.append(RowResult(number, status, importer.label_of(planned), changes=changes))
@@ -346,8 +403,13 @@ def _plan_rows(importer: Importer, sheet, mapping: dict, report: ImportReport) -
     return plans
 
 
+LABEL_KEYS = ("applicant", "name", "reference")
+
+
 def _row_label(values: tuple, mapping: dict) -> str:
-    parts: Iterable = (
-        values[mapping[key][0]] for key in ("applicant", "name", "reference") if key in mapping
-    )
+    parts: Iterable = (values[mapping[key][0]] for key in LABEL_KEYS if key in mapping)
     return " ".join(str(part) for part in parts if part not in (None, ""))[:80]
+
+
+def _parsed_label(parsed: dict) -> str:
+    return " ".join(str(parsed[key]) for key in LABEL_KEYS if parsed.get(key) not in (None, ""))[:80]

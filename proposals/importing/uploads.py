@@ -10,7 +10,7 @@ from django.utils.translation import gettext as _
 
 from ..models import Competition, ImportUpload
 from .applicants import ProposalImporter
-from .engine import ImportReport, run_import
+from .engine import ImportReport, apply_import, check_import, run_import
 
 IMPORTERS = {ImportUpload.Kind.PROPOSALS: ProposalImporter}
 
@@ -48,30 +48,37 @@ def preview_report(upload: ImportUpload) -> ImportReport:
 
 
 def confirm_upload(upload_id, sha256: str, user) -> tuple[ImportUpload, ImportReport]:
-    """Apply the previewed file. Refused if it was already applied or is not the file previewed."""
+    """Apply the previewed file. Refused if it was already applied or is not the file previewed.
+
+    The file is read and checked before the write transaction (on SQLite that transaction holds
+    the database's write lock); inside it the upload's row is locked and checked again, so a
+    double click applies it once, and the import checks its rows again under its own lock."""
+    upload = ImportUpload.objects.get(pk=upload_id)
+    _check_confirmable(upload, sha256)
+    importer = importer_for(upload, user)
+    checked = check_import(importer, bytes(upload.content), filename=upload.filename, dry_run=False)
     with transaction.atomic():
         upload = ImportUpload.objects.select_for_update().get(pk=upload_id)
-        if upload.state == ImportUpload.State.APPLIED:
-            raise UploadRefused(_("This file has already been imported."))
-        if sha256 != upload.sha256 or not upload.content_matches_digest():
-            raise UploadRefused(
-                _(
-                    "The file is not the one you previewed (its SHA-256 differs). "
-                    "Nothing was imported; upload the file again and check the new preview."
-                )
-            )
-        report = run_import(
-            importer_for(upload, user),
-            bytes(upload.content),
-            filename=upload.filename,
-            dry_run=False,
-        )
+        _check_confirmable(upload, sha256)
+        report = apply_import(importer, checked)
         if report.ok:
             upload.state = ImportUpload.State.APPLIED
             upload.applied_at = timezone.now()
         upload.summary = serialise(report)
         upload.save(update_fields=["state", "applied_at", "summary"])
     return upload, report
+
+
+def _check_confirmable(upload: ImportUpload, sha256: str) -> None:
+    if upload.state == ImportUpload.State.APPLIED:
+        raise UploadRefused(_("This file has already been imported."))
+    if sha256 != upload.sha256 or not upload.content_matches_digest():
+        raise UploadRefused(
+            _(
+                "The file is not the one you previewed (its SHA-256 differs). "
+                "Nothing was imported; upload the file again and check the new preview."
+            )
+        )
 
 
 def serialise(report: ImportReport) -> dict:

@@ -12,6 +12,7 @@ The 200,000-row file is written as raw sheet XML (openpyxl would take too long);
 import datetime
 import io
 import os
+import re
 import sys
 import unicodedata
 import zipfile
@@ -35,6 +36,10 @@ GOOD_POINTS = [25, 15, 12, 16, 12]
 NOT_XLSX = "엑셀(.xlsx) 파일이 아닙니다. .xlsx 형식으로 저장한 뒤 다시 올려 주세요."
 DAMAGED = "파일이 손상되어 읽을 수 없습니다"
 NO_DATA = "머리글만 있고 자료 행이 없습니다."
+TOO_MUCH = (
+    "파일의 내용이 너무 많아 한 번에 가져올 수 없습니다. 셀은 2,000,000개, 글자는 30,000,000자까지 읽을 수 "
+    "있습니다. 파일을 나누거나 서식만 있고 비어 있는 행과 열을 지운 뒤 다시 올려 주세요."
+)
 
 
 def missing(columns, row=1) -> str:
@@ -150,6 +155,133 @@ def zip_bomb(limit: int) -> bytes:
         stream.write(SHEET_END)
 
     return replace_member(xlsx([]), SHEET_XML, write)
+
+
+def sheet_xml(content: bytes) -> bytes:
+    with zipfile.ZipFile(io.BytesIO(content)) as archive:
+        return archive.read(SHEET_XML)
+
+
+def with_dimension(content: bytes, ref: str | None) -> bytes:
+    """The same workbook whose sheet's ``<dimension>`` says ``ref`` (None: has no dimension)."""
+    replacement = f'<dimension ref="{ref}" />'.encode() if ref else b""
+    xml, count = re.subn(rb"<dimension [^>]*/>", replacement, sheet_xml(content))
+    assert count == 1
+    return replace_member(content, SHEET_XML, lambda stream: stream.write(xml))
+
+
+def with_sheet_xml(content: bytes, edit: Callable[[bytes], bytes]) -> bytes:
+    xml = sheet_xml(content)
+    changed = edit(xml)
+    assert changed != xml
+    return replace_member(content, SHEET_XML, lambda stream: stream.write(changed))
+
+
+def cells_bomb(megabytes: int) -> bytes:
+    """A few hundred KB that expand to ``megabytes`` MB of cells: the applicant header, then rows
+    of 16,384 one-digit cells without positions (the shape of the 604 KB → 312 MB file)."""
+    cell = b"<c><v>1</v></c>"
+    row = b"<row>" + cell * 16_384 + b"</row>"
+    header = "".join(_inline(f"{chr(65 + i)}1", v) for i, v in enumerate(APPLICANT_HEADER))
+
+    def write(stream):
+        stream.write(SHEET_START + f'<row r="1">{header}</row>'.encode())
+        for _ in range(megabytes * 1048576 // len(row)):
+            stream.write(row)
+        stream.write(SHEET_END)
+
+    return replace_member(xlsx([]), SHEET_XML, write)
+
+
+def empty_rows_bomb(rows: int) -> bytes:
+    """Millions of empty row elements after the header: no cell, yet each must be parsed."""
+
+    def write(stream):
+        header = "".join(_inline(f"{chr(65 + i)}1", v) for i, v in enumerate(APPLICANT_HEADER))
+        stream.write(SHEET_START + f'<row r="1">{header}</row>'.encode())
+        for _ in range(rows // 100_000):
+            stream.write(b"<row/>" * 100_000)
+        stream.write(SHEET_END)
+
+    return replace_member(xlsx([]), SHEET_XML, write)
+
+
+def characters_bomb() -> bytes:
+    """One shared 30,000-character string used by every cell of 2,000 rows: a small file whose
+    cells hold 420 million characters of text."""
+    strings = (
+        '<?xml version="1.0" encoding="UTF-8"?><sst xmlns="http://schemas.openxmlformats.org/'
+        f'spreadsheetml/2006/main" count="1" uniqueCount="1"><si><t>{"가" * 30_000}</t></si></sst>'
+    ).encode()
+    header = "".join(_inline(f"{chr(65 + i)}1", v) for i, v in enumerate(APPLICANT_HEADER))
+    row = "".join(f'<c r="{chr(65 + i)}{{n}}" t="s"><v>0</v></c>' for i in range(7))
+    rows = "".join(f'<row r="{n}">{row.format(n=n)}</row>' for n in range(2, 2002))
+    xml = SHEET_START + f'<row r="1">{header}</row>{rows}'.encode() + SHEET_END
+    content = replace_member(xlsx([]), SHEET_XML, lambda stream: stream.write(xml))
+    content = add_member(content, "xl/sharedStrings.xml", strings)
+    types = (
+        b'<Override PartName="/xl/sharedStrings.xml" ContentType="application/'
+        b'vnd.openxmlformats-officedocument.spreadsheetml.sharedStrings+xml"/></Types>'
+    )
+    with zipfile.ZipFile(io.BytesIO(content)) as archive:
+        manifest = archive.read("[Content_Types].xml").replace(b"</Types>", types)
+    return replace_member(content, "[Content_Types].xml", lambda stream: stream.write(manifest))
+
+
+def add_member(content: bytes, name: str, data: bytes) -> bytes:
+    out = io.BytesIO(content)
+    with zipfile.ZipFile(out, "a", zipfile.ZIP_DEFLATED) as archive:
+        archive.writestr(name, data)
+    return out.getvalue()
+
+
+# Ten good rows for each importer: the <dimension> variants must import all ten.
+TEN_APPLICANTS = [arow(f"X-{n:02d}", f"가나시 {n}") for n in range(1, 11)]
+TEN_REVIEWERS = [[f"위원 {n}", "한국대학교", f"r{n}@example.kr", "도시계획", "Y"] for n in range(1, 11)]
+TEN_SCORES = [[SCORER, f"2023-H-{n:02d}", *GOOD_POINTS, "의견"] for n in range(1, 11)]
+TEN_ROWS = {
+    "applicants": (TEN_APPLICANTS, APPLICANT_HEADER, applicant_file),
+    "reviewers": (TEN_REVIEWERS, REVIEWER_HEADER, reviewer_file),
+    "scores": (TEN_SCORES, SCORE_HEADER, score_file),
+}
+# (name, <dimension> written: the sheet holds a header and ten rows, A1:G11 for applicants)
+DIMENSIONS = (
+    ("dimension_too_few_rows", "A1:{last}3"),  # the reported file: said A1:G3, imported 2 of 10
+    ("dimension_too_few_columns", "A1:C11"),
+    ("dimension_single_cell", "A1"),
+    ("dimension_larger_than_data", "A1:XFD1048576"),
+    ("no_dimension", None),
+)
+
+
+def dimension_entries() -> list:
+    entries = []
+    for kind, (rows, header, outcome) in TEN_ROWS.items():
+        last = chr(64 + len(header))
+        for name, ref in DIMENSIONS:
+            entries.append(
+                Entry(
+                    f"{name}_{kind}.xlsx",
+                    lambda _l, rows=rows, header=header, ref=ref, last=last: with_dimension(
+                        xlsx(rows, header=header), ref and ref.format(last=last)
+                    ),
+                    outcome(OK),
+                    {kind: 10},
+                )
+            )
+    return entries
+
+
+def _repeat_row_3(xml: bytes) -> bytes:
+    """Row 3 written a second time after row 4 (openpyxl would skip it silently)."""
+    row3 = re.search(rb'<row r="3".*?</row>', xml).group(0)
+    return xml.replace(b"</sheetData>", row3 + b"</sheetData>")
+
+
+def _repeat_cell_c2(xml: bytes) -> bytes:
+    """Cell C2 written twice (openpyxl would keep the second value silently)."""
+    second = '<c r="C2" t="inlineStr"><is><t>다라시</t></is></c>'.encode()
+    return xml.replace(b'<c r="D2"', second + b'<c r="D2"', 1)
 
 
 def encrypted() -> bytes:
@@ -410,6 +542,26 @@ ENTRIES = [
         lambda _l: xlsx([[SCORER, SCORED, "NaN", 15, 12, "Infinity", 12, ""]], header=SCORE_HEADER),
         score_file("2행 'C1': 숫자가 아닙니다: 'NaN'"),
     ),
+    *dimension_entries(),
+    Entry(
+        "row_number_repeated.xlsx",
+        lambda _l: with_sheet_xml(
+            xlsx([arow("X-01", "가나시"), arow("X-02", "다라시"), arow("X-03", "마바시")]), _repeat_row_3
+        ),
+        applicant_file(
+            "파일이 손상되었습니다: 3행이 두 번 나오거나 순서가 맞지 않습니다. 엑셀에서 열어 저장한 뒤 다시 올려 주세요."
+        ),
+    ),
+    Entry(
+        "cell_position_repeated.xlsx",
+        lambda _l: with_sheet_xml(xlsx([arow()]), _repeat_cell_c2),
+        applicant_file(
+            "파일이 손상되었습니다: C2 셀이 두 번 나오거나 순서가 맞지 않습니다. 엑셀에서 열어 저장한 뒤 다시 올려 주세요."
+        ),
+    ),
+    Entry("cells_312mb_from_a_small_file.xlsx", lambda _l: cells_bomb(312), everywhere(TOO_MUCH)),
+    Entry("empty_rows_3_million.xlsx", lambda _l: empty_rows_bomb(3_000_000), everywhere(TOO_MUCH)),
+    Entry("characters_420_million.xlsx", lambda _l: characters_bomb(), applicant_file(TOO_MUCH)),
 ]
 
 

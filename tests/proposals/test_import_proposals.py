@@ -79,6 +79,55 @@ def test_changed_row_is_an_update_with_an_audit_record(competition, make_xlsx):
     assert entry.before == {"national_subsidy": "200.00"} and entry.after == {"national_subsidy": "250.00"}
 
 
+def test_an_update_writes_every_kind_of_changed_field_and_audits_each_proposal(competition, make_xlsx):
+    """Track, local government (a new applicant), decimal, date and list fields changed at once,
+    and a second proposal changing only its title: each stored as the ORM would store it."""
+    header = [*HEADER, "접수일", "참여기관"]
+    command(
+        make_xlsx(
+            [
+                [*valid_row("T-01"), "2023-03-31", "울산대학교"],
+                [*valid_row("T-02", applicant="고양시"), "2023-03-31", ""],
+            ],
+            header=header,
+        )
+    )
+    output, error = command(
+        make_xlsx(
+            [
+                [
+                    *valid_row("T-01", track="climate", applicant="울주군", 국비="150.5"),
+                    "2023-04-01",
+                    "가, 나",
+                ],
+                [*valid_row("T-02", applicant="고양시", 사업명="새 사업명"), "2023-03-31", ""],
+            ],
+            header=header,
+        )
+    )
+    assert error is None and "신규 0건, 변경 2건, 변경 없음 0건" in output, output
+    first = Proposal.objects.select_related("track", "applicant").get(reference="T-01")
+    assert (first.track.code, first.applicant.name, first.applicant.province) == ("climate", "울주군", "울산")
+    assert first.national_subsidy == Decimal("150.5") and first.submitted_on == datetime.date(2023, 4, 1)
+    assert first.partners == ["가", "나"] and first.title == "사업"
+    second = Proposal.objects.get(reference="T-02")
+    assert second.title == "새 사업명" and second.updated_at > second.created_at
+    entries = {e.object_id: e for e in AuditEntry.objects.filter(action="proposal.updated")}
+    assert entries[str(second.pk)].before == {"title": "사업"} and entries[str(second.pk)].after == {
+        "title": "새 사업명"
+    }
+    # Recorded as save() records a change: by attribute name, decimals at the field's places.
+    assert entries[str(first.pk)].after == {
+        "track_id": first.track_id,
+        "applicant_id": first.applicant_id,
+        "national_subsidy": "150.50",
+        "submitted_on": "2023-04-01",
+        "partners": ["가", "나"],
+    }
+    assert entries[str(first.pk)].before["national_subsidy"] == "200.00"
+    assert entries[str(first.pk)].before["applicant_id"] != first.applicant_id
+
+
 def test_rows_absent_from_file_are_reported_never_deleted(competition, make_xlsx):
     command(make_xlsx([valid_row("T-01"), valid_row("T-02", applicant="고양시")]))
     output, error = command(make_xlsx([valid_row("T-01")]))
