@@ -164,9 +164,8 @@ class AuditedAdmin(admin.ModelAdmin):
         return actions
 
 
-class ReadOnlyAuditedAdmin(AuditedAdmin):
-    """Shown, never changed here: the records a service writes with its own rules (a sheet, a
-    bonus or penalty, a draw, a publication)."""
+class ReadOnlyAdminMixin:
+    """Listed and shown in the admin, never added, changed or deleted there."""
 
     def has_add_permission(self, request):
         return False
@@ -176,6 +175,11 @@ class ReadOnlyAuditedAdmin(AuditedAdmin):
 
     def has_delete_permission(self, request, obj=None):
         return False
+
+
+class ReadOnlyAuditedAdmin(ReadOnlyAdminMixin, AuditedAdmin):
+    """Shown, never changed here: the records a service writes with its own rules (a sheet, a
+    bonus or penalty, a draw, a publication)."""
 
 
 class AuditedInline(admin.TabularInline):
@@ -277,7 +281,7 @@ class ActionFilter(admin.SimpleListFilter):
 
 
 @admin.register(AuditEntry)
-class AuditEntryAdmin(admin.ModelAdmin):
+class AuditEntryAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
     """The audit trail is read-only, here as everywhere."""
 
     list_display = ("sequence", "created_at", "actor", "action_text", "object_type", "object_id", "reason")
@@ -289,15 +293,6 @@ class AuditEntryAdmin(admin.ModelAdmin):
     @admin.display(description=_("action"), ordering="action")
     def action_text(self, entry):
         return action_label(entry.action)
-
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
 
 
 admin.site.site_header = _("Competition evaluation administration")

@@ -38,10 +38,18 @@ def insert_rows(
         ", ".join(quote(field.column) for field in fields),
         ", ".join(["%s"] * len(fields)),
     )
+    skip = {index for index, field in enumerate(fields) if field.name in prepared}
+    return _execute_batches(connection, sql, fields, rows, batch_size, skip)
+
+
+def _execute_batches(connection, sql: str, fields, rows: Iterable, batch_size: int, skip=frozenset()) -> int:
+    """Run ``sql`` with ``executemany`` over ``rows`` in batches, each value of a field that
+    needs it (JSON, decimal, date, datetime; not those at the ``skip`` positions) prepared by
+    its field as the ORM would; a value shared by consecutive rows is prepared once."""
     to_prepare = [
         (index, field.get_db_prep_save)
         for index, field in enumerate(fields)
-        if field.get_internal_type() in NEEDS_PREPARATION and field.name not in prepared
+        if field.get_internal_type() in NEEDS_PREPARATION and index not in skip
     ]
     last_raw: dict[int, object] = dict.fromkeys(range(len(fields)), _UNSET)
     last_prepared: dict[int, object] = {}
@@ -53,7 +61,7 @@ def insert_rows(
                 row = list(row)
                 for index, prepare in to_prepare:
                     raw = row[index]
-                    if raw is not last_raw[index]:  # a value shared by many rows is prepared once
+                    if raw is not last_raw[index]:
                         last_raw[index], last_prepared[index] = raw, prepare(raw, connection)
                     row[index] = last_prepared[index]
                 params.append(row)
@@ -159,23 +167,8 @@ def update_rows(
         ", ".join(f"{quote(field.column)} = %s" for field in fields),
         quote(meta.pk.column),
     )
-    prepared = [
-        (index, field.get_db_prep_save)
-        for index, field in enumerate(fields)
-        if field.get_internal_type() in NEEDS_PREPARATION
-    ]
-    count = 0
-    with connection.cursor() as cursor:
-        for batch in batched(rows, batch_size):
-            params = []
-            for row in batch:
-                row = list(row)
-                for index, prepare in prepared:
-                    row[index] = prepare(row[index], connection)
-                params.append(row)
-            cursor.executemany(sql, params)
-            count += len(batch)
-    return count
+    # The primary key, last in each row, needs no preparation (fields name the SET columns only).
+    return _execute_batches(connection, sql, fields, rows, batch_size)
 
 
 def update_audited_rows(
