@@ -2,6 +2,7 @@ import io
 
 from django.conf import settings
 from django.core.handlers.wsgi import LimitedStream
+from django.db import OperationalError
 from django.shortcuts import render
 from django.urls import Resolver404, resolve
 from django.utils import translation
@@ -104,3 +105,23 @@ class PrivatePagesMiddleware:
         if user is not None and user.is_authenticated:
             patch_cache_control(response, no_store=True, private=True)
         return response
+
+
+class DatabaseBusyMiddleware:
+    """A request that meets SQLite's write lock held past its timeout (a long import writing on
+    another app server process) gets a short Korean page with 503 and ``Retry-After``, never a
+    500: nothing it did was written (its transaction rolled back). The reviewer's sheet handles
+    this itself, keeping every typed value (``evaluation.sheets.retried_when_busy``)."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        return self.get_response(request)
+
+    def process_exception(self, request, exception):
+        if isinstance(exception, OperationalError) and "database is locked" in str(exception):
+            response = render(request, "portal/database_busy.html", status=503)
+            response["Retry-After"] = "10"
+            return response
+        return None

@@ -151,3 +151,20 @@ def test_the_service_raises_busy_after_a_bounded_number_of_tries(assignment, cri
         assert not connection.in_atomic_block
     assert len(locked.pauses) == 2 * (sheets.BUSY_ATTEMPTS - 1)
     assert nothing_written(assignment)
+
+
+def test_a_sign_in_that_meets_a_locked_database_gets_a_korean_page_not_a_500(client, blocker, user_factory):
+    """Any other page that must write (a sign-in records its attempt and a session) answers 503
+    with a short Korean page and Retry-After while the lock is held, and works once it is free."""
+    user_factory(None, "kim")
+    with connection.cursor() as cursor:
+        cursor.execute("PRAGMA busy_timeout = 50")
+    blocker.hold()
+    response = client.post(reverse("login"), {"username": "kim", "password": "pw-test-1234"})
+    assert response.status_code == 503 and response["Retry-After"] == "10"
+    assert (
+        "다른 변경(예: 대용량 가져오기)을 처리하느라 요청을 마치지 못했습니다." in response.content.decode()
+    )
+    blocker.release()
+    response = client.post(reverse("login"), {"username": "kim", "password": "pw-test-1234"})
+    assert response.status_code == 302
