@@ -46,6 +46,8 @@ _FORMULA_WITHOUT_VALUE = re.compile(
 )
 # The prefix the sheet's XML gives the main namespace (usually none): <x:worksheet …>.
 _ROOT = re.compile(rb"<(?:(\w+):)?worksheet[\s>]")
+# A cell that shows shared string number N: <c r="B7" t="s"><v>N</v></c> (any namespace prefix).
+_SHARED_STRING_CELL = re.compile(rb'<(?:\w+:)?c\s[^>]*?\bt="s"[^>]*>\s*<(?:\w+:)?v>\s*(\d+)\s*</')
 _SHARED_STRING_TAG = f"{{{SHEET_MAIN_NS}}}si"
 
 
@@ -135,7 +137,8 @@ def read_first_sheet(content: bytes) -> Sheet:
             _("The first sheet '%(title)s' is hidden. Put the data on the first, visible sheet.")
             % {"title": title}
         )
-    missing_values = _scan_sheet(reader.archive, sheet_path, budget)
+    shared_lengths = [len(text) for text in reader.shared_strings]
+    missing_values = _scan_sheet(reader.archive, sheet_path, budget, shared_lengths)
     if missing_values:
         shown = ", ".join(missing_values[:5]) + (" …" if len(missing_values) > 5 else "")
         raise SpreadsheetError(
@@ -223,14 +226,26 @@ def _first_worksheet(reader: ExcelReader) -> tuple[str, str, str]:
     raise SpreadsheetError(_("The workbook has no worksheet."))
 
 
-def _scan_sheet(archive: zipfile.ZipFile, sheet_path: str, budget: Budget) -> list[str]:
+def _scan_sheet(archive: zipfile.ZipFile, sheet_path: str, budget: Budget, shared_lengths=()) -> list[str]:
     """One pass over the sheet's raw XML, in chunks, before any row is parsed: refuse it when it
-    holds more cells or rows than the budget allows, and list the cells holding a formula but no
+    holds more cells or rows than the budget allows, or when its cells show more characters of
+    shared text than it allows (one 30,000-character string shown by every cell: refused here in
+    a fraction of a second, not after parsing rows); and list the cells holding a formula but no
     saved value (openpyxl reads such cells as empty in values-only mode; an import must not)."""
     found: list[str] = []
     overlap = b""
-    cells = rows = 0
+    cells = rows = characters = 0
     cell_tags = row_tags = ()
+    pending = b""  # the start of a cell cut by the chunk's end, for the shared text count
+
+    def shared_characters(data: bytes) -> int:
+        total = 0
+        for match in _SHARED_STRING_CELL.finditer(data):
+            index = int(match.group(1))
+            if index < len(shared_lengths):
+                total += shared_lengths[index]
+        return total
+
     try:
         stream = archive.open(sheet_path)
     except KeyError:
@@ -246,6 +261,14 @@ def _scan_sheet(archive: zipfile.ZipFile, sheet_path: str, budget: Budget) -> li
             rows += sum(chunk.count(tag) for tag in row_tags)
             if max(cells, rows) > budget.max_cells:
                 raise too_much()
+            if shared_lengths:
+                text = pending + chunk
+                cut = text.rfind(cell_tags[0])
+                cut = cut if cut > 0 else len(text)
+                characters += shared_characters(text[:cut])
+                pending = text[cut:][-(1 << 16) :]  # a cell's start: never more than a few bytes
+                if characters > budget.max_characters:
+                    raise too_much()
             window = overlap + chunk
             if b"<f" in window:
                 cut = window.rfind(b"<c ")
@@ -262,6 +285,8 @@ def _scan_sheet(archive: zipfile.ZipFile, sheet_path: str, budget: Budget) -> li
         found.extend(
             f"{m.group(1).decode()}{m.group(2).decode()}" for m in _FORMULA_WITHOUT_VALUE.finditer(overlap)
         )
+        if shared_lengths and characters + shared_characters(pending) > budget.max_characters:
+            raise too_much()
     return found
 
 

@@ -561,7 +561,8 @@ ENTRIES = [
     ),
     Entry("cells_312mb_from_a_small_file.xlsx", lambda _l: cells_bomb(312), everywhere(TOO_MUCH)),
     Entry("empty_rows_3_million.xlsx", lambda _l: empty_rows_bomb(3_000_000), everywhere(TOO_MUCH)),
-    Entry("characters_420_million.xlsx", lambda _l: characters_bomb(), applicant_file(TOO_MUCH)),
+    # Refused by the raw scan of the sheet, before its header is read: the same for every importer.
+    Entry("characters_420_million.xlsx", lambda _l: characters_bomb(), everywhere(TOO_MUCH)),
 ]
 
 

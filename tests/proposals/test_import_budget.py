@@ -118,3 +118,40 @@ def test_the_characters_of_text_are_counted(competition):
     with override_settings(IMPORT_MAX_CHARACTERS=1000):
         report = run_import(ProposalImporter(competition), content, dry_run=True)
     assert report.errors == [TOO_MUCH.replace("30,000,000", "1,000")]
+
+
+def test_shared_text_is_counted_by_the_scan_across_its_chunks():
+    """Text cells point into the shared string table; the scan before any row is parsed adds up
+    the characters they show, also for cells cut by the end of its 1 MB chunks: at the budget the
+    file is read, one character over it is refused before a row is parsed."""
+    import io
+    import zipfile
+
+    from proposals.importing.workbook import SpreadsheetError, read_first_sheet
+    from tests.hostile.make_corpus import add_member
+
+    names = [f"지자체{number}" for number in range(7)]
+    strings = "".join(f"<si><t>{name}</t></si>" for name in ["이름", *names])
+    table = (
+        '<?xml version="1.0" encoding="UTF-8"?><sst xmlns="http://schemas.openxmlformats.org/'
+        f'spreadsheetml/2006/main" count="8" uniqueCount="8">{strings}</sst>'
+    ).encode()
+    rows = "".join(f'<row r="{n}"><c r="A{n}" t="s"><v>{1 + n % 7}</v></c></row>' for n in range(2, 40_002))
+    xml = SHEET_START + f'<row r="1"><c r="A1" t="s"><v>0</v></c></row>{rows}'.encode() + SHEET_END
+    assert len(xml) > 1_500_000  # more than one chunk of the scan
+    content = replace_member(xlsx([]), SHEET_XML, lambda stream: stream.write(xml))
+    content = add_member(content, "xl/sharedStrings.xml", table)
+    override = (
+        b'<Override PartName="/xl/sharedStrings.xml" ContentType="application/'
+        b'vnd.openxmlformats-officedocument.spreadsheetml.sharedStrings+xml"/></Types>'
+    )
+    with zipfile.ZipFile(io.BytesIO(content)) as archive:
+        manifest = archive.read("[Content_Types].xml").replace(b"</Types>", override)
+    content = replace_member(content, "[Content_Types].xml", lambda stream: stream.write(manifest))
+    total = len("이름") + sum(len(names[n % 7]) for n in range(2, 40_002))
+
+    with override_settings(IMPORT_MAX_CHARACTERS=total):
+        assert sum(1 for _row in read_first_sheet(content).rows) == 40_000
+    with override_settings(IMPORT_MAX_CHARACTERS=total - 1), pytest.raises(SpreadsheetError) as refused:
+        read_first_sheet(content)  # refused by the scan: no row iterated
+    assert refused.value.message == TOO_MUCH.replace("30,000,000", f"{total - 1:,}")
