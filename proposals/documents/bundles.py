@@ -16,8 +16,9 @@ Zip safety (nothing is ever extracted to disk; the limits are settings next to I
 
 - the zip's size (the upload form), its number of entries (``DOCUMENT_ZIP_MAX_FILES``) and the
   bytes it expands to (``DOCUMENT_ZIP_MAX_UNCOMPRESSED_BYTES``): by the headers first, then as
-  actually read, so a header that lies is caught while reading, each file at most
-  ``DOCUMENT_MAX_BYTES`` + 1 bytes;
+  read (each file at most ``DOCUMENT_MAX_BYTES`` + 1 bytes). A header that understates a file's
+  size cannot smuggle in more: zipfile yields no more than the header says, and the entry then
+  fails its CRC (left out as damaged);
 - a path that climbs out (``..``) or starts at a root (``/``, ``C:``) refuses the whole zip;
 - files are taken from the top of the zip or from one folder that holds everything (a zipped
   folder); a file in a folder inside that is listed as not used;
