@@ -143,7 +143,6 @@ def _proposal_page(request, proposal, *, upload_form=None, replace=None, delete=
         "proposal": proposal,
         "rows": rows,
         "upload_form": upload_form or DocumentUploadForm(),
-        "plan_types": allowed_extensions_text("plan"),
         "attachment_types": allowed_extensions_text("attachment"),
         "max_mb": f"{settings.DOCUMENT_MAX_BYTES / 1048576:,.0f}",
     }

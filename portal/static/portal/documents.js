@@ -32,7 +32,8 @@
     current = button;
     title.textContent = button.dataset.documentTitle;
     frame.title = button.dataset.documentTitle;
-    frame.src = button.dataset.documentViewer;
+    // The browser's own viewer, without its thumbnail column (the panel is half the window).
+    frame.src = button.dataset.documentViewer + "#navpanes=0";
     viewer.hidden = false;
     document.body.classList.add("document-viewer-open");
     title.focus();
