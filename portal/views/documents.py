@@ -55,7 +55,11 @@ def _served(request, document, assignment=None):
     try:
         reading = read_document(document, request.user, assignment=assignment)
     except DocumentRefused as refused:
-        return render(request, "portal/documents/unavailable.html", {"message": refused.message}, status=409)
+        response = render(
+            request, "portal/documents/unavailable.html", {"message": refused.message}, status=409
+        )
+        response["X-Frame-Options"] = "SAMEORIGIN"  # the message shows in the panel beside the sheet
+        return response
     response = HttpResponse(reading.content, content_type=reading.content_type)
     response["Content-Length"] = str(len(reading.content))
     response["Content-Disposition"] = content_disposition_header(
@@ -227,8 +231,8 @@ def document_delete(request, pk):
 @require_http_methods(["GET", "POST"])
 def documents_bulk(request, slug):
     competition = get_object_or_404(Competition, slug=slug)
-    form = BundleUploadForm(request.POST or None, request.FILES or None)
-    if request.method == "POST" and form.is_valid():
+    form = BundleUploadForm(request.POST, request.FILES) if request.method == "POST" else BundleUploadForm()
+    if form.is_bound and form.is_valid():
         upload = form.cleaned_data["file"]
         try:
             staged = stage_bundle(competition, upload.name, upload.read(), request.user)

@@ -224,6 +224,21 @@ def test_a_zip_refused_as_a_whole_says_why_on_the_upload_page_and_keeps_nothing(
     assert written() == before
 
 
+def test_a_zip_upload_without_a_file_says_so(as_admin, proposal):
+    response = as_admin.post(reverse("manage:documents-bulk", args=[proposal.competition.slug]), {})
+    assert response.status_code == 400 and "올릴 파일을 선택해 주세요." in text(response)
+
+
+def test_the_name_offered_for_saving_is_harmless():
+    from django.utils.http import content_disposition_header
+
+    from portal.views.documents import safe_filename
+
+    assert safe_filename('계획 "최종"\r\nSet-Cookie: x.pdf') == "계획 '최종'  Set-Cookie: x.pdf"
+    assert safe_filename("../../a\\b.pdf") == "b.pdf"
+    assert content_disposition_header(False, safe_filename('a "b".pdf')) == "inline; filename=\"a 'b'.pdf\""
+
+
 def test_an_applicant_import_page_never_opens_a_documents_zip(as_admin, proposal, admin):
     from proposals.documents.bundles import stage_bundle
 
@@ -345,7 +360,6 @@ def test_anyone_else_gets_the_same_answer_as_for_the_sheet(
 ):
     reviewer, assignment, plan, _attachment = reviewer_setup
     slug = assignment.stage.competition.slug
-    before = AuditEntry.objects.count()
     # Not confirmed "no conflict" yet: the conflict step, as the sheet.
     assignment.no_conflict_confirmed_at = None
     assignment.save()
@@ -383,7 +397,6 @@ def test_anyone_else_gets_the_same_answer_as_for_the_sheet(
     response = client.get(document_url(assignment, plan))
     assert response.status_code == 302 and response.url.startswith(reverse("login"))
     assert AuditEntry.objects.filter(action="proposaldocument.read").count() == 0
-    assert AuditEntry.objects.count() >= before
 
 
 def test_the_reading_service_checks_the_reader_itself(reviewer_setup, make_reviewer, user_factory):
