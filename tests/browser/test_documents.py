@@ -241,6 +241,7 @@ def test_documents_from_a_zip_to_the_reviewer_beside_the_sheet(
     form_box = page.locator("form.score-form").bounding_box()
     assert form_box["x"] + form_box["width"] <= box["x"] + 1  # the sheet stays beside it, not under
     page.wait_for_timeout(1500)  # the viewer draws the first page
+    page.screenshot(path=journey.artifacts / "reviewer-sheet-pdf-beside-window.png")
     journey.check(page, "reviewer-sheet-pdf-beside")
     page.get_by_label("C1 점수").fill("50")  # scoring while reading
     expect(page.locator("output[data-score-total]")).to_have_text("50")
@@ -290,3 +291,37 @@ def test_documents_from_a_zip_to_the_reviewer_beside_the_sheet(
     expect(log).not_to_contain_text("김서연")
     page.locator("#documents-heading").scroll_into_view_if_needed()
     journey.check(page, "official-proposal-documents")
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_demo_reviewer_reads_the_generated_plan_beside_the_sheet(new_context, live_server, artifacts_dir):
+    """``manage.py demo`` gives every proposal a Korean 사업계획서; a demo reviewer reads one."""
+    from io import StringIO
+
+    from django.core.management import call_command
+
+    call_command("demo", stdout=StringIO())
+    journey = Journey(artifacts_dir / "documents", live_server.url)
+    journey.artifacts.mkdir(exist_ok=True)
+    journey.count = 50  # after the first journey's screenshots
+    page = journey.open(new_context()).new_page()
+    page.goto("/accounts/login/")
+    page.get_by_label("사용자 이름").fill("reviewer02@example.com")
+    page.get_by_label("비밀번호").fill("demo-reviewer-2023")
+    page.get_by_role("button", name="로그인").click()
+    page.get_by_role("link", name="보안서약 읽고 동의하기").click()
+    page.locator("label", has_text="위 보안서약의 내용을 읽었으며 이에 동의합니다.").click()
+    page.get_by_role("button", name="서약에 동의").click()
+    page.get_by_role("link", name=re.compile("^제출한 평가표 보기")).first.click()
+    expect(page.get_by_role("heading", level=1)).to_contain_text("제출한 평가표: ")
+    documents = page.locator(".proposal-documents .document-item")
+    expect(documents).to_have_count(1)
+    expect(documents).to_contain_text("_사업계획서.pdf")
+    documents.get_by_role("button", name=re.compile("^평가표 옆에 펼치기")).click()
+    expect(page.locator("#document-viewer")).to_be_visible()
+    page.wait_for_timeout(2000)  # the viewer draws the first page
+    # What the reviewer sees (a full-page capture of a scrolled page drops the fixed panel).
+    page.screenshot(path=journey.artifacts / "demo-reviewer-plan-beside-window.png")
+    journey.check(page, "demo-reviewer-plan-beside")
+    entry = AuditEntry.objects.filter(action="proposaldocument.read").get()
+    assert entry.after["watermarked"] is True and entry.actor.username == "reviewer02@example.com"
