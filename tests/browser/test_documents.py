@@ -298,8 +298,11 @@ def test_a_demo_reviewer_reads_the_generated_plan_beside_the_sheet(new_context, 
     """``manage.py demo`` gives every proposal a Korean 사업계획서; a demo reviewer reads one."""
     from io import StringIO
 
+    from django.contrib.auth.models import Group
     from django.core.management import call_command
 
+    for role in Role:  # a transactional test before this one flushed the groups the migrations made
+        Group.objects.get_or_create(name=role.value)
     call_command("demo", stdout=StringIO())
     journey = Journey(artifacts_dir / "documents", live_server.url)
     journey.artifacts.mkdir(exist_ok=True)
