@@ -25,11 +25,3 @@ def korean_pdf(**options) -> FPDF:
     pdf.set_producer("gongmo")
     return pdf
 
-
-def missing_glyphs(text: str) -> set[str]:
-    """Characters of ``text`` the font cannot draw (fpdf2 leaves them out)."""
-    from fontTools.ttLib import TTFont
-
-    font = TTFont(str(FONT_DIR / FONTS[""]), lazy=True)
-    cmap = font.getBestCmap()
-    return {char for char in text if not char.isspace() and ord(char) not in cmap}
