@@ -51,6 +51,11 @@ ROLE_PERMISSIONS[Role.OFFICIAL] += [
 ]
 # Sign-in limits (accounts/migrations/0005): admins see who is delayed and reset them.
 ROLE_PERMISSIONS[Role.ADMIN] += ["accounts.view_loginthrottle", "accounts.delete_loginthrottle"]
+# Proposal documents (accounts/migrations/0006): admins upload, replace and remove; officials read.
+ROLE_PERMISSIONS[Role.ADMIN] += [
+    f"proposals.{action}_proposaldocument" for action in ("add", "change", "delete", "view")
+]
+ROLE_PERMISSIONS[Role.OFFICIAL] += ["proposals.view_proposaldocument"]
 
 _PRECEDENCE = (Role.ADMIN, Role.OFFICIAL, Role.REVIEWER)
 

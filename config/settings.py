@@ -188,6 +188,12 @@ STATIC_URL = "static/"
 STATIC_ROOT = BASE_DIR / "var" / "static"
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    # Proposal documents (사업계획서, attachments): in the database by default, so that no app
+    # server keeps a file on its own disk (SPEC §7); DOCUMENT_STORAGE_BACKEND names another
+    # Django storage backend (an object store) for a deployment that prefers one.
+    "documents": {
+        "BACKEND": os.environ.get("DOCUMENT_STORAGE_BACKEND", "proposals.storage.DatabaseStorage"),
+    },
     "staticfiles": {
         "BACKEND": (
             "django.contrib.staticfiles.storage.StaticFilesStorage"
@@ -212,15 +218,28 @@ IMPORT_MAX_UNCOMPRESSED_BYTES = int(os.environ.get("IMPORT_MAX_UNCOMPRESSED_BYTE
 # of CPU in the web preview). Enough for IMPORT_MAX_ROWS rows of 19 columns, 300 characters a row.
 IMPORT_MAX_CELLS = int(os.environ.get("IMPORT_MAX_CELLS", 2_000_000))
 IMPORT_MAX_CHARACTERS = int(os.environ.get("IMPORT_MAX_CHARACTERS", 30_000_000))
+# Proposal documents (proposals/documents/): one file, and a zip of many matched by 접수번호 —
+# its size, its number of files and the bytes it expands to (read, not as its headers claim).
+DOCUMENT_MAX_BYTES = int(os.environ.get("DOCUMENT_MAX_BYTES", 50 * 1024 * 1024))
+DOCUMENT_ZIP_MAX_BYTES = int(os.environ.get("DOCUMENT_ZIP_MAX_BYTES", 200 * 1024 * 1024))
+DOCUMENT_ZIP_MAX_FILES = int(os.environ.get("DOCUMENT_ZIP_MAX_FILES", 500))
+DOCUMENT_ZIP_MAX_UNCOMPRESSED_BYTES = int(
+    os.environ.get("DOCUMENT_ZIP_MAX_UNCOMPRESSED_BYTES", 400 * 1024 * 1024)
+)
 DATA_UPLOAD_MAX_MEMORY_SIZE = 2_621_440
 FILE_UPLOAD_MAX_MEMORY_SIZE = 2_621_440
 # Request bodies (portal.middleware.RequestBodyLimitMiddleware): larger ones are refused with 413
 # before they are read or spooled to disk. Not signed in: the sign-in form, the language switcher.
 REQUEST_MAX_BYTES_ANONYMOUS = int(os.environ.get("REQUEST_MAX_BYTES_ANONYMOUS", 64 * 1024))
 REQUEST_MAX_BYTES_SIGNED_IN = int(os.environ.get("REQUEST_MAX_BYTES_SIGNED_IN", DATA_UPLOAD_MAX_MEMORY_SIZE))
-# The spreadsheet upload pages (by URL name): the import file and the form around it.
-REQUEST_UPLOAD_VIEWS = ["manage:import-proposals"]
+# The upload pages (by URL name) and their limit: the file's own limit and the form around it.
 REQUEST_MAX_BYTES_UPLOAD = IMPORT_MAX_BYTES + 256 * 1024
+REQUEST_UPLOAD_VIEWS = {
+    "manage:import-proposals": REQUEST_MAX_BYTES_UPLOAD,
+    "manage:proposal-documents": DOCUMENT_MAX_BYTES + 256 * 1024,
+    "manage:document-replace": DOCUMENT_MAX_BYTES + 256 * 1024,
+    "manage:documents-bulk": DOCUMENT_ZIP_MAX_BYTES + 256 * 1024,
+}
 
 LOGGING = {
     "version": 1,

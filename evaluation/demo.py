@@ -66,6 +66,7 @@ def run_demo(out) -> Competition:
     call_command("import_reviewers", str(FIXTURES / "reviewers.xlsx"), stdout=out)
     competition = Competition.objects.get(slug=SLUG)
     ensure_demo_users()
+    write_documents(out, competition)
     # Stage by stage: panels (the conflict check runs as they are formed), then the sheets. A
     # later stage's panels can only be formed once the earlier stage's scores decide who advances.
     for stage in competition.stages.order_by("order"):
@@ -94,6 +95,23 @@ def run_demo(out) -> Competition:
     for path, what in URLS:
         out.write(f"  {BASE_URL}{path:<12} {what}")
     return competition
+
+
+def write_documents(out, competition: Competition) -> None:
+    """Every proposal's 사업계획서, a PDF written from the applicant sheet, stored as an admin
+    stores a zip of documents (``evaluation.demo_documents``)."""
+    from .demo_documents import store_demo_plans
+
+    admin = get_user_model().objects.get(username="admin")
+    counts = store_demo_plans(competition, admin)
+    out.write("")
+    if counts:
+        out.write(
+            _("Project plans (PDF, written from the applicant sheet): %(new)s stored, %(replace)s replaced.")
+            % {"new": counts["new"], "replace": counts["replace"]}
+        )
+    else:
+        out.write(_("Project plans (PDF): every proposal has its plan stored already; nothing changed."))
 
 
 def form_demo_panels(out, competition: Competition, stage: Stage) -> None:

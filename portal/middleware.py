@@ -36,8 +36,9 @@ class RequestBodyLimitMiddleware:
     anything reads it (the CSRF check, the form parser, the upload handlers that spool files).
 
     The limit (config/settings.py, next to IMPORT_MAX_*): small for a visitor who is not signed in
-    (the sign-in form, the language switcher), larger for signed-in pages, and on the spreadsheet
-    upload pages the import file's limit plus the form around it. A body with a Content-Length is
+    (the sign-in form, the language switcher), larger for signed-in pages, and on each upload page
+    (``REQUEST_UPLOAD_VIEWS``: a spreadsheet, a document, a zip of documents) its file's limit plus
+    the form around it. A body with a Content-Length is
     judged by it, unread. A body without one (``Transfer-Encoding: chunked``) is read up to one
     byte past the limit and refused there; a smaller one is handed on to the page as read.
     """
@@ -76,9 +77,7 @@ def body_limit(request) -> int:
         match = resolve(request.path_info)
     except Resolver404:
         return settings.REQUEST_MAX_BYTES_SIGNED_IN
-    if match.view_name in settings.REQUEST_UPLOAD_VIEWS:
-        return settings.REQUEST_MAX_BYTES_UPLOAD
-    return settings.REQUEST_MAX_BYTES_SIGNED_IN
+    return settings.REQUEST_UPLOAD_VIEWS.get(match.view_name, settings.REQUEST_MAX_BYTES_SIGNED_IN)
 
 
 def request_too_large(request, limit: int):

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from .views import manage
+from .views import documents, manage
 
 urlpatterns = [
     path("", manage.index, name="index"),
@@ -10,4 +10,20 @@ urlpatterns = [
     path("imports/<uuid:upload_id>/confirm/", manage.import_confirm, name="import-confirm"),
     path("imports/<uuid:upload_id>/result/", manage.import_result, name="import-result"),
     path("imports/<uuid:upload_id>/errors.xlsx", manage.import_errors, name="import-errors"),
+    # Proposal documents (사업계획서, attachments): per proposal, and a zip of many.
+    path("competitions/<slug:slug>/documents/", documents.documents, name="documents"),
+    path(
+        "competitions/<slug:slug>/proposals/<int:pk>/documents/",
+        documents.proposal_documents,
+        name="proposal-documents",
+    ),
+    path("documents/<int:pk>/replace/", documents.document_replace, name="document-replace"),
+    path("documents/<int:pk>/delete/", documents.document_delete, name="document-delete"),
+    path("competitions/<slug:slug>/documents/zip/", documents.documents_bulk, name="documents-bulk"),
+    path("documents/zip/<uuid:upload_id>/", documents.documents_bulk_preview, name="documents-bulk-preview"),
+    path(
+        "documents/zip/<uuid:upload_id>/confirm/",
+        documents.documents_bulk_confirm,
+        name="documents-bulk-confirm",
+    ),
 ]

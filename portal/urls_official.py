@@ -1,6 +1,6 @@
 from django.urls import path
 
-from .views import official
+from .views import documents, official
 
 urlpatterns = [
     path("", official.index, name="index"),
@@ -10,6 +10,11 @@ urlpatterns = [
     path("<slug:slug>/reviewer-totals.csv", official.reviewer_totals_csv, name="reviewer-totals-csv"),
     path("<slug:slug>/draw/", official.record_draw, name="draw"),
     path("<slug:slug>/stages/<slug:stage>/", official.progress, name="progress"),
+    path(
+        "<slug:slug>/proposals/<int:pk>/documents/<int:document_id>/",
+        documents.official_document,
+        name="document",
+    ),
     path("<slug:slug>/stages/<slug:stage>/proposals/<int:pk>/", official.proposal, name="proposal"),
     path(
         "<slug:slug>/stages/<slug:stage>/proposals/<int:pk>/reopen/",

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from .views import reviewer
+from .views import documents, reviewer
 
 urlpatterns = [
     path("", reviewer.index, name="index"),
@@ -8,4 +8,9 @@ urlpatterns = [
     path("<slug:slug>/pledge/", reviewer.pledge, name="pledge"),
     path("<slug:slug>/<int:assignment_id>/", reviewer.sheet, name="sheet"),
     path("<slug:slug>/<int:assignment_id>/conflict/", reviewer.conflict, name="conflict"),
+    path(
+        "<slug:slug>/<int:assignment_id>/documents/<int:document_id>/",
+        documents.review_document,
+        name="document",
+    ),
 ]

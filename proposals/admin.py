@@ -27,6 +27,7 @@ from .models import (
     Competition,
     ImportUpload,
     Proposal,
+    ProposalDocument,
     Track,
     audit_context,
     audit_transaction,
@@ -227,6 +228,45 @@ class ApplicantAdmin(AuditedAdmin):
     search_fields = ("name", "province")
 
 
+class ProposalDocumentForm(forms.ModelForm):
+    class Meta:
+        model = ProposalDocument
+        fields = ("kind", "file", "original_name")
+        # No "currently: <link>" (documents have no URL: a reading goes through the pages that
+        # check the reader and record it) and no "clear" box (a document without a file is none).
+        widgets = {"file": forms.FileInput}
+
+
+class ProposalDocumentInline(AuditedInline):
+    """The proposal's documents (사업계획서, attachments), saved with the change form's reason:
+    a new or replaced file is checked as on every path (``ProposalDocument.save()``)."""
+
+    model = ProposalDocument
+    form = ProposalDocumentForm
+    fields = ("kind", "file", "original_name", "size", "sha256", "uploaded_by", "uploaded_at")
+    readonly_fields = ("size", "sha256", "uploaded_by", "uploaded_at")
+
+
+@admin.register(ProposalDocument)
+class ProposalDocumentAdmin(ReadOnlyAuditedAdmin):
+    """Listed here; added, replaced and removed on the proposal's page (the inline above)."""
+
+    list_display = ("original_name", "kind", "proposal", "size", "uploaded_by", "uploaded_at")
+    list_filter = ("kind", "proposal__competition")
+    search_fields = ("original_name", "proposal__reference", "proposal__applicant__name", "sha256")
+    list_select_related = ("proposal__applicant", "uploaded_by")
+    fields = (
+        "proposal",
+        "kind",
+        "original_name",
+        "size",
+        "sha256",
+        "content_type",
+        "uploaded_by",
+        "uploaded_at",
+    )
+
+
 @admin.register(Proposal)
 class ProposalAdmin(AuditedAdmin):
     list_display = (
@@ -243,6 +283,7 @@ class ProposalAdmin(AuditedAdmin):
     list_select_related = ("applicant", "track")
     autocomplete_fields = ("applicant",)
     readonly_fields = ("created_at", "updated_at")
+    inlines = [ProposalDocumentInline]
 
 
 @admin.register(ImportUpload)

@@ -32,6 +32,11 @@ LABELS = {
     "draw.created": _("Draw recorded"),
     "publication.created": _("Result published"),
     "securitypledge.created": _("Security pledge accepted"),
+    "proposaldocument.created": _("Proposal document uploaded"),
+    "proposaldocument.updated": _("Proposal document replaced"),
+    "proposaldocument.deleted": _("Proposal document deleted"),
+    "proposaldocument.read": _("Proposal document read"),
+    "documents.bulk_applied": _("Proposal documents uploaded as a zip"),
 }
 VERBS = {
     "created": _("%(model)s added"),

@@ -66,7 +66,10 @@ def import_proposals(request, slug):
 
 
 def _own_upload(request, upload_id):
-    return get_object_or_404(ImportUpload.objects.select_related("competition"), pk=upload_id)
+    # An applicant spreadsheet (a zip of documents has its own pages: views/documents.py).
+    return get_object_or_404(
+        ImportUpload.objects.select_related("competition"), pk=upload_id, kind=ImportUpload.Kind.PROPOSALS
+    )
 
 
 @admin_only

@@ -1,6 +1,7 @@
 from .audit import AuditEntry, audit_transaction
 from .audited import AuditedModel, AuditedQuerySet, audit_context, audited_models
 from .competition import Category, Competition, Track, lock_competition_shared
+from .documents import ProposalDocument, StoredFile
 from .imports import ImportUpload
 from .proposal import Applicant, Proposal
 
@@ -13,6 +14,8 @@ __all__ = [
     "Competition",
     "ImportUpload",
     "Proposal",
+    "ProposalDocument",
+    "StoredFile",
     "Track",
     "audit_context",
     "audit_transaction",

@@ -1,4 +1,5 @@
-"""An uploaded spreadsheet awaiting confirmation, kept in the database (no app-server disk)."""
+"""An uploaded file awaiting confirmation, kept in the database (no app-server disk): an applicant
+spreadsheet, or a zip of proposal documents (``proposals.documents.bundles``)."""
 
 import hashlib
 import uuid
@@ -11,6 +12,7 @@ from django.utils.translation import gettext_lazy as _
 class ImportUpload(models.Model):
     class Kind(models.TextChoices):
         PROPOSALS = "proposals", _("Applicants")
+        DOCUMENTS = "documents", _("Proposal documents (zip)")
 
     class State(models.TextChoices):
         PREVIEWED = "previewed", _("Awaiting confirmation")

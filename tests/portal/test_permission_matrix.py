@@ -10,7 +10,10 @@ from django.urls import URLPattern, URLResolver, get_resolver, reverse
 
 from accounts.roles import Role
 from evaluation.models import Conflict
+from proposals.documents.bundles import stage_bundle
+from proposals.documents.service import add_document
 from proposals.models import ImportUpload
+from tests.documents import make_zip, pdf_bytes
 
 pytestmark = pytest.mark.django_db
 
@@ -41,6 +44,15 @@ MATRIX = {
     "manage:import-confirm": ADMINS_ONLY_POST,
     "manage:import-result": ADMINS_ONLY,
     "manage:import-errors": ADMINS_ONLY,
+    "manage:documents": ADMINS_ONLY,
+    "manage:proposal-documents": ADMINS_ONLY,
+    "manage:document-replace": ADMINS_ONLY_POST,
+    "manage:document-delete": ADMINS_ONLY_POST,
+    "manage:documents-bulk": ADMINS_ONLY,
+    "manage:documents-bulk-preview": ADMINS_ONLY,
+    "manage:documents-bulk-confirm": ADMINS_ONLY_POST,
+    # A proposal's document: officials and admins; reviewers as for the sheet (below).
+    "official:document": OFFICIALS,
     "official:index": OFFICIALS,
     "official:progress": OFFICIALS,
     "official:proposal": OFFICIALS,
@@ -62,6 +74,7 @@ MATRIX = {
     "review:pledge": (LOGIN, 200, 200, 200, 403, 403),
     "review:sheet": (LOGIN, 200, 404, 404, 403, 403),
     "review:conflict": (LOGIN, 200, 404, 404, 403, 403),
+    "review:document": (LOGIN, 200, 404, 404, 403, 403),
 }
 
 
@@ -107,6 +120,10 @@ def world(
         uploaded_by=admin,
         summary={"rows": [], "counts": {}, "summary": [], "missing": []},
     )
+    document = add_document(proposal, "plan", "사업계획서.pdf", pdf_bytes(), admin, "등록")
+    bundle = stage_bundle(
+        competition, "a.zip", make_zip([(f"{proposal.reference}_첨부.pdf", pdf_bytes())]), admin
+    )
     slug, code = competition.slug, stage.code
     return {
         "args": {
@@ -116,6 +133,14 @@ def world(
             "manage:import-confirm": [upload.pk],
             "manage:import-result": [upload.pk],
             "manage:import-errors": [upload.pk],
+            "manage:documents": [slug],
+            "manage:proposal-documents": [slug, proposal.pk],
+            "manage:document-replace": [document.pk],
+            "manage:document-delete": [document.pk],
+            "manage:documents-bulk": [slug],
+            "manage:documents-bulk-preview": [bundle.pk],
+            "manage:documents-bulk-confirm": [bundle.pk],
+            "official:document": [slug, proposal.pk, document.pk],
             "official:progress": [slug, code],
             "official:proposal": [slug, code, proposal.pk],
             "official:reopen-sheet": [slug, code, proposal.pk],
@@ -134,6 +159,7 @@ def world(
             "review:pledge": [slug],
             "review:sheet": [slug, assignment.pk],
             "review:conflict": [slug, assignment.pk],
+            "review:document": [slug, assignment.pk, document.pk],
         },
         "users": {
             "anonymous": None,
@@ -183,6 +209,11 @@ POST_FORMS = {
     "set_language",
     "manage:import-proposals",
     "manage:import-confirm",
+    "manage:proposal-documents",
+    "manage:document-replace",
+    "manage:document-delete",
+    "manage:documents-bulk",
+    "manage:documents-bulk-confirm",
     "review:pledge",
     "review:conflict",
     "review:sheet",

@@ -37,6 +37,7 @@ pytestmark = pytest.mark.django_db
 NOT_AUDITED = {
     "proposals.auditentry": "the audit trail itself: an append-only hash chain",
     "proposals.importupload": "a file awaiting confirmation; applying it records every row it writes",
+    "proposals.storedfile": "a document's bytes (the database storage); the document records their SHA-256",
 }
 # What the issue names (SPEC §3): rules, inputs to the ranking and results.
 NAMED = {
@@ -45,6 +46,7 @@ NAMED = {
     "proposals.track",
     "proposals.applicant",
     "proposals.proposal",
+    "proposals.proposaldocument",
     "evaluation.stage",
     "evaluation.rubric",
     "evaluation.criterion",
