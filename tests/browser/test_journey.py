@@ -109,7 +109,7 @@ def sign_in(page, journey, username, name):
     page.goto("/accounts/login/")
     expect(page.get_by_role("heading", level=1)).to_have_text("로그인")
     journey.check(page, f"{name}-login", once="login")
-    page.get_by_label("사용자 이름").fill(username)
+    page.get_by_label("이메일 또는 아이디").fill(username)
     page.get_by_label("비밀번호").fill(PASSWORD)
     page.get_by_role("button", name="로그인").click()
 

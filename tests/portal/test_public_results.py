@@ -72,7 +72,7 @@ def test_the_results_page(client, competition, published):
         in html
     )
     assert (
-        "강소형은 기후위기 대응형과 지역소멸 대응형 2개 유형에 총 1개 지자체가 지원하여 0.3:1의 경쟁률을 보였으며, "
+        "강소형은 기후위기 대응형과 지역소멸 대응형 2개 유형에 총 1곳의 지자체가 신청해 0.3:1의 경쟁률을 보였으며, "
         "기후위기 대응형은 평택시가 선정되었다. 지역소멸 대응형은 선정된 지자체가 없다."
     ) in html
     assert "1,200억원" in html and "200.5억원" in html and "1,400.5억원" in html  # hub national total
@@ -82,7 +82,8 @@ def test_the_results_page(client, competition, published):
     # Published date in Asia/Seoul.
     from zoneinfo import ZoneInfo
 
-    seoul = publication.published_at.astimezone(ZoneInfo("Asia/Seoul")).strftime("%Y-%m-%d %H:%M")
+    local = publication.published_at.astimezone(ZoneInfo("Asia/Seoul"))
+    seoul = f"{local.year}. {local.month}. {local.day}. {local:%H:%M}"  # Korean dates (config/formats)
     assert seoul in html
     assert "비공개 지자체 03" not in html  # the reserve is not announced
     assert 'media="print"' in response.content.decode()
