@@ -3,6 +3,7 @@ identity (a setting or the competition's, never written into a template), the ma
 role, the footer with contact and the privacy policy; Korean dates; the sign-in label."""
 
 import datetime
+import urllib.parse
 import re
 from pathlib import Path
 
@@ -165,3 +166,11 @@ def test_a_password_like_the_username_is_refused_in_plain_korean(user_factory):
     with translation.override("ko"), pytest.raises(ValidationError) as refused:
         validate_password("kimseoyeon1", user)
     assert "비밀번호가 다른 개인 정보(사용자 이름)와 너무 비슷합니다." in refused.value.messages
+
+
+def test_the_blank_template_is_named_as_the_page_names_the_list(admin_client):
+    """One word for the applicant list (신청 목록): the page, its heading and the file it gives."""
+    response = admin_client.get(reverse("manage:proposals-template"))
+    disposition = response["Content-Disposition"]
+    assert disposition == "attachment; filename*=UTF-8''%EC%8B%A0%EC%B2%AD%20%EB%AA%A9%EB%A1%9D%20%EC%96%91%EC%8B%9D.xlsx"
+    assert "신청 목록 양식.xlsx" == urllib.parse.unquote(disposition.split("''")[1])
