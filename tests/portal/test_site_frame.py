@@ -172,5 +172,8 @@ def test_the_blank_template_is_named_as_the_page_names_the_list(admin_client):
     """One word for the applicant list (신청 목록): the page, its heading and the file it gives."""
     response = admin_client.get(reverse("manage:proposals-template"))
     disposition = response["Content-Disposition"]
-    assert disposition == "attachment; filename*=UTF-8''%EC%8B%A0%EC%B2%AD%20%EB%AA%A9%EB%A1%9D%20%EC%96%91%EC%8B%9D.xlsx"
+    assert (
+        disposition
+        == "attachment; filename*=UTF-8''%EC%8B%A0%EC%B2%AD%20%EB%AA%A9%EB%A1%9D%20%EC%96%91%EC%8B%9D.xlsx"
+    )
     assert "신청 목록 양식.xlsx" == urllib.parse.unquote(disposition.split("''")[1])
