@@ -3,8 +3,8 @@ identity (a setting or the competition's, never written into a template), the ma
 role, the footer with contact and the privacy policy; Korean dates; the sign-in label."""
 
 import datetime
-import urllib.parse
 import re
+import urllib.parse
 from pathlib import Path
 
 import pytest
@@ -176,4 +176,4 @@ def test_the_blank_template_is_named_as_the_page_names_the_list(admin_client):
         disposition
         == "attachment; filename*=UTF-8''%EC%8B%A0%EC%B2%AD%20%EB%AA%A9%EB%A1%9D%20%EC%96%91%EC%8B%9D.xlsx"
     )
-    assert "신청 목록 양식.xlsx" == urllib.parse.unquote(disposition.split("''")[1])
+    assert urllib.parse.unquote(disposition.split("''")[1]) == "신청 목록 양식.xlsx"
