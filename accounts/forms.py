@@ -1,6 +1,7 @@
 from django.contrib.admin.forms import AdminAuthenticationForm
 from django.contrib.auth.forms import AuthenticationForm
 from django.core.exceptions import ValidationError
+from django.utils.translation import gettext_lazy as _
 
 from . import throttle
 
@@ -22,9 +23,32 @@ class ThrottledLoginMixin:
         return cleaned
 
 
+# Accounts sign in with their e-mail address or a username (README); Django's own label is the
+# model field's ("사용자 이름") and its message pairs it with a particle fallback.
+USERNAME_LABEL = _("E-mail or username")
+INVALID_LOGIN = _(
+    "The e-mail or username, or the password, is not correct. Check both (capital and small "
+    "letters differ) and try again."
+)
+
+
 class LoginForm(ThrottledLoginMixin, AuthenticationForm):
-    pass
+    error_messages = {**AuthenticationForm.error_messages, "invalid_login": INVALID_LOGIN}
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["username"].label = USERNAME_LABEL
 
 
 class AdminLoginForm(ThrottledLoginMixin, AdminAuthenticationForm):
-    pass
+    error_messages = {
+        **AdminAuthenticationForm.error_messages,
+        "invalid_login": _(
+            "The e-mail or username, or the password, is not correct, or the account may not use "
+            "the data administration. Check both (capital and small letters differ) and try again."
+        ),
+    }
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["username"].label = USERNAME_LABEL

@@ -90,6 +90,7 @@ TEMPLATES = [
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
                 "accounts.context_processors.role",
+                "portal.context_processors.site",
             ],
         },
     },
@@ -129,6 +130,16 @@ AUTH_PASSWORD_VALIDATORS = [
 # The site's own address, for links printed or sent outside a request (a set-password link).
 SITE_URL = os.environ.get("SITE_URL", "http://127.0.0.1:8000")
 
+# Who runs the site (KRDS identity: header, footer, public pages). A competition names its own
+# organization (SPEC §8.5, TOML key ``organization``); this is the site's, and the one a
+# competition without it shows.
+ORGANIZATION_NAME = os.environ.get("ORGANIZATION_NAME", "국토교통부")
+# The footer's contact (KRDS footer): each shown when set.
+CONTACT_DEPARTMENT = os.environ.get("CONTACT_DEPARTMENT", "")
+CONTACT_PHONE = os.environ.get("CONTACT_PHONE", "")
+CONTACT_EMAIL = os.environ.get("CONTACT_EMAIL", "")
+CONTACT_HOURS = os.environ.get("CONTACT_HOURS", "")
+
 LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "home"
 LOGOUT_REDIRECT_URL = "home"
@@ -163,6 +174,7 @@ SECURE_CSP = {
     "form-action": ["'self'"],
     "frame-ancestors": ["'none'"],
 }
+CSRF_FAILURE_VIEW = "portal.views.errors.csrf_failure"  # a Korean page, not Django's English one
 CSRF_TRUSTED_ORIGINS = [
     origin.strip() for origin in os.environ.get("CSRF_TRUSTED_ORIGINS", "").split(",") if origin.strip()
 ]
@@ -183,6 +195,8 @@ TIME_ZONE = "Asia/Seoul"
 USE_I18N = True
 USE_TZ = True
 USE_THOUSAND_SEPARATOR = False
+# Korean dates as 2026. 12. 1. and 2026. 12. 1. 14:05 (config/formats/ko/formats.py).
+FORMAT_MODULE_PATH = ["config.formats"]
 
 STATIC_URL = "static/"
 STATIC_ROOT = BASE_DIR / "var" / "static"

@@ -11,6 +11,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from accounts.roles import Role, require_role
+from proposals.korean import with_particle
 from proposals.models import Proposal, audit_context, audit_transaction
 
 from .conflicts import Affiliation, affiliation_conflict
@@ -48,9 +49,9 @@ def automatic_conflict_reason(reviewer: Reviewer, proposal: Proposal, today=None
         return _("The reviewer's affiliation is the applicant (%(organisation)s).") % {
             "organisation": matched
         }
-    return _("The reviewer's affiliation %(organisation)s is a partner organisation of the proposal.") % {
-        "organisation": matched
-    }
+    return _(
+        "The reviewer's affiliation %(organisation_subject)s is a partner organisation of the proposal."
+    ) % {"organisation_subject": with_particle(matched, "이/가")}
 
 
 # --- The conflict check (SPEC §3) ------------------------------------------------------------

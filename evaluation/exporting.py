@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 
 from django.utils import timezone
+from django.utils.formats import date_format
 from django.utils.translation import gettext as _
 
 from proposals.xlsx import SheetWriter, safe_value
@@ -256,7 +257,8 @@ def _summary_sheet(writer, ranking):
         writer.append(sheet, values)
     writer.append(sheet, [])
     writer.append(sheet, [_("Competition"), ranking.competition.name])
-    exported = timezone.localtime().strftime("%Y-%m-%d %H:%M")
+    writer.append(sheet, [_("Organization"), ranking.competition.organization_name])  # SPEC §8.5
+    exported = date_format(timezone.localtime(), "DATETIME_FORMAT")  # config/formats
     writer.append(sheet, [_("Exported at"), exported])
     if ranking.draws_required:
         writer.append(sheet, [_("Note"), _("A draw is required: the selection is not final.")])

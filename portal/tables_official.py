@@ -8,6 +8,7 @@ import datetime
 import django_tables2 as tables
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.formats import date_format
 from django.utils.html import format_html, format_html_join
 from django.utils.translation import gettext_lazy as _
 from django_tables2.data import TableListData
@@ -241,7 +242,7 @@ def _person(user):
 
 
 def _localtime(value):
-    return timezone.localtime(value).strftime("%Y-%m-%d %H:%M")
+    return date_format(timezone.localtime(value), "DATETIME_FORMAT")  # 2026. 12. 1. 14:05 (config/formats)
 
 
 # --- The ranking (issue 4 §4) and a proposal's scores ----------------------------------------

@@ -8,6 +8,7 @@ urlpatterns = [
     path("", home.home, name="home"),
     path("public/", public.landing, name="public-landing"),
     path("public/results/<slug:slug>/", public.results, name="public-results"),
+    path("privacy/", public.privacy, name="privacy"),
     path("manage/", include(("portal.urls_manage", "manage"))),
     path("official/", include(("portal.urls_official", "official"))),
     path("official/publications/", include(("portal.urls_publication", "publication"))),

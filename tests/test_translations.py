@@ -54,3 +54,33 @@ def test_placeholders_survive_translation():
         and sorted(pattern.findall(f["msgid"])) != sorted(pattern.findall(f["msgstr"]))
     ]
     assert broken == []
+
+
+FALLBACKS = re.compile(r"\((?:이|가|을|를|은|는|과|와)\)|\(으\)로|(?:이|을|은|과|와)/(?:가|를|는|와|과)")
+
+
+def test_no_particle_fallbacks():
+    """Particles are chosen by the word (proposals/korean.py): no "울산대학교이(가)", "을/를"."""
+    found = [
+        f["msgstr"] for f, _ in entries() if FALLBACKS.search(f.get("msgstr") or f.get("msgstr[0]") or "")
+    ]
+    assert found == []
+
+
+def test_the_fallback_check_catches_each_form():
+    for text in (
+        "울산대학교이(가)",
+        "계정을(를)",
+        "시트은(는)",
+        "이름와(과)",
+        "단계(으)로",
+        "항목을/를",
+        "값이/가",
+    ):
+        assert FALLBACKS.search(text), text
+    assert not FALLBACKS.search("평가표(위원 A)가 이 사업의 참여기관(울산대학교)과")
+
+
+def test_no_english_product_names_in_korean():
+    """Korean mode does not name the framework ("Django 관리자")."""
+    assert [f["msgstr"] for f, _ in entries() if "Django" in (f.get("msgstr") or "")] == []

@@ -161,7 +161,9 @@ class ScoreImporter(Importer):
                 _("Unknown track: '%(value)s' (one of %(options)s)")
                 % {
                     "value": cells.shown(track_text),
-                    "options": ", ".join(sorted({t.code for t in self.tracks.values()})),
+                    "options": cells.track_options(
+                        sorted({(t.code, t.name) for t in self.tracks.values()}, key=lambda pair: pair[0])
+                    ),
                 },
             )
         found = self.by_track_applicant.get((track.pk, cells.fold(applicant)), [])

@@ -2,6 +2,7 @@
 
 from django.db import models
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from proposals.models import AuditedModel
 
@@ -9,7 +10,7 @@ from proposals.models import AuditedModel
 class Scoresheet(AuditedModel):
     class Status(models.TextChoices):
         DRAFT = "draft", _("Draft")
-        SUBMITTED = "submitted", _("Submitted")
+        SUBMITTED = "submitted", pgettext_lazy("scoresheet", "Submitted")  # 제출 (a proposal's is 접수)
 
     assignment = models.OneToOneField(
         "evaluation.Assignment", on_delete=models.PROTECT, related_name="sheet", verbose_name=_("assignment")

@@ -140,4 +140,4 @@ def import_errors(request, upload_id):
 
 @admin_only
 def proposals_template(request):
-    return xlsx_response(blank_template(ProposalImporter), "지원자-양식.xlsx")
+    return xlsx_response(blank_template(ProposalImporter), "신청 목록 양식.xlsx")  # the UI's word (신청 목록)

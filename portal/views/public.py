@@ -9,12 +9,13 @@ from zoneinfo import ZoneInfo
 from django.db.models import Max
 from django.http import Http404
 from django.shortcuts import render
-from django.utils import timezone
+from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from evaluation.integrity import with_chain_head
 from evaluation.models import Publication
+from proposals.korean import attach
 from proposals.models import Competition
 
 SEOUL = ZoneInfo("Asia/Seoul")
@@ -46,6 +47,7 @@ def results(request, slug):
     context = {
         "publication": publication,
         "competition": snapshot["competition"],
+        "organization_name": publication.competition.organization_name,  # SPEC §8.5
         "published_at": timezone.localtime(publication.published_at, SEOUL),
         "categories": result_sections(snapshot["outcome"]),
         "total": _amounts(snapshot["outcome"]["totals"]["all"]),
@@ -55,15 +57,28 @@ def results(request, slug):
     return render(request, "portal/public/results.html", context)
 
 
+def privacy(request):
+    """개인정보처리방침: what personal data the system holds, why, who sees it, how long (KRDS footer)."""
+    return render(request, "portal/public/privacy.html")
+
+
 # --- From the snapshot's outcome to what the page shows (pure) ---------------------------------
 
 
 def format_eok(value) -> str:
-    """An amount in 억원 with thousands separators: ``1,200억원``, ``200.5억원``."""
+    """An amount given in 억원, as the reader's language writes it: ``1,200억원``, ``200.5억원`` in
+    Korean; ``KRW 120 billion``, ``KRW 20.05 billion`` in English (1억원 = KRW 0.1 billion)."""
     amount = Decimal(value).quantize(Decimal("0.01"))
-    whole = amount == amount.to_integral_value()
-    text = f"{int(amount):,}" if whole else format(amount.normalize(), ",f")
-    return f"{text}억원"
+    if not (translation.get_language() or "ko").startswith("ko"):
+        return f"KRW {_grouped(amount / 10)} billion"
+    return f"{_grouped(amount)}억원"
+
+
+def _grouped(amount: Decimal) -> str:
+    """Thousands separators, no trailing zeros: ``1,200``, ``200.5``."""
+    if amount == amount.to_integral_value():
+        return f"{int(amount):,}"
+    return format(amount.normalize(), ",f")
 
 
 def _amounts(totals: dict) -> dict:
@@ -190,71 +205,39 @@ def correction_notes(snapshot: dict) -> list[str]:
 
 # --- The announcement in the ministry's style (pure) -------------------------------------------
 
-_DIGIT_BATCHIM = {
-    "0": True,
-    "1": True,
-    "2": False,
-    "3": True,
-    "4": False,
-    "5": False,
-    "6": True,
-    "7": True,
-    "8": True,
-    "9": False,
-}
-
-
-def _has_batchim(word: str) -> bool | None:
-    """Whether the word's last syllable ends in a consonant (받침); None when unknown."""
-    word = word.rstrip(" )]」』")
-    if not word:
-        return None
-    last = word[-1]
-    if "가" <= last <= "힣":
-        return (ord(last) - ord("가")) % 28 != 0
-    return _DIGIT_BATCHIM.get(last)
-
-
-def josa(word: str, with_batchim: str, without: str) -> str:
-    """``word`` with the particle its last syllable takes: 은/는, 이/가, 과/와."""
-    ending = _has_batchim(word)
-    if ending is None:
-        return f"{word}{with_batchim}({without})"
-    return f"{word}{with_batchim if ending else without}"
-
 
 def _and_list(names: list[str]) -> str:
     """``A과 B``, ``A, B와 C``."""
     if len(names) <= 1:
         return "".join(names)
-    return ", ".join([*names[:-2], josa(names[-2], "과", "와") + " " + names[-1]])
+    return ", ".join([*names[:-2], attach(names[-2], "과/와") + " " + names[-1]])
 
 
 def announcement(category: dict) -> str:
     """The category's result as the ministry announces it, e.g. «거점형은 총 10곳의 지자체가 신청해
-    5:1의 경쟁률을 보였으며, 울산광역시, 고양시 2곳이 선정되었다.»
+    5:1의 경쟁률을 보였으며, 울산광역시, 고양시 2곳이 선정되었다.» Korean in either language: it is
+    the text of the Korean announcement (particles: proposals/korean.py).
 
     ``category``: ``name``, ``applicants``, ``ratio`` (``"5:1"`` or None) and ``tracks``, each with
     ``name`` and ``selected`` (applicant names in rank order)."""
     name, applicants, ratio = category["name"], category["applicants"], category.get("ratio")
     tracks = category["tracks"]
+    competed = f"신청해 {ratio}의 경쟁률을 보였으며," if ratio else "신청했으며,"
     if len(tracks) <= 1:
         selected = tracks[0]["selected"] if tracks else []
-        head = f"{josa(name, '은', '는')} 총 {applicants}곳의 지자체가 "
-        head += f"신청해 {ratio}의 경쟁률을 보였으며," if ratio else "신청했으며,"
+        head = f"{attach(name, '은/는')} 총 {applicants}곳의 지자체가 {competed}"
         if selected:
             return f"{head} {', '.join(selected)} {len(selected)}곳이 선정되었다."
         return f"{head} 선정된 지자체는 없다."
     kinds = _and_list([track["name"] for track in tracks])
-    head = f"{josa(name, '은', '는')} {kinds} {len(tracks)}개 유형에 총 {applicants}개 지자체가 지원하여"
-    head += f" {ratio}의 경쟁률을 보였으며," if ratio else "으며,"
+    head = f"{attach(name, '은/는')} {kinds} {len(tracks)}개 유형에 총 {applicants}곳의 지자체가 {competed}"
     chosen = [track for track in tracks if track["selected"]]
     empty = [track for track in tracks if not track["selected"]]
     parts = [
-        f"{josa(track['name'], '은', '는')} {josa(', '.join(track['selected']), '이', '가')}"
+        f"{attach(track['name'], '은/는')} {attach(', '.join(track['selected']), '이/가')}"
         for track in chosen
     ]
     text = f"{head} {', '.join(parts)} 선정되었다." if parts else f"{head} 선정된 지자체는 없다."
     if parts and empty:
-        text += f" {josa(_and_list([track['name'] for track in empty]), '은', '는')} 선정된 지자체가 없다."
+        text += f" {attach(_and_list([track['name'] for track in empty]), '은/는')} 선정된 지자체가 없다."
     return text

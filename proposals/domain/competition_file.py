@@ -146,6 +146,7 @@ def parse_competition_file(text: str, extra_keys: dict[str, ExtraKey] | None = N
         "slug": top.get("slug", "slug", required=True),
         "name": top.get("name", "text", required=True),
         "year": top.get("year", "int", required=True, minimum=2000),
+        "organization": top.get("organization", "text", default=""),  # SPEC §8.5
         "minimum_score": top.get("minimum_score", "number", minimum=0),
         "trim_min_reviewers": top.get("trim_min_reviewers", "int", default=5, minimum=1),
         "trim_count": top.get("trim_count", "int", default=1, minimum=0),
@@ -229,6 +230,7 @@ def apply_competition_spec(
         for key in (
             "name",
             "year",
+            "organization",
             "minimum_score",
             "trim_min_reviewers",
             "trim_count",

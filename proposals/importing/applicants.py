@@ -145,9 +145,9 @@ class ProposalImporter(Importer):
                 continue
             self.tracks[cells.fold(code)] = (track_id, name)
             self.tracks[cells.fold(name)] = (track_id, name)
-        self.track_names = ", ".join(
-            code
-            for code, _name in self.competition.categories.values_list("tracks__code", "tracks__name")
+        self.track_names = cells.track_options(
+            (code, name)
+            for code, name in self.competition.categories.values_list("tracks__code", "tracks__name")
             if code
         )
         self.by_reference: dict[str, dict] = {}

@@ -39,6 +39,12 @@ def shown(value) -> str:
     return text if len(text) <= 40 else text[:40] + "…"
 
 
+def track_options(tracks) -> str:
+    """The tracks a cell may name, each by its name and code: ``거점형(hub), 기후위기 대응형(climate)``
+    (a track cell accepts either, SPEC §5)."""
+    return ", ".join(f"{name}({code})" for code, name in tracks)
+
+
 # --- Invisible characters ------------------------------------------------------------------
 # What a user cannot see must not tell two names apart. Folded by Unicode category and property,
 # not by a list of the characters someone happened to paste: every format character (category

@@ -2,6 +2,7 @@
 
 from decimal import Decimal
 
+from django.conf import settings
 from django.core.validators import MinValueValidator
 from django.db import connection, models
 from django.db.transaction import TransactionManagementError
@@ -24,6 +25,14 @@ class Competition(AuditedModel):
     slug = models.SlugField(_("identifier"), max_length=80, unique=True)
     name = models.CharField(_("name"), max_length=200)
     year = models.PositiveSmallIntegerField(_("year"))
+    # SPEC §8.5: the ministry running the competition, named on every page of it, the
+    # announcement and the exports; blank: the site's ORGANIZATION_NAME setting.
+    organization = models.CharField(
+        _("organization"),
+        max_length=100,
+        blank=True,
+        help_text=_("The ministry or agency running the competition. Empty: the site's organization."),
+    )
     status = models.CharField(_("status"), max_length=16, choices=Status.choices, default=Status.DRAFT)
     # Scoring rules (SPEC §4); defaults are those of SPEC §6.
     minimum_score = models.DecimalField(
@@ -61,6 +70,11 @@ class Competition(AuditedModel):
 
     def __str__(self):
         return self.name
+
+    @property
+    def organization_name(self) -> str:
+        """The organization shown for this competition (SPEC §8.5)."""
+        return self.organization or settings.ORGANIZATION_NAME
 
 
 def lock_competition_shared(competition_id) -> None:

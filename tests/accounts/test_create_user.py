@@ -47,7 +47,7 @@ def test_an_official_gets_a_set_password_link_that_works_once(client):
     user = User.objects.get(username="kim.official")
     assert role_of(user) == Role.OFFICIAL and not user.is_staff and not user.has_usable_password()
     assert user.email == "kim@example.go.kr"
-    assert "담당 공무원 계정 'kim.official'을(를) 만들었습니다." in output
+    assert "담당 공무원 계정을 만들었습니다(아이디: 'kim.official')." in output
     link = link_in(output)
 
     form = client.get(link, follow=True)

@@ -23,7 +23,7 @@ def test_a_demo_reviewer_reads_every_imported_sheet(new_context, live_server, ar
     journey.artifacts.mkdir(exist_ok=True)
     page = journey.open(new_context()).new_page()
     page.goto("/accounts/login/")
-    page.get_by_label("사용자 이름").fill("reviewer02@example.com")
+    page.get_by_label("이메일 또는 아이디").fill("reviewer02@example.com")
     page.get_by_label("비밀번호").fill("demo-reviewer-2023")
     page.get_by_role("button", name="로그인").click()
     expect(page).to_have_url(re.compile(r"/review/$"))

@@ -109,7 +109,7 @@ def sign_in(page, journey, username, name):
     page.goto("/accounts/login/")
     expect(page.get_by_role("heading", level=1)).to_have_text("로그인")
     journey.check(page, f"{name}-login", once="login")
-    page.get_by_label("사용자 이름").fill(username)
+    page.get_by_label("이메일 또는 아이디").fill(username)
     page.get_by_label("비밀번호").fill(PASSWORD)
     page.get_by_role("button", name="로그인").click()
 
@@ -337,7 +337,7 @@ def test_competition_from_import_to_public_result(
     expect(conflicts).to_contain_text(CONFLICT_REASON)
     journey.check(page, "official-proposal")
 
-    page.get_by_role("link", name="공모 목록").click()
+    page.get_by_role("navigation", name="주 메뉴").get_by_role("link", name="공모 목록").click()
     page.get_by_role("link", name="순위와 결과").click()
     expect(page.get_by_role("heading", level=1)).to_have_text("순위")
     expect(page.locator("#draw-notice")).to_contain_text("추첨이 필요합니다.")
@@ -372,7 +372,7 @@ def test_competition_from_import_to_public_result(
     expect(page.locator("tr[data-status=below_minimum]")).to_contain_text(["비공개 지자체 02"])
     journey.check(page, "official-ranking-drawn")
 
-    page.get_by_role("link", name="공모 목록").click()
+    page.get_by_role("navigation", name="주 메뉴").get_by_role("link", name="공모 목록").click()
     page.get_by_role("link", name="결과 공개", exact=True).click()
     expect(page.get_by_role("heading", level=1)).to_have_text("결과 공개")
     expect(page.locator(".publication-checks > li")).to_have_count(4)

@@ -60,13 +60,13 @@ def test_form_panel_action_assigns_and_reports(admin_client, panel_world):
     url = reverse("admin:evaluation_panel_changelist")
     response = admin_client.post(url, {"action": "form_panels", "_selected_action": [panel.pk]}, follow=True)
     text = [str(message) for message in response.context["messages"]]
-    assert text == ["패널 거점형 서면평가: 배정 19건 생성, 0건 유지, 이해충돌로 1건 제외"]
+    assert text == ["평가위원회 거점형 서면평가: 배정 19건 생성, 0건 유지, 이해충돌로 1건 제외"]
     assert Assignment.objects.filter(reviewer=kim).count() == 10
     assert Assignment.objects.filter(reviewer=ulsan).count() == 9
     assert Conflict.objects.filter(reviewer=ulsan, kind="automatic").count() == 1
     response = admin_client.post(url, {"action": "form_panels", "_selected_action": [panel.pk]}, follow=True)
     assert [str(m) for m in response.context["messages"]] == [
-        "패널 거점형 서면평가: 배정 0건 생성, 19건 유지, 이해충돌로 1건 제외"
+        "평가위원회 거점형 서면평가: 배정 0건 생성, 19건 유지, 이해충돌로 1건 제외"
     ]
 
 

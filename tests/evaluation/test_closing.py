@@ -222,7 +222,7 @@ def test_reopen_resubmit_and_publish_again_lists_exactly_that_change(world, comp
     # Under the digest, verifiable, and printed by the command.
     assert verify(second)[0] and verify(first)[0]
     text = out.getvalue()
-    assert "1호 공개 이후 정정 사항:" in text
+    assert "제1차 공개 이후 정정 사항:" in text
     assert f"- 평가표 변경 — 서면평가, {reference} 시험시 003, 평가위원 A: 총점 75.00 → 120.00" in text
     assert (
         f"- 결과 변경 — 거점형, {reference} 시험시 003: 순위 3 → 1, 점수 75.00 → 120.00, 상태 예비 → 선정"

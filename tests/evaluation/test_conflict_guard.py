@@ -21,7 +21,7 @@ from proposals.models import AuditEntry, Proposal, Track, audit_context
 pytestmark = pytest.mark.django_db
 
 ULSAN = "2023-H-04"  # 울산광역시; partners: 현대자동차, SK 플래닛, 씨엘, 울산테크노파크, 울산대학교
-PARTNER = "제척(자동) — 평가위원의 소속 울산대학교이(가) 이 사업의 참여기관입니다."
+PARTNER = "제척(자동) — 평가위원의 소속 울산대학교가 이 사업의 참여기관입니다."
 REFUSED = f"이해충돌이 있어 위원 choi 평가위원을 {ULSAN} 울산광역시 제안에 배정할 수 없습니다: {PARTNER}"
 # The Hangul filler that defeated 제척, and other characters nobody sees.
 DISGUISED = "울산\u200d대학교\u3164"
@@ -239,7 +239,7 @@ def test_reviewer_page_confirmation_of_a_conflicted_assignment_says_why(client, 
     assert response.redirect_chain[-1][0] == reverse("review:competition", args=[document.competition.slug])
     assert [str(m) for m in response.context["messages"]] == [
         "이해충돌이 있어 이 제안을 평가할 수 없습니다(목록에 이해충돌로 표시됩니다): 제척(자동) — "
-        "평가위원의 소속 울산테크노파크이(가) 이 사업의 참여기관입니다."
+        "평가위원의 소속 울산테크노파크가 이 사업의 참여기관입니다."
     ]
     assert Assignment.objects.get().no_conflict_confirmed_at is None
     assert client.get(url).status_code == 404  # off the reviewer's proposals
@@ -277,7 +277,7 @@ def test_form_panel_reports_an_existing_assignment_that_became_conflicted_and_it
         follow=True,
     )
     assert [str(m) for m in response.context["messages"]] == [
-        "패널 거점형 서면평가: 배정 0건 생성, 18건 유지, 이해충돌로 1건 제외",
+        "평가위원회 거점형 서면평가: 배정 0건 생성, 18건 유지, 이해충돌로 1건 제외",
         f"이해충돌이 있는 기존 배정: 위원 kim → {ULSAN} 울산광역시(서면평가). 제출된 평가표는 점수에 "
         f"들어가지 않습니다. 이해충돌: {PARTNER}",
     ]
@@ -327,7 +327,7 @@ def test_assign_reports_a_conflicted_assignment_and_replaces_it(
     output = assign(seed=1)
     assert (
         f"이해충돌이 있는 기존 배정: {reviewer.name} → {ULSAN} 울산광역시(서면평가). 제출된 평가표는 점수에 "
-        "들어가지 않습니다. 이해충돌: 제척(자동) — 평가위원의 소속 울산테크노파크이(가) 이 사업의 참여기관입니다."
+        "들어가지 않습니다. 이해충돌: 제척(자동) — 평가위원의 소속 울산테크노파크가 이 사업의 참여기관입니다."
         in output.splitlines()
     )
     assert sheet not in counted_sheets(document)
@@ -425,7 +425,7 @@ def test_a_disqualification_that_still_holds_cannot_be_withdrawn(hub_panel, choi
     with pytest.raises(ValidationError) as refused:
         withdraw_conflict(conflict, "필요 없음", None)
     assert refused.value.messages == [
-        "이 제척 사유는 아직 유효합니다: 평가위원의 소속 울산대학교이(가) 이 사업의 참여기관입니다. "
+        "이 제척 사유는 아직 유효합니다: 평가위원의 소속 울산대학교가 이 사업의 참여기관입니다. "
         "먼저 평가위원의 소속(또는 사업의 참여기관)을 바로잡으세요. 아무것도 삭제하지 않았습니다."
     ]
     assert state() == before

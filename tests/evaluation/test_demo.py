@@ -113,7 +113,7 @@ def test_demo_twice_changes_nothing():
     assert after == before
     assert before[-1] == 1
     assert text.count("모든 행이 이미 최신입니다.") == 4  # applicants, reviewers, both score files
-    assert "같은 결과로 이미 발표되었으므로 다시 발표하지 않습니다" in text
+    assert "결과가 같아 다시 공개하지 않았습니다" in text
 
 
 def _builder():

@@ -1,6 +1,7 @@
 """``export_results`` (issue 4 §7): the results workbook opened back and checked cell by cell —
 summary, a ranking sheet per track, criterion averages; no formula, no personal data."""
 
+import re
 from decimal import Decimal
 from io import StringIO
 
@@ -110,7 +111,9 @@ def check_workbook(workbook, competition):
     assert summary[: len(SUMMARY)] == SUMMARY
     assert not any(summary[len(SUMMARY)])  # a blank row, then where the file comes from
     assert summary[len(SUMMARY) + 1][:2] == ["공모", competition.name]
-    assert summary[len(SUMMARY) + 2][0] == "내보낸 일시"
+    assert summary[len(SUMMARY) + 2][:2] == ["주관 기관", competition.organization_name]  # SPEC §8.5
+    assert summary[len(SUMMARY) + 3][0] == "내보낸 일시"
+    assert re.fullmatch(r"\d{4}\. \d{1,2}\. \d{1,2}\. \d{2}:\d{2}", summary[len(SUMMARY) + 3][1])
     assert numbers(cells(workbook["순위 거점형"])) == [RANKING_HEADER, *HUB]
     assert numbers(cells(workbook["순위 강소형 · 기후위기 대응형"])) == [RANKING_HEADER, *CLIMATE]
     assert numbers(cells(workbook["순위 강소형 · 지역소멸 대응형"])) == [RANKING_HEADER, *DEPOPULATION]

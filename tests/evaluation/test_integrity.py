@@ -148,7 +148,7 @@ def test_a_direct_update_of_score_rows_is_named_and_blocks_publishing(demo):
     label = f"{changed.assignment.proposal.reference} · presentation · 위원 {'ABCDEFGH'[letters.index(changed.assignment_id)]}"
     error = failure("verify_integrity", competition=SLUG)
     assert str(error).startswith(
-        f"무결성 오류: 평가표 {label}이(가) 제출된 내용과 다릅니다. 제출 뒤 데이터베이스에서 점수, 의견, "
+        f"무결성 오류: 평가표({label})가 제출된 내용과 다릅니다. 제출 뒤 데이터베이스에서 점수, 의견, "
         "합계 또는 버전이 바뀌었습니다."
     )
     competition = Competition.objects.get(slug=SLUG)
@@ -222,7 +222,7 @@ def test_only_a_submission_through_the_service_verifies(
     Scoresheet.objects.create(assignment=assignment, status="submitted", total=40)
     (problem,) = check_integrity().problems
     assert problem.message == (
-        f"평가표 {assignment.proposal.reference} · test-written · 위원 A은(는) 제출 상태이지만 감사 기록 "
+        f"평가표({assignment.proposal.reference} · test-written · 위원 A)는 제출 상태이지만 감사 기록 "
         "체인에 제출 기록이 없습니다. 시스템을 거치지 않고 제출 상태가 되었습니다."
     )
 
@@ -231,7 +231,7 @@ def test_the_chain_head_is_shown_with_each_publication(published, client):
     entry = publication_chain_entries([published])[published.pk]
     page = client.get(reverse("public-results", args=[published.competition.slug])).content.decode()
     assert entry.digest in page and published.digest in page
-    assert f"공개 시점의 감사 기록 체인 헤드는 {entry.digest}이다" in page
+    assert f"공개 시점의 감사 기록 체인 헤드는 {entry.digest}입니다" in page
     client.force_login(published.published_by)
     page = client.get(reverse("publication:competition", args=[published.competition.slug])).content.decode()
     assert entry.digest in page

@@ -433,7 +433,7 @@ def test_an_affiliation_changed_after_the_assignment_is_caught_before_publishing
     problems = check_publishable(competition)
     assert len(problems) == 5
     assert problems[0] == (
-        "위원 kim → R-0001 시험시 001(서면평가): 평가위원의 소속 한국교통연구원이(가) 이 사업의 참여기관입니다. "
+        "위원 kim → R-0001 시험시 001(서면평가): 평가위원의 소속 한국교통연구원이 이 사업의 참여기관입니다. "
         "이 제척을 기록한 이해충돌이 없어 이 위원의 평가표가 아직 점수에 들어갑니다. 공개하면 제척을 기록하고"
         "(그 평가표는 점수에서 빠집니다) 멈추므로, 바뀐 순위를 확인한 뒤 다시 공개하십시오."
     )

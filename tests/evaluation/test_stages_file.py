@@ -223,7 +223,7 @@ def test_weighted_final_needs_weights_summing_to_100():
         (
             "tie_break = 2",
             "tie_break = 1",
-            "stages[0].criteria[1].tie_break: 이 단계에 같은 동점 처리 순위 1이(가) 이미 있습니다(criteria[0])",
+            "stages[0].criteria[1].tie_break: 이 단계의 다른 평가항목(criteria[0])과 동점 처리 순위가 같습니다(값: 1)",
         ),
         ("tie_break = 2", "tie_break = 0", "stages[0].criteria[1].tie_break: 1 이상이어야 합니다(값: 0)"),
         (

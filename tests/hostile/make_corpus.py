@@ -405,7 +405,7 @@ ENTRIES = [
     Entry(
         "hidden_first_sheet.xlsx",
         lambda _l: xlsx([arow()], edit=_hide_first),
-        everywhere("첫 번째 시트 '지원자'이(가) 숨겨져 있습니다. 자료를 보이는 첫 번째 시트에 넣어 주세요."),
+        everywhere("첫 번째 시트('지원자')가 숨겨져 있습니다. 자료를 보이는 첫 번째 시트에 넣어 주세요."),
     ),
     Entry(
         "formulas_without_values.xlsx",

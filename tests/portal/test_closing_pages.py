@@ -172,7 +172,7 @@ def test_an_official_reopens_a_closed_draft_the_reviewer_submits_and_the_correct
         "평가표 재개" in trail
         and reason in trail
         and "김담당" in trail
-        and "재개 당시 공개본: — → 1호 공개" in trail
+        and "재개 당시 공개본: — → 제1차 공개" in trail
     )
     assert "위원 lee" not in trail  # the sheet is B's
 
@@ -217,12 +217,12 @@ def test_an_official_reopens_a_closed_draft_the_reviewer_submits_and_the_correct
         }
     ]
     page = response.content.decode()
-    assert "정정 사항" in page and "2호: 1호 이후 바뀐 내용" in page
+    assert "정정 사항" in page and "제2차 공개: 제1차 공개 이후 바뀐 내용" in page
     assert f"평가표 추가 — 서면평가, {reference} 부천시, 평가위원 B: 총점 120.00" in page
     assert f"결과 변경 — 거점형, {reference} 부천시: 순위 3 → 2, 점수 75.00 → 97.50, 상태 예비 → 선정" in page
 
     public = client.get(reverse("public-results", args=[slug])).content.decode()
-    assert "정정 사항" in public and "이 공개본은 1호 공개를 정정한 것입니다." in public
+    assert "정정 사항" in public and "이 공개는 제1차 공개를 정정한 것입니다." in public
     assert "거점형: 새로 선정 — 부천시" in public
     assert "거점형: 선정 취소 — 고양시" in public
     assert "바뀐 평가 자료 — 평가표 1건." in public

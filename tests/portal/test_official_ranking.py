@@ -453,7 +453,7 @@ def test_score_page_shows_totals_by_code_dropped_sheets_and_kept_averages(
     response = official_client.get(scores_url(competition, proposal))
     assert response.status_code == 200
     tables = tables_of(response)
-    assert tables["서면평가 평가위원별 합계(코드)"] == [
+    assert tables["서면평가 평가위원별 합계(기호)"] == [
         ["평가위원", "합계", "반영 여부"],
         ["A", "85.00", "반영"],
         ["B", "90.00", "반영"],

@@ -30,6 +30,7 @@ OFFICIALS_POST = (LOGIN, 403, 403, 403, 405, 405)
 MATRIX = {
     "home": (302,) * 6,  # each role to its own start page
     "public-landing": ANYONE,
+    "privacy": ANYONE,
     "public-results": (404,) * 6,  # anyone; 404 until the competition has a publication
     "login": (200, 302, 302, 302, 302, 302),  # a signed-in user is sent on
     "logout": (405,) * 6,  # POST only

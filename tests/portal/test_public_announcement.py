@@ -1,10 +1,12 @@
-"""The announcement text in the ministry's style, and amounts in 억원 (pure functions)."""
+"""The announcement text in the ministry's style — one verb (신청) and one counter (곳) whatever the
+number of tracks — and amounts in 억원, in English in English mode (pure functions)."""
 
 from decimal import Decimal
 
 import pytest
+from django.utils import translation
 
-from portal.views.public import announcement, format_eok, josa
+from portal.views.public import announcement, format_eok
 
 
 @pytest.mark.parametrize(
@@ -29,7 +31,7 @@ from portal.views.public import announcement, format_eok, josa
                     {"name": "지역소멸 대응형", "selected": ["태안군", "아산시"]},
                 ],
             },
-            "강소형은 기후위기 대응형과 지역소멸 대응형 2개 유형에 총 14개 지자체가 지원하여 3.5:1의 경쟁률을 "
+            "강소형은 기후위기 대응형과 지역소멸 대응형 2개 유형에 총 14곳의 지자체가 신청해 3.5:1의 경쟁률을 "
             "보였으며, 기후위기 대응형은 평택시, 목포시가, 지역소멸 대응형은 태안군, 아산시가 선정되었다.",
         ),
         # 2024: 4 applicants for one hub slot; a pooled small-but-strong quota (1 + 2 selected).
@@ -52,7 +54,7 @@ from portal.views.public import announcement, format_eok, josa
                     {"name": "지역소멸 대응형", "selected": ["태안군", "단양군"]},
                 ],
             },
-            "강소형은 기후위기 대응형과 지역소멸 대응형 2개 유형에 총 7개 지자체가 지원하여 2.3:1의 경쟁률을 "
+            "강소형은 기후위기 대응형과 지역소멸 대응형 2개 유형에 총 7곳의 지자체가 신청해 2.3:1의 경쟁률을 "
             "보였으며, 기후위기 대응형은 광양시가, 지역소멸 대응형은 태안군, 단양군이 선정되었다.",
         ),
         # An empty slot stays empty (적격자 없음).
@@ -75,7 +77,7 @@ from portal.views.public import announcement, format_eok, josa
                     {"name": "지역소멸 대응형", "selected": []},
                 ],
             },
-            "강소형은 기후위기 대응형과 지역소멸 대응형 2개 유형에 총 5개 지자체가 지원하여 1.3:1의 경쟁률을 "
+            "강소형은 기후위기 대응형과 지역소멸 대응형 2개 유형에 총 5곳의 지자체가 신청해 1.3:1의 경쟁률을 "
             "보였으며, 기후위기 대응형은 평택시가 선정되었다. 지역소멸 대응형은 선정된 지자체가 없다.",
         ),
         # No slots set: no ratio to state.
@@ -100,7 +102,7 @@ from portal.views.public import announcement, format_eok, josa
                     {"name": "다형", "selected": ["부산광역시 해운대구"]},
                 ],
             },
-            "공모는 가형, 나유형과 다형 3개 유형에 총 9개 지자체가 지원하여 3:1의 경쟁률을 보였으며, "
+            "공모는 가형, 나유형과 다형 3개 유형에 총 9곳의 지자체가 신청해 3:1의 경쟁률을 보였으며, "
             "가형은 A시가, 나유형은 세종특별자치시가, 다형은 부산광역시 해운대구가 선정되었다.",
         ),
     ],
@@ -109,20 +111,17 @@ def test_announcement(category, expected):
     assert announcement(category) == expected
 
 
-@pytest.mark.parametrize(
-    ("word", "expected"),
-    [
-        ("거점형", "거점형은"),
-        ("강소형", "강소형은"),
-        ("기후위기 대응형", "기후위기 대응형은"),
-        ("특화", "특화는"),
-        ("Track 3", "Track 3은"),
-        ("Track 2", "Track 2는"),
-        ("Hub", "Hub은(는)"),
-    ],
-)
-def test_topic_particle(word, expected):
-    assert josa(word, "은", "는") == expected
+def test_three_tracks_without_a_ratio_read_as_one_sentence():
+    category = {
+        "name": "특화형",
+        "applicants": 4,
+        "ratio": None,
+        "tracks": [{"name": "A형", "selected": ["A시"]}, {"name": "B형", "selected": []}],
+    }
+    assert announcement(category) == (
+        "특화형은 A형과 B형 2개 유형에 총 4곳의 지자체가 신청했으며, A형은 A시가 선정되었다. "
+        "B형은 선정된 지자체가 없다."
+    )
 
 
 @pytest.mark.parametrize(
@@ -136,4 +135,20 @@ def test_topic_particle(word, expected):
     ],
 )
 def test_amounts_in_eok(amount, expected):
-    assert format_eok(amount) == expected
+    with translation.override("ko"):
+        assert format_eok(amount) == expected
+
+
+@pytest.mark.parametrize(
+    ("amount", "expected"),
+    [
+        ("200.00", "KRW 20 billion"),
+        (Decimal("1200"), "KRW 120 billion"),
+        ("200.50", "KRW 20.05 billion"),
+        ("12345.25", "KRW 1,234.525 billion"),
+        ("0", "KRW 0 billion"),
+    ],
+)
+def test_amounts_in_english(amount, expected):
+    with translation.override("en"):
+        assert format_eok(amount) == expected

@@ -4,6 +4,8 @@ import re
 from decimal import Decimal
 
 import pytest
+from django.conf import settings
+from django.test import override_settings
 from django.urls import reverse
 
 from accounts.roles import Role
@@ -72,7 +74,7 @@ def test_the_results_page(client, competition, published):
         in html
     )
     assert (
-        "강소형은 기후위기 대응형과 지역소멸 대응형 2개 유형에 총 1개 지자체가 지원하여 0.3:1의 경쟁률을 보였으며, "
+        "강소형은 기후위기 대응형과 지역소멸 대응형 2개 유형에 총 1곳의 지자체가 신청해 0.3:1의 경쟁률을 보였으며, "
         "기후위기 대응형은 평택시가 선정되었다. 지역소멸 대응형은 선정된 지자체가 없다."
     ) in html
     assert "1,200억원" in html and "200.5억원" in html and "1,400.5억원" in html  # hub national total
@@ -82,7 +84,8 @@ def test_the_results_page(client, competition, published):
     # Published date in Asia/Seoul.
     from zoneinfo import ZoneInfo
 
-    seoul = publication.published_at.astimezone(ZoneInfo("Asia/Seoul")).strftime("%Y-%m-%d %H:%M")
+    local = publication.published_at.astimezone(ZoneInfo("Asia/Seoul"))
+    seoul = f"{local.year}. {local.month}. {local.day}. {local:%H:%M}"  # Korean dates (config/formats)
     assert seoul in html
     assert "비공개 지자체 03" not in html  # the reserve is not announced
     assert 'media="print"' in response.content.decode()
@@ -192,3 +195,47 @@ def test_public_page_queries_do_not_grow(
     assert response.status_code == 200
     assert "대량시" in response.content.decode()
     assert "b1@city.go.kr" not in response.content.decode()
+
+
+def test_the_organization_of_the_competition_heads_the_page(client, competition, published):
+    """SPEC §8.5: the page names the competition's organization, with its particle; blank, the
+    site's ORGANIZATION_NAME setting."""
+    url = reverse("public-results", args=[competition.slug])
+    html = client.get(url).content.decode()
+    assert "국토교통부는 2023년 스마트시티 조성사업의 평가 결과를 다음과 같이 공개합니다." in html
+    assert '<span class="organization-name">국토교통부</span>' in html
+    assert "이 누리집은 국토교통부에서 운영합니다." in html
+
+    Competition.objects.filter(pk=competition.pk).update(organization="해양수산부")
+    html = client.get(url).content.decode()
+    assert "해양수산부는 2023년 스마트시티 조성사업의 평가 결과를 다음과 같이 공개합니다." in html
+    assert '<span class="organization-name">해양수산부</span>' in html
+    assert "국토교통부" not in html
+
+    Competition.objects.filter(pk=competition.pk).update(organization="")
+    with override_settings(ORGANIZATION_NAME="행정안전부"):
+        html = client.get(url).content.decode()
+    assert "행정안전부는 2023년 스마트시티 조성사업의 평가 결과를 다음과 같이 공개합니다." in html
+
+
+def test_a_plain_korean_line_explains_the_sha_256_and_how_to_verify(client, competition, published):
+    html = main(client.get(reverse("public-results", args=[competition.slug])))
+    assert "SHA-256은 이 결과의 ‘디지털 지문’입니다." in html
+    assert "결과가 한 글자만 바뀌어도 전혀 다른 값이 됩니다." in html
+    assert "언제든지 국토교통부에 제1차 공개의 두 값을 다시 계산해 달라고 요청할 수 있으며" in html
+
+
+def test_english_mode_shows_amounts_in_english(client, competition, published):
+    client.cookies[settings.LANGUAGE_COOKIE_NAME] = "en"
+    html = main(client.get(reverse("public-results", args=[competition.slug])))
+    assert "KRW 120 billion" in html and "KRW 20.05 billion" in html
+    assert "억원" not in html.split('class="announcement"')[0]  # the Korean announcement aside
+
+
+def test_the_results_are_stacked_rows_with_labels_for_narrow_screens(client, competition, published):
+    html = main(client.get(reverse("public-results", args=[competition.slug])))
+    assert (
+        html.count('class="krds-table-wrap stacked"') == 3
+    )  # one table per track (hub, climate, depopulation)
+    assert '<td class="num" data-label="국비">1,200억원</td>' in html
+    assert '<td class="num" data-label="지방비">1,250억원</td>' in html

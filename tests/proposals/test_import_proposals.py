@@ -202,7 +202,7 @@ BAD_ROWS = [
     (valid_row(국비=True), "2행 '국비': 숫자가 아닙니다: 'True'"),
     (
         valid_row(track="smart"),
-        "2행 '트랙': 알 수 없는 트랙입니다: 'smart' (hub, climate, depopulation 중 하나)",
+        "2행 '트랙': 알 수 없는 트랙입니다: 'smart' (거점형(hub), 기후위기 대응형(climate), 지역소멸 대응형(depopulation) 중 하나)",
     ),
     (valid_row(사업명=None), "2행 '사업명': 필수 값이 비어 있습니다."),
     (valid_row(사업명="가" * 301), "2행 '사업명': 300자를 넘습니다(301자)."),
@@ -377,5 +377,5 @@ def test_workbook_without_a_visible_first_sheet(competition, tmp_path):
     path = tmp_path / "hidden.xlsx"
     workbook.save(path)
     assert file_error(competition, path) == (
-        "첫 번째 시트 '숨김'이(가) 숨겨져 있습니다. 자료를 보이는 첫 번째 시트에 넣어 주세요."
+        "첫 번째 시트('숨김')가 숨겨져 있습니다. 자료를 보이는 첫 번째 시트에 넣어 주세요."
     )

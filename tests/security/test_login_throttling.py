@@ -317,7 +317,7 @@ def test_the_admin_lists_who_is_delayed_until_when(client, user_factory, delayed
     assert list(response.context["cl"].result_list) == [delayed]  # lee is counted, not restricted
     until = date_format(timezone.localtime(delayed.restricted_until), "DATETIME_FORMAT")
     page = response.content.decode()
-    assert f"{until}까지 거부" in page and "아이디·주소 조합" in page and X in page
+    assert f"{until}까지 로그인 거부" in page and "아이디·주소 조합" in page and X in page
     assert len(client.get(url).context["cl"].result_list) == 6  # every counter without the filter
 
 
@@ -329,7 +329,7 @@ def test_the_admin_shows_an_account_over_its_ceiling_as_slowed_not_refused(admin
     until = date_format(timezone.localtime(account.restricted_until), "DATETIME_FORMAT")
     page = admin_client.get(reverse("admin:accounts_loginthrottle_changelist"), {"scope": "account"})
     assert list(page.context["cl"].result_list) == [account]
-    assert f"{until}까지 강화된 제한" in page.content.decode()
+    assert f"{until}까지 로그인 지연" in page.content.decode()
 
 
 def test_the_admin_resets_the_selected_limits_only(client, user_factory, delayed, kim):

@@ -1,0 +1,30 @@
+"""Korean in templates: particles chosen by the word (proposals/korean.py) and dates with
+seconds. Load with ``{% load korean %}``.
+
+    {% blocktranslate with organization=name|josa:"은/는" %}{{ organization }} …{% endblocktranslate %}
+"""
+
+from django import template
+from django.utils import timezone
+from django.utils.formats import date_format
+
+from proposals.korean import with_particle
+
+register = template.Library()
+
+
+@register.filter
+def josa(word, pair):
+    """``word`` with its particle in Korean ("이/가", "을/를", "은/는", "과/와", "(으)로"); the word
+    alone in another language."""
+    return with_particle(word, pair)
+
+
+@register.filter
+def datetime_seconds(value):
+    """A moment to the second, local time: 2026. 12. 1. 14:05:09 (the date in the language's
+    DATE_FORMAT, config/formats)."""
+    if not value:
+        return ""
+    local = timezone.localtime(value) if timezone.is_aware(value) else value
+    return f"{date_format(local, 'DATE_FORMAT')} {local:%H:%M:%S}"

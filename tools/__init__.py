@@ -1,0 +1,1 @@
+"""Maintenance scripts that are not part of the running application (fonts)."""
