@@ -212,6 +212,10 @@ IMPORT_MAX_UNCOMPRESSED_BYTES = int(os.environ.get("IMPORT_MAX_UNCOMPRESSED_BYTE
 # of CPU in the web preview). Enough for IMPORT_MAX_ROWS rows of 19 columns, 300 characters a row.
 IMPORT_MAX_CELLS = int(os.environ.get("IMPORT_MAX_CELLS", 2_000_000))
 IMPORT_MAX_CHARACTERS = int(os.environ.get("IMPORT_MAX_CHARACTERS", 30_000_000))
+# The progress a waiting import page shows (proposals/importing/progress.py): written at most every
+# this many rows or seconds while the rows are read, and at each new phase.
+IMPORT_PROGRESS_ROWS = int(os.environ.get("IMPORT_PROGRESS_ROWS", 2_000))
+IMPORT_PROGRESS_SECONDS = float(os.environ.get("IMPORT_PROGRESS_SECONDS", 1))
 DATA_UPLOAD_MAX_MEMORY_SIZE = 2_621_440
 FILE_UPLOAD_MAX_MEMORY_SIZE = 2_621_440
 # Request bodies (portal.middleware.RequestBodyLimitMiddleware): larger ones are refused with 413

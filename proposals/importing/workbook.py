@@ -25,7 +25,7 @@ import io
 import re
 import zipfile
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from django.conf import settings
 from django.utils.translation import gettext as _
@@ -57,6 +57,15 @@ class SpreadsheetError(Exception):
         self.message = message
 
 
+@dataclass
+class Tally:
+    """The sheet's rows after the header (row elements, blank ones too, as the raw scan counted
+    them) and how many of them were read so far: an import's progress."""
+
+    total: int = 0
+    read: int = 0
+
+
 @dataclass(frozen=True)
 class Sheet:
     """The first sheet: its header cells (with their row number) and a stream of data rows."""
@@ -65,6 +74,7 @@ class Sheet:
     header_row: int
     header: tuple
     rows: Iterator[tuple[int, tuple]]  # (Excel row number, values) for non-empty rows
+    tally: Tally = field(default_factory=Tally)
 
 
 def column_letter(index: int) -> str:
@@ -135,7 +145,7 @@ def read_first_sheet(content: bytes) -> Sheet:
             _("The first sheet '%(title)s' is hidden. Put the data on the first, visible sheet.")
             % {"title": title}
         )
-    missing_values = _scan_sheet(reader.archive, sheet_path, budget)
+    missing_values, row_elements = _scan_sheet(reader.archive, sheet_path, budget)
     if missing_values:
         shown = ", ".join(missing_values[:5]) + (" …" if len(missing_values) > 5 else "")
         raise SpreadsheetError(
@@ -146,13 +156,14 @@ def read_first_sheet(content: bytes) -> Sheet:
             % {"count": len(missing_values), "cells": shown}
         )
     rows = _sheet_rows(reader, sheet_path, budget)
-    header_row, header = _find_header(rows)
+    header_row, header, consumed = _find_header(rows)
     if len(header) > settings.IMPORT_MAX_COLUMNS:
         raise SpreadsheetError(
             _("Too many columns (%(count)s). The limit is %(limit)s.")
             % {"count": f"{len(header):,}", "limit": f"{settings.IMPORT_MAX_COLUMNS:,}"}
         )
-    return Sheet(title, header_row, header, _data_rows(rows, len(header)))
+    tally = Tally(total=max(row_elements - consumed, 0))
+    return Sheet(title, header_row, header, _data_rows(rows, len(header), tally), tally)
 
 
 def _check_archive(content: bytes) -> None:
@@ -223,10 +234,11 @@ def _first_worksheet(reader: ExcelReader) -> tuple[str, str, str]:
     raise SpreadsheetError(_("The workbook has no worksheet."))
 
 
-def _scan_sheet(archive: zipfile.ZipFile, sheet_path: str, budget: Budget) -> list[str]:
+def _scan_sheet(archive: zipfile.ZipFile, sheet_path: str, budget: Budget) -> tuple[list[str], int]:
     """One pass over the sheet's raw XML, in chunks, before any row is parsed: refuse it when it
     holds more cells or rows than the budget allows, and list the cells holding a formula but no
-    saved value (openpyxl reads such cells as empty in values-only mode; an import must not)."""
+    saved value (openpyxl reads such cells as empty in values-only mode; an import must not).
+    Returns those cells and the number of row elements (the total of an import's progress)."""
     found: list[str] = []
     overlap = b""
     cells = rows = 0
@@ -262,7 +274,7 @@ def _scan_sheet(archive: zipfile.ZipFile, sheet_path: str, budget: Budget) -> li
         found.extend(
             f"{m.group(1).decode()}{m.group(2).decode()}" for m in _FORMULA_WITHOUT_VALUE.finditer(overlap)
         )
-    return found
+    return found, rows
 
 
 def _sheet_rows(reader: ExcelReader, sheet_path: str, budget: Budget) -> Iterator[tuple[int, list]]:
@@ -330,21 +342,24 @@ def _is_blank(value) -> bool:
     return value is None or (isinstance(value, str) and not value.strip())
 
 
-def _find_header(rows) -> tuple[int, tuple]:
-    for number, cells in rows:
+def _find_header(rows) -> tuple[int, tuple, int]:
+    """The header's row number and values, and how many row elements were read to find it."""
+    for consumed, (number, cells) in enumerate(rows, start=1):
         values = _values(number, cells, None)
         if values and not all(_is_blank(v) for v in values):
             while values and _is_blank(values[-1]):
                 values = values[:-1]
-            return number, values
+            return number, values, consumed
     raise SpreadsheetError(_("The first sheet is empty: no header row was found."))
 
 
-def _data_rows(rows, width: int) -> Iterator[tuple[int, tuple]]:
-    """Non-empty rows after the header, cut to the header's width; stops past the row limit."""
+def _data_rows(rows, width: int, tally: Tally) -> Iterator[tuple[int, tuple]]:
+    """Non-empty rows after the header, cut to the header's width; stops past the row limit.
+    Every row element read, blank or not, counts in ``tally.read``."""
     limit = settings.IMPORT_MAX_ROWS
     seen = 0
     for number, cells in rows:
+        tally.read += 1
         values = _values(number, cells, width)
         if all(v is None or (type(v) is str and not v.strip()) for v in values):
             continue

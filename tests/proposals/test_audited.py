@@ -37,6 +37,7 @@ pytestmark = pytest.mark.django_db
 NOT_AUDITED = {
     "proposals.auditentry": "the audit trail itself: an append-only hash chain",
     "proposals.importupload": "a file awaiting confirmation; applying it records every row it writes",
+    "proposals.importprogress": "how far a running import is, for the page that waits for it",
 }
 # What the issue names (SPEC §3): rules, inputs to the ranking and results.
 NAMED = {
