@@ -29,5 +29,28 @@ class ImportRowTable(tables.Table):
                 format_html_join("", "<li>{}</li>", ((m,) for m in record["messages"])),
             )
         if record["changes"]:
-            return format_html("{}: {}", _("Changes"), ", ".join(record["changes"]))
+            return format_html(
+                '<ul class="import-changes">{}</ul>',
+                format_html_join(
+                    "", "<li>{}</li>", ((self._change(change),) for change in record["changes"])
+                ),
+            )
         return ""
+
+    @staticmethod
+    def _change(change):
+        """One changed field: its name, the old value and the new one (a screen reader hears
+        "이전 값 … 새 값 …" instead of the arrow)."""
+        if isinstance(change, str):  # a preview stored before values were shown: the field only
+            return change
+        return format_html(
+            '<span class="change-field">{}</span> '
+            '<span class="change-old"><span class="sr-only">{} </span>{}</span> '
+            '<span aria-hidden="true">→</span> '
+            '<span class="change-new"><span class="sr-only">{} </span>{}</span>',
+            change["field"],
+            _("old value"),
+            change["old"],
+            _("new value"),
+            change["new"],
+        )

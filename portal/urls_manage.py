@@ -10,4 +10,5 @@ urlpatterns = [
     path("imports/<uuid:upload_id>/confirm/", manage.import_confirm, name="import-confirm"),
     path("imports/<uuid:upload_id>/result/", manage.import_result, name="import-result"),
     path("imports/<uuid:upload_id>/errors.xlsx", manage.import_errors, name="import-errors"),
+    path("imports/progress/<uuid:progress_id>/", manage.import_progress, name="import-progress"),
 ]

@@ -5,6 +5,8 @@ fails `test_every_url_is_in_the_matrix`. Statuses are for a GET; POST-only pages
 those allowed to use them. LOGIN means a redirect to the sign-in page.
 """
 
+import uuid
+
 import pytest
 from django.urls import URLPattern, URLResolver, get_resolver, reverse
 
@@ -41,6 +43,7 @@ MATRIX = {
     "manage:import-confirm": ADMINS_ONLY_POST,
     "manage:import-result": ADMINS_ONLY,
     "manage:import-errors": ADMINS_ONLY,
+    "manage:import-progress": ADMINS_ONLY,  # JSON; an admin sees only the progress of their own
     "official:index": OFFICIALS,
     "official:progress": OFFICIALS,
     "official:proposal": OFFICIALS,
@@ -116,6 +119,7 @@ def world(
             "manage:import-confirm": [upload.pk],
             "manage:import-result": [upload.pk],
             "manage:import-errors": [upload.pk],
+            "manage:import-progress": [uuid.uuid4()],
             "official:progress": [slug, code],
             "official:proposal": [slug, code, proposal.pk],
             "official:reopen-sheet": [slug, code, proposal.pk],
