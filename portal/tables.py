@@ -6,13 +6,21 @@ from django.utils.translation import gettext_lazy as _
 class ImportRowTable(tables.Table):
     """One row of an import preview: what the row will do, or why it cannot."""
 
-    number = tables.Column(verbose_name=_("Row"), attrs={"td": {"class": "num"}})
-    status = tables.Column(verbose_name=_("Result"))
-    label = tables.Column(verbose_name=_("Item"))
-    details = tables.Column(verbose_name=_("Details"), empty_values=(), orderable=False)
+    # data-label: each cell's column name, shown beside it where narrow screens stack the rows
+    # (portal/static/portal/imports.css).
+    number = tables.Column(verbose_name=_("Row"), attrs={"td": {"class": "num", "data-label": _("Row")}})
+    status = tables.Column(verbose_name=_("Result"), attrs={"td": {"data-label": _("Result")}})
+    label = tables.Column(verbose_name=_("Item"), attrs={"td": {"data-label": _("Item")}})
+    details = tables.Column(
+        verbose_name=_("Details"),
+        empty_values=(),
+        orderable=False,
+        attrs={"td": {"data-label": _("Details")}},
+    )
 
     class Meta:
         orderable = False
+        attrs = {"class": "import-rows"}
         row_attrs = {"class": lambda record: "row-error" if record["status"] == "error" else ""}
 
     def render_status(self, record):

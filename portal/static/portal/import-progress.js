@@ -1,9 +1,10 @@
 /* The progress of a long import (upload → preview, or the confirmation), while its request runs.
    The form carries data-progress-url (with a placeholder id) and a hidden "progress" input holding
    the id of the progress record the importing request writes (proposals/importing/progress.py).
-   On submit the page polls that record about once a second and shows the phase and the rows read
-   of the total in a <progress> bar; a screen reader hears each new phase once. The form is sent
-   as usual: without JavaScript the page simply waits for the answer. */
+   On submit the page shows the form's data-busy-message, polls that record about once a second and
+   shows the phase and the rows read of the total in a <progress> bar; a screen reader hears each
+   new phase once. The form is sent as usual (portal/forms.js keeps a second click from sending
+   it twice): without JavaScript the page simply waits for the answer. */
 (function () {
   "use strict";
   var PLACEHOLDER = "00000000-0000-0000-0000-000000000000";
@@ -20,6 +21,8 @@
     var text = box.querySelector("[data-progress-text]");
     var phaseText = box.querySelector("[data-progress-phase]");
     var lastPhase = null;
+    box.querySelector("[data-progress-message]").textContent = form.dataset.busyMessage || "";
+    phaseText.textContent = form.dataset.busyMessage || "";
     box.hidden = false;
 
     function show(state) {
