@@ -5,7 +5,7 @@ from django.contrib import messages
 from django.http import HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
-from django.views.decorators.http import require_http_methods, require_POST
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
 from django_tables2 import RequestConfig
 
 from accounts.decorators import role_required
@@ -164,6 +164,7 @@ def import_result(request, upload_id):
 
 
 @admin_only
+@require_GET
 def import_progress(request, progress_id):
     """How far the import the page waits for is (JSON, polled by portal/import-progress.js):
     only the user's own; "pending" until the importing request has begun."""

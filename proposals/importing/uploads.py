@@ -76,7 +76,8 @@ def confirm_upload(
     checked = check_import(
         importer, bytes(upload.content), filename=upload.filename, dry_run=False, progress=progress
     )
-    progress.phase(Phase.WRITING)  # the last write the page sees before the commit
+    if checked.report.ok and checked.report.changes_anything:
+        progress.phase(Phase.WRITING)  # the last write the page sees before the commit
     with transaction.atomic():
         upload = ImportUpload.objects.select_for_update().get(pk=upload_id)
         _check_confirmable(upload, sha256)
