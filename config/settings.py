@@ -240,6 +240,10 @@ DOCUMENT_ZIP_MAX_FILES = int(os.environ.get("DOCUMENT_ZIP_MAX_FILES", 500))
 DOCUMENT_ZIP_MAX_UNCOMPRESSED_BYTES = int(
     os.environ.get("DOCUMENT_ZIP_MAX_UNCOMPRESSED_BYTES", 400 * 1024 * 1024)
 )
+# The progress a waiting import page shows (proposals/importing/progress.py): written at most every
+# this many rows or seconds while the rows are read, and at each new phase.
+IMPORT_PROGRESS_ROWS = int(os.environ.get("IMPORT_PROGRESS_ROWS", 2_000))
+IMPORT_PROGRESS_SECONDS = float(os.environ.get("IMPORT_PROGRESS_SECONDS", 1))
 DATA_UPLOAD_MAX_MEMORY_SIZE = 2_621_440
 FILE_UPLOAD_MAX_MEMORY_SIZE = 2_621_440
 # Request bodies (portal.middleware.RequestBodyLimitMiddleware): larger ones are refused with 413

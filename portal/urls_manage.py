@@ -26,4 +26,5 @@ urlpatterns = [
         documents.documents_bulk_confirm,
         name="documents-bulk-confirm",
     ),
+    path("imports/progress/<uuid:progress_id>/", manage.import_progress, name="import-progress"),
 ]

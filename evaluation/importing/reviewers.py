@@ -14,7 +14,7 @@ from django.utils.translation import gettext as _
 from accounts.roles import Role
 from proposals import audit
 from proposals.importing import cells
-from proposals.importing.engine import Column, Importer, RowError, RowStatus
+from proposals.importing.engine import Column, FieldChange, Importer, RowError, RowStatus
 from proposals.models import audit_context
 
 from ..models import Reviewer
@@ -104,7 +104,17 @@ class ReviewerImporter(Importer):
         if not changed:
             return RowStatus.UNCHANGED, []
         labels = {column.key: column.label for column in self.columns}
-        return RowStatus.UPDATED, [labels[key] for key in changed]
+        return RowStatus.UPDATED, [
+            FieldChange.of(labels[key], getattr(planned.existing, key), value)
+            for key, value in changed.items()
+        ]
+
+    def claim(self, values: dict, planned: PlannedReviewer | None) -> None:
+        """The reviewer a row with an error names: the one with its e-mail."""
+        email = planned.email if planned is not None else values.get("email")
+        reviewer = self.by_email.get(email) if email else None
+        if reviewer is not None:
+            self.matched.add(reviewer.pk)
 
     def missing_labels(self) -> list[str]:
         return [

@@ -19,14 +19,15 @@ from decimal import Decimal
 from django.db import IntegrityError
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import pgettext
 
 from proposals.importing import cells
-from proposals.importing.engine import Column, Importer, RowError, RowStatus
+from proposals.importing.engine import Column, FieldChange, Importer, RowError, RowStatus
 from proposals.importing.workbook import SpreadsheetError
 from proposals.models import Competition, Proposal, audit_context
 
 from ..assignments import ConflictOfInterest, conflicts_between, proposals_in_stage
-from ..models import Assignment, Conflict, Criterion, Reviewer, Scoresheet, Stage
+from ..models import Assignment, Conflict, Criterion, Publication, Reviewer, Scoresheet, Stage
 from ..sheets import (
     SheetError,
     SheetInput,
@@ -264,8 +265,49 @@ class ScoreImporter(Importer):
         if planned.sheet is not None and planned.sheet.is_submitted:
             return RowStatus.UNCHANGED, []
         if planned.sheet is not None:
-            return RowStatus.UPDATED, [_("draft submitted")]
+            return RowStatus.UPDATED, self._draft_changes(planned)
         return RowStatus.NEW, []
+
+    def _draft_changes(self, planned: PlannedSheet) -> list[FieldChange]:
+        """A draft the row submits: its status, then each point and the comment it changes."""
+        sheet = planned.sheet
+        stored = {score.criterion_id: score.points for score in sheet.scores.all()}
+        changes = [
+            FieldChange.of(
+                _("Status"),
+                pgettext("scoresheet status", "Draft"),
+                pgettext("scoresheet status", "Submitted"),
+            )
+        ]
+        for criterion in planned.criteria:
+            old, new = stored.get(criterion.pk), planned.data.points.get(criterion.pk)
+            if old != new:
+                changes.append(FieldChange.of(criterion.code, old, new))
+        if "comment" in self.present and sheet.comment != planned.data.comment.strip():
+            changes.append(FieldChange.of(_("comment"), sheet.comment, planned.data.comment.strip()))
+        return changes
+
+    def claim(self, values: dict, planned: PlannedSheet | None) -> None:
+        """The assignment a row with an error names: its reviewer's on its proposal."""
+        if planned is not None:
+            self.matched.add((planned.proposal.pk, planned.reviewer.pk))
+            return
+        reviewer = self.reviewers.get((values.get("reviewer") or "").lower())
+        if reviewer is None:
+            return
+        try:
+            proposal = self._proposal(values)
+        except RowError:
+            return
+        self.matched.add((proposal.pk, reviewer.pk))
+
+    def publication(self) -> int | None:
+        return (
+            Publication.objects.filter(competition=self.competition)
+            .order_by("-number")
+            .values_list("number", flat=True)
+            .first()
+        )
 
     def missing_labels(self) -> list[str]:
         return [

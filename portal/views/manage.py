@@ -1,10 +1,11 @@
 """Pages for system administrators (시스템 관리자): competitions and spreadsheet imports."""
 
+from django.conf import settings
 from django.contrib import messages
-from django.http import HttpResponse
+from django.http import HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
-from django.views.decorators.http import require_http_methods, require_POST
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
 from django_tables2 import RequestConfig
 
 from accounts.decorators import role_required
@@ -12,6 +13,7 @@ from accounts.roles import Role
 from evaluation.queries import competition_overview
 from proposals.importing.applicants import ProposalImporter
 from proposals.importing.engine import RowStatus
+from proposals.importing.progress import describe_progress, start_progress
 from proposals.importing.sheets_out import blank_template, error_rows_workbook
 from proposals.importing.uploads import (
     UploadRefused,
@@ -19,7 +21,7 @@ from proposals.importing.uploads import (
     preview_report,
     stage_upload,
 )
-from proposals.models import Competition, ImportUpload
+from proposals.models import Competition, ImportProgress, ImportUpload
 from proposals.xlsx import XLSX_CONTENT_TYPE
 
 from ..forms import ConfirmImportForm, SpreadsheetUploadForm
@@ -59,10 +61,18 @@ def import_proposals(request, slug):
         form = SpreadsheetUploadForm()
     if form.is_bound and form.is_valid():
         upload = stage_upload(
-            ImportUpload.Kind.PROPOSALS, competition, form.cleaned_data["file"], request.user
+            ImportUpload.Kind.PROPOSALS,
+            competition,
+            form.cleaned_data["file"],
+            request.user,
+            progress=start_progress(form.cleaned_data["progress"], request.user),
         )
         return redirect("manage:import-preview", upload_id=upload.pk)
-    return render(request, "portal/manage/import_upload.html", {"competition": competition, "form": form})
+    return render(
+        request,
+        "portal/manage/import_upload.html",
+        {"competition": competition, "form": form, "max_bytes": settings.IMPORT_MAX_BYTES},
+    )
 
 
 def _own_upload(request, upload_id):
@@ -77,6 +87,14 @@ def import_preview(request, upload_id):
     upload = _own_upload(request, upload_id)
     if upload.state == ImportUpload.State.APPLIED:
         return redirect("manage:import-result", upload_id=upload.pk)
+    form = ConfirmImportForm(
+        initial={"sha256": upload.sha256},
+        needs_confirmation=upload.summary.get("needs_confirmation", False),
+    )
+    return _preview(request, upload, form)
+
+
+def _preview(request, upload, confirm_form, status=200):
     summary = upload.summary
     rows = summary.get("rows", [])
     shown_status = request.GET.get("status", "")
@@ -93,7 +111,7 @@ def import_preview(request, upload_id):
             "upload": upload,
             "summary": summary,
             "table": table,
-            "confirm_form": ConfirmImportForm(initial={"sha256": upload.sha256}),
+            "confirm_form": confirm_form,
             "has_errors": bool(summary.get("counts", {}).get("error")),
             "status_filters": [
                 (status, label, summary.get("counts", {}).get(status, 0))
@@ -101,6 +119,7 @@ def import_preview(request, upload_id):
             ],
             "shown_status": shown_status,
         },
+        status=status,
     )
 
 
@@ -108,15 +127,32 @@ def import_preview(request, upload_id):
 @require_POST
 def import_confirm(request, upload_id):
     upload = _own_upload(request, upload_id)
-    form = ConfirmImportForm(request.POST)
+    form = ConfirmImportForm(request.POST, needs_confirmation=upload.summary.get("needs_confirmation", False))
     if not form.is_valid():
+        if list(form.errors) == ["after_publication"]:  # the box beside the button says why
+            return _preview(request, upload, form, status=400)
         messages.error(request, _("The confirmation was incomplete; nothing was imported."))
         return redirect("manage:import-preview", upload_id=upload.pk)
     try:
-        upload, report = confirm_upload(upload.pk, form.cleaned_data["sha256"], request.user)
+        upload, report = confirm_upload(
+            upload.pk,
+            form.cleaned_data["sha256"],
+            request.user,
+            confirmed_after_publication=form.cleaned_data["after_publication"],
+            progress=start_progress(form.cleaned_data["progress"], request.user),
+        )
     except UploadRefused as refused:
         messages.error(request, refused.message)
         return redirect("manage:import-proposals", slug=upload.competition.slug)
+    if report.unconfirmed:  # published since the preview: the preview now asks for the confirmation
+        messages.error(
+            request,
+            _(
+                "The result of this competition was published after your preview. Check the preview "
+                "again and confirm that the result will need a correction. Nothing was imported."
+            ),
+        )
+        return redirect("manage:import-preview", upload_id=upload.pk)
     if not report.ok:
         messages.error(request, _("The file could not be imported; nothing was written."))
         return redirect("manage:import-preview", upload_id=upload.pk)
@@ -128,6 +164,15 @@ def import_confirm(request, upload_id):
 def import_result(request, upload_id):
     upload = _own_upload(request, upload_id)
     return render(request, "portal/manage/import_result.html", {"upload": upload, "summary": upload.summary})
+
+
+@admin_only
+@require_GET
+def import_progress(request, progress_id):
+    """How far the import the page waits for is (JSON, polled by portal/import-progress.js):
+    only the user's own; "pending" until the importing request has begun."""
+    progress = ImportProgress.objects.filter(pk=progress_id, user=request.user).first()
+    return JsonResponse(describe_progress(progress))
 
 
 @admin_only

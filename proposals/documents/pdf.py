@@ -24,4 +24,3 @@ def korean_pdf(**options) -> FPDF:
     pdf.set_creator("gongmo")
     pdf.set_producer("gongmo")
     return pdf
-

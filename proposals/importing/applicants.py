@@ -11,7 +11,7 @@ from .. import audit
 from ..bulk import insert_audited_rows, update_audited_rows
 from ..models import Applicant, Competition, Proposal, audit_context
 from . import cells
-from .engine import Column, Importer, RowError, RowStatus
+from .engine import Column, FieldChange, Importer, RowError, RowStatus
 
 STATUS_SPELLINGS = {
     cells.fold(spelling): value
@@ -139,12 +139,14 @@ class ProposalImporter(Importer):
         self.matched_ids: set[int] = set()
         self.track_applicant_rows: dict[tuple, int] = {}
         self.tracks: dict[str, tuple[int, str]] = {}
+        self.track_name_of: dict[int, str] = {}
         track_rows = self.competition.categories.values_list("tracks__id", "tracks__code", "tracks__name")
         for track_id, code, name in track_rows:
             if track_id is None:
                 continue
             self.tracks[cells.fold(code)] = (track_id, name)
             self.tracks[cells.fold(name)] = (track_id, name)
+            self.track_name_of[track_id] = name
         self.track_names = cells.track_options(
             (code, name)
             for code, name in self.competition.categories.values_list("tracks__code", "tracks__name")
@@ -152,6 +154,7 @@ class ProposalImporter(Importer):
         )
         self.by_reference: dict[str, dict] = {}
         self.by_track_applicant: dict[tuple, dict] = {}
+        self.by_applicant: dict[tuple[str, str], list[dict]] = {}
         existing = Proposal.objects.filter(competition=self.competition).values(
             "id",
             *[f for f in FIELDS if f not in ("track", "applicant")],
@@ -166,6 +169,7 @@ class ProposalImporter(Importer):
             if row["reference"]:
                 self.by_reference[row["reference"]] = row
             self.by_track_applicant[(row["track"], *row["applicant"])] = row
+            self.by_applicant.setdefault(row["applicant"], []).append(row)
         self.existing_labels = {
             row["id"]: row["reference"] or row["applicant"][1] for row in self.by_track_applicant.values()
         }
@@ -233,17 +237,61 @@ class ProposalImporter(Importer):
         if planned.existing is None:
             return RowStatus.NEW, []
         self.matched_ids.add(planned.existing["id"])
+        existing = planned.existing
         changed = [
-            key for key, value in self._wanted(planned).items() if not _same(planned.existing[key], value)
+            FieldChange.of(self._label(key), self._shown(key, existing[key]), self._shown(key, value))
+            for key, value in self._wanted(planned).items()
+            if not _same(existing[key], value)
         ]
         if not changed:
             return RowStatus.UNCHANGED, []
-        labels = {column.key: column.label for column in self.columns}
-        labels["applicant"] = "지자체"
-        return RowStatus.UPDATED, [labels.get(key, key) for key in changed]
+        return RowStatus.UPDATED, changed
+
+    def _label(self, key: str) -> str:
+        if key == "applicant":
+            return "지자체"
+        return next(column.label for column in self.columns if column.key == key)
+
+    def _shown(self, key: str, value):
+        """A value of ``key`` as the file writes it: track and status by name, the local
+        government with its province."""
+        if key == "track":
+            return self.track_name_of.get(value, value)
+        if key == "applicant":
+            return " ".join(value)
+        if key == "status" and value in Proposal.Status.values:
+            return Proposal.Status(value).label
+        return value
+
+    def claim(self, values: dict, planned: PlannedProposal | None) -> None:
+        """The proposal a row with an error names: the one it was built for, else the one with
+        its reference, else the one of its local government in its track (or in the only track
+        that local government applied to, when the track is what is wrong)."""
+        if planned is not None and planned.existing is not None:
+            self.matched_ids.add(planned.existing["id"])
+            return
+        reference = values.get("reference")
+        if reference and reference in self.by_reference:
+            self.matched_ids.add(self.by_reference[reference]["id"])
+            return
+        province, name = values.get("province"), values.get("applicant")
+        if not province or not name:
+            return
+        track = self.tracks.get(cells.fold(values.get("track") or ""))
+        if track is not None:
+            found = [self.by_track_applicant.get((track[0], province, name))]
+        else:
+            found = self.by_applicant.get((province, name), [])
+        if len(found) == 1 and found[0] is not None:
+            self.matched_ids.add(found[0]["id"])
 
     def missing_labels(self) -> list[str]:
         return [label for pk, label in self.existing_labels.items() if pk not in self.matched_ids]
+
+    def publication(self) -> int | None:
+        # The publications of ``evaluation`` (related name "publications"), read through the
+        # reverse relation: the proposals app imports nothing of the evaluation app.
+        return self.competition.publications.order_by("-number").values_list("number", flat=True).first()
 
     def write(self, plans: list, report) -> None:
         """New proposals by one prepared INSERT, changed ones by one prepared UPDATE per set of

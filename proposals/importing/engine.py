@@ -11,10 +11,19 @@ reviewers' saves wait for its parse. A real import then opens one short transact
 importer's lock and checks the already-parsed rows again against the database as it is now
 (``prepare`` + ``build``/``compare``: whatever another import or a reviewer changed meanwhile
 decides create, update or unchanged, as it would have had the import run alone) before it writes.
+
+The report names every row: new, updated (each changed field with its old and new value), unchanged
+or error; a row with an error is a row of the file, so the record it names is not reported as
+missing from the file (``Importer.claim``). Into a competition whose result is published, an
+import that changes anything is written only when the caller confirms that the result will need a
+correction (``confirmed_after_publication``). While it works the engine reports its phase and the rows
+read so far to a ``progress.Progress`` (the web pages show it; the caller reports the end).
 """
 
+import datetime
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
+from decimal import Decimal
 from typing import Any, ClassVar
 
 from django.db import IntegrityError
@@ -23,6 +32,7 @@ from django.utils.translation import gettext_lazy
 
 from ..models.audit import audit_transaction
 from .cells import CellError, fold
+from .progress import NO_PROGRESS, Phase, Progress
 from .workbook import SpreadsheetError, column_letter, read_first_sheet
 
 
@@ -53,13 +63,52 @@ class RowStatus:
     }
 
 
+@dataclass(frozen=True, slots=True)
+class FieldChange:
+    """One field an update changes: its label and its old and new value as shown to a person."""
+
+    field: str
+    old: str
+    new: str
+
+    @classmethod
+    def of(cls, field: str, old, new) -> "FieldChange":
+        return cls(field, shown_value(old), shown_value(new))
+
+    def as_dict(self) -> dict:
+        return {"field": self.field, "old": self.old, "new": self.new}
+
+
+SHOWN_LENGTH = 60
+
+
+def shown_value(value) -> str:
+    """A stored or planned value as a person reads it in a preview: amounts with thousands
+    separators and no trailing zeros, lists joined, dates in ISO form, long text shortened."""
+    if value is None or value == "" or value == [] or value == ():
+        return _("(empty)")
+    if isinstance(value, bool):
+        return _("Yes") if value else _("No")
+    if isinstance(value, Decimal | int) and not isinstance(value, bool):
+        number = Decimal(value).normalize()
+        return format(number.quantize(Decimal(1)) if number == number.to_integral() else number, ",f")
+    if isinstance(value, list | tuple):
+        text = ", ".join(str(item) for item in value)
+    elif isinstance(value, datetime.date):
+        text = value.isoformat()
+    else:
+        text = str(value)
+    text = " ".join(text.split())
+    return text if len(text) <= SHOWN_LENGTH else text[:SHOWN_LENGTH] + "…"
+
+
 @dataclass(slots=True)
 class RowResult:
     number: int
     status: str
     label: str = ""
     messages: list[str] = ()  # type: ignore[assignment]  # filled for rows with errors
-    changes: list[str] = ()  # type: ignore[assignment]  # labels of the fields an update changes
+    changes: list[FieldChange] = ()  # type: ignore[assignment]  # what an update changes
     raw: tuple | None = None  # the row as read, kept for rows with errors (the error sheet)
 
     @property
@@ -75,8 +124,10 @@ class ImportReport:
     file_error: str = ""
     header: tuple = ()
     rows: list[RowResult] = field(default_factory=list)
-    missing: list[str] = field(default_factory=list)  # records not in the file (kept)
+    missing: list[str] = field(default_factory=list)  # records no row of the file names (kept)
     notes: list[str] = field(default_factory=list)
+    publication: int | None = None  # the number of the target competition's latest publication
+    unconfirmed: bool = False  # refused: it needs the confirmation after a publication
 
     def count(self, status: str) -> int:
         return sum(1 for row in self.rows if row.status == status)
@@ -103,6 +154,25 @@ class ImportReport:
         counts = self.counts
         return bool(counts[RowStatus.NEW] or counts[RowStatus.UPDATED])
 
+    @property
+    def needs_confirmation(self) -> bool:
+        """A valid file that would change a competition whose result is published: writing it
+        needs the confirmation that the result will need a correction (정정 공개)."""
+        return self.publication is not None and self.ok and self.changes_anything
+
+    def publication_warning(self) -> str:
+        return _(
+            "The result of this competition has already been published (publication %(number)s). "
+            "Importing this file changes what the result was computed from, so the result will "
+            "need a correction after the import."
+        ) % {"number": self.publication}
+
+    def correction_reminder(self) -> str:
+        return _(
+            "The result of this competition had already been published (publication %(number)s): "
+            "publish a correction so that the result reflects this import."
+        ) % {"number": self.publication}
+
     def summary_lines(self) -> list[str]:
         counts = self.counts
         lines = [
@@ -125,6 +195,7 @@ class ImportReport:
             "file_error": self.file_error,
             "counts": self.counts,
             "missing": len(self.missing),
+            "publication": self.publication,
         }
 
 
@@ -171,13 +242,23 @@ class Importer:
     def label_of(self, planned) -> str:
         raise NotImplementedError
 
-    def compare(self, planned) -> tuple[str, list[str]]:
-        """RowStatus.NEW / UPDATED / UNCHANGED and the labels of changed fields."""
+    def compare(self, planned) -> tuple[str, list[FieldChange]]:
+        """RowStatus.NEW / UPDATED / UNCHANGED and, for an update, each changed field."""
         raise NotImplementedError
 
+    def claim(self, values: dict, planned) -> None:
+        """A row with an error: remember the existing record it names, if it names one (by
+        whatever of its values could be read: ``values`` holds the cells that parsed, ``planned``
+        the record if the row was built), so that record is not "missing from the file"."""
+
     def missing_labels(self) -> list[str]:
-        """Labels of existing records that no row of the file matched (reported, never deleted)."""
+        """Labels of existing records that no row of the file named (reported, never deleted)."""
         return []
+
+    def publication(self) -> int | None:
+        """The number of the latest publication of the competition this import writes into
+        (None: none yet, or the import does not belong to a competition)."""
+        return None
 
     def write(self, plans: list, report: ImportReport) -> None:
         raise NotImplementedError
@@ -294,18 +375,38 @@ class CheckedImport:
             yield number, None, dict(zip(self.keys, values, strict=True)), []
 
 
-def run_import(importer: Importer, content: bytes, *, filename: str = "", dry_run: bool) -> ImportReport:
-    """Check every row; unless ``dry_run`` or any error, write all rows in one transaction."""
-    checked = check_import(importer, content, filename=filename, dry_run=dry_run)
+def run_import(
+    importer: Importer,
+    content: bytes,
+    *,
+    filename: str = "",
+    dry_run: bool,
+    confirmed_after_publication: bool = False,
+    progress: Progress = NO_PROGRESS,
+) -> ImportReport:
+    """Check every row; unless ``dry_run`` or any error, write all rows in one transaction.
+    Into a competition with a publication, a file that changes anything is written only with
+    ``confirmed_after_publication`` (else the report says ``unconfirmed``, nothing written)."""
+    checked = check_import(importer, content, filename=filename, dry_run=dry_run, progress=progress)
     if dry_run:
         return checked.report
-    return apply_import(importer, checked)
+    return apply_import(
+        importer, checked, confirmed_after_publication=confirmed_after_publication, progress=progress
+    )
 
 
-def check_import(importer: Importer, content: bytes, *, filename: str = "", dry_run: bool) -> CheckedImport:
+def check_import(
+    importer: Importer,
+    content: bytes,
+    *,
+    filename: str = "",
+    dry_run: bool,
+    progress: Progress = NO_PROGRESS,
+) -> CheckedImport:
     """Read the file and check every row against the database, outside any transaction."""
     report = ImportReport(filename=filename, dry_run=dry_run)
     checked = CheckedImport(report)
+    progress.phase(Phase.OPENING)
     try:
         sheet = read_first_sheet(content)
         checked.mapping = importer.map_header(sheet.header, sheet.header_row)
@@ -314,19 +415,35 @@ def check_import(importer: Importer, content: bytes, *, filename: str = "", dry_
         return checked
     report.header = sheet.header
     importer.prepare()
-    _check_rows(importer, _parse_rows(importer, sheet, checked, keep=not dry_run), checked.mapping, report)
+    progress.phase(Phase.READING, total=sheet.tally.total)
+    rows = _parse_rows(importer, sheet, checked, keep=not dry_run, progress=progress)
+    _check_rows(importer, rows, checked.mapping, report)
     if not report.ok:
         checked.parsed = []
+    report.publication = importer.publication()
     return checked
 
 
-def apply_import(importer: Importer, checked: CheckedImport) -> ImportReport:
+def apply_import(
+    importer: Importer,
+    checked: CheckedImport,
+    *,
+    confirmed_after_publication: bool = False,
+    progress: Progress = NO_PROGRESS,
+) -> ImportReport:
     """Write a checked file in one transaction: the importer's lock, the rows checked again
-    against the database under it, then every row or none. Returns the report of that check."""
+    against the database under it, then every row or none. Returns the report of that check.
+
+    A competition with a publication (found by the check, or under the lock: published
+    meanwhile) is written only with ``confirmed_after_publication``."""
     report = checked.report
     if not report.ok or not report.changes_anything:
         return report  # nothing to write: no transaction at all
+    if report.needs_confirmation and not confirmed_after_publication:
+        report.unconfirmed = True
+        return report
     fresh = ImportReport(filename=report.filename, dry_run=False, header=report.header)
+    progress.phase(Phase.WRITING)  # the last write the page sees before the commit
     try:
         # Every row first, then the audit entries (``audit_transaction`` appends them when the
         # work is done): the chain's lock is the last one the transaction takes.
@@ -334,7 +451,10 @@ def apply_import(importer: Importer, checked: CheckedImport) -> ImportReport:
             importer.lock()
             importer.prepare()
             plans = _check_rows(importer, checked.rows(), checked.mapping, fresh)
-            if fresh.ok and fresh.changes_anything:
+            fresh.publication = importer.publication()
+            if fresh.needs_confirmation and not confirmed_after_publication:
+                fresh.unconfirmed = True
+            elif fresh.ok and fresh.changes_anything:
                 importer.write(plans, fresh)
                 fresh.applied = True
     except IntegrityError:
@@ -346,16 +466,20 @@ def apply_import(importer: Importer, checked: CheckedImport) -> ImportReport:
     return fresh
 
 
-def _parse_rows(importer: Importer, sheet, checked: CheckedImport, *, keep: bool):
+def _parse_rows(importer: Importer, sheet, checked: CheckedImport, *, keep: bool, progress: Progress):
     """(number, raw values, parsed values, messages) of every data row, parsed by the columns'
-    parsers; the parsed values of rows without messages are kept in ``checked`` when ``keep``."""
+    parsers; the parsed values of rows without messages are kept in ``checked`` when ``keep``.
+    Reports the rows read to ``progress``, and the check's last phase once every row is read."""
+    tally = sheet.tally
     for number, values in sheet.rows:
         parsed, messages = importer.parse_row(number, values, checked.mapping)
         if keep and not messages:
             if not checked.keys:
                 checked.keys = tuple(parsed)
             checked.parsed.append((number, tuple(parsed.values())))
+        progress.rows(tally.read)
         yield number, values, parsed, messages
+    progress.phase(Phase.CHECKING, total=tally.read)
 
 
 def _check_rows(importer: Importer, rows, mapping: dict, report: ImportReport) -> list:
@@ -386,6 +510,7 @@ def _check_rows(importer: Importer, rows, mapping: dict, report: ImportReport) -
                 else:
                     first_seen[key] = number
             if messages:
+                importer.claim(parsed, planned)
                 label = _row_label(values, mapping) if values is not None else _parsed_label(parsed)
                 report.rows.append(RowResult(number, RowStatus.ERROR, label, messages, raw=values))
                 continue

@@ -1,7 +1,9 @@
 """The web door to the import engine: upload → preview → confirm (the same engine as the CLI).
 
 The uploaded bytes are kept in the database with their SHA-256 until confirmed, so any app
-server can serve the next step and the confirmation applies exactly the file previewed.
+server can serve the next step and the confirmation applies exactly the file previewed. Both steps
+report their progress (``progress``) for the page that waits for them; into a competition whose
+result is published, the confirmation must also confirm that the result will need a correction.
 """
 
 from django.db import transaction
@@ -11,6 +13,7 @@ from django.utils.translation import gettext as _
 from ..models import Competition, ImportUpload
 from .applicants import ProposalImporter
 from .engine import ImportReport, apply_import, check_import, run_import
+from .progress import NO_PROGRESS, Phase, Progress
 
 IMPORTERS = {ImportUpload.Kind.PROPOSALS: ProposalImporter}
 
@@ -25,7 +28,9 @@ def importer_for(upload: ImportUpload, actor=None):
     return IMPORTERS[upload.kind](upload.competition, actor=actor)
 
 
-def stage_upload(kind: str, competition: Competition | None, uploaded_file, user) -> ImportUpload:
+def stage_upload(
+    kind: str, competition: Competition | None, uploaded_file, user, progress: Progress = NO_PROGRESS
+) -> ImportUpload:
     """Keep the file and its digest, check it (a dry run) and remember the preview."""
     content = uploaded_file.read()
     upload = ImportUpload(
@@ -36,9 +41,12 @@ def stage_upload(kind: str, competition: Competition | None, uploaded_file, user
         sha256=ImportUpload.digest(content),
         uploaded_by=user,
     )
-    report = run_import(importer_for(upload, user), content, filename=upload.filename, dry_run=True)
+    report = run_import(
+        importer_for(upload, user), content, filename=upload.filename, dry_run=True, progress=progress
+    )
     upload.summary = serialise(report)
     upload.save()
+    progress.phase(Phase.DONE)
     return upload
 
 
@@ -47,8 +55,17 @@ def preview_report(upload: ImportUpload) -> ImportReport:
     return run_import(importer_for(upload), bytes(upload.content), filename=upload.filename, dry_run=True)
 
 
-def confirm_upload(upload_id, sha256: str, user) -> tuple[ImportUpload, ImportReport]:
-    """Apply the previewed file. Refused if it was already applied or is not the file previewed.
+def confirm_upload(
+    upload_id,
+    sha256: str,
+    user,
+    *,
+    confirmed_after_publication: bool = False,
+    progress: Progress = NO_PROGRESS,
+) -> tuple[ImportUpload, ImportReport]:
+    """Apply the previewed file. Refused if it was already applied or is not the file previewed;
+    not written (``report.unconfirmed``) into a competition whose result is published unless
+    ``confirmed_after_publication``.
 
     The file is read and checked before the write transaction (on SQLite that transaction holds
     the database's write lock); inside it the upload's row is locked and checked again, so a
@@ -56,16 +73,21 @@ def confirm_upload(upload_id, sha256: str, user) -> tuple[ImportUpload, ImportRe
     upload = ImportUpload.objects.get(pk=upload_id)
     _check_confirmable(upload, sha256)
     importer = importer_for(upload, user)
-    checked = check_import(importer, bytes(upload.content), filename=upload.filename, dry_run=False)
+    checked = check_import(
+        importer, bytes(upload.content), filename=upload.filename, dry_run=False, progress=progress
+    )
+    if checked.report.ok and checked.report.changes_anything:
+        progress.phase(Phase.WRITING)  # the last write the page sees before the commit
     with transaction.atomic():
         upload = ImportUpload.objects.select_for_update().get(pk=upload_id)
         _check_confirmable(upload, sha256)
-        report = apply_import(importer, checked)
-        if report.ok:
+        report = apply_import(importer, checked, confirmed_after_publication=confirmed_after_publication)
+        if report.ok and not report.unconfirmed:
             upload.state = ImportUpload.State.APPLIED
             upload.applied_at = timezone.now()
         upload.summary = serialise(report)
         upload.save(update_fields=["state", "applied_at", "summary"])
+    progress.phase(Phase.DONE)
     return upload, report
 
 
@@ -90,6 +112,12 @@ def serialise(report: ImportReport) -> dict:
         "counts": report.counts,
         "summary": report.summary_lines(),
         "missing": report.missing,
+        "publication": report.publication,
+        "needs_confirmation": report.needs_confirmation,
+        "publication_warning": report.publication_warning() if report.publication is not None else "",
+        "correction_reminder": (
+            report.correction_reminder() if report.applied and report.publication is not None else ""
+        ),
         "rows": [
             {
                 "number": row.number,
@@ -97,7 +125,7 @@ def serialise(report: ImportReport) -> dict:
                 "status_label": row.status_label,
                 "label": row.label,
                 "messages": row.messages,
-                "changes": row.changes,
+                "changes": [change.as_dict() for change in row.changes],
             }
             for row in report.rows
         ],

@@ -25,7 +25,7 @@ import io
 import re
 import zipfile
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from django.conf import settings
 from django.utils.translation import gettext as _
@@ -59,6 +59,15 @@ class SpreadsheetError(Exception):
         self.message = message
 
 
+@dataclass
+class Tally:
+    """The sheet's rows after the header (row elements, blank ones too, as the raw scan counted
+    them) and how many of them were read so far: an import's progress."""
+
+    total: int = 0
+    read: int = 0
+
+
 @dataclass(frozen=True)
 class Sheet:
     """The first sheet: its header cells (with their row number) and a stream of data rows."""
@@ -67,6 +76,7 @@ class Sheet:
     header_row: int
     header: tuple
     rows: Iterator[tuple[int, tuple]]  # (Excel row number, values) for non-empty rows
+    tally: Tally = field(default_factory=Tally)
 
 
 def column_letter(index: int) -> str:
@@ -138,7 +148,7 @@ def read_first_sheet(content: bytes) -> Sheet:
             % {"title": title}
         )
     shared_lengths = [len(text) for text in reader.shared_strings]
-    missing_values = _scan_sheet(reader.archive, sheet_path, budget, shared_lengths)
+    missing_values, row_elements = _scan_sheet(reader.archive, sheet_path, budget, shared_lengths)
     if missing_values:
         shown = ", ".join(missing_values[:5]) + (" …" if len(missing_values) > 5 else "")
         raise SpreadsheetError(
@@ -149,13 +159,14 @@ def read_first_sheet(content: bytes) -> Sheet:
             % {"count": len(missing_values), "cells": shown}
         )
     rows = _sheet_rows(reader, sheet_path, budget)
-    header_row, header = _find_header(rows)
+    header_row, header, consumed = _find_header(rows)
     if len(header) > settings.IMPORT_MAX_COLUMNS:
         raise SpreadsheetError(
             _("Too many columns (%(count)s). The limit is %(limit)s.")
             % {"count": f"{len(header):,}", "limit": f"{settings.IMPORT_MAX_COLUMNS:,}"}
         )
-    return Sheet(title, header_row, header, _data_rows(rows, len(header)))
+    tally = Tally(total=max(row_elements - consumed, 0))
+    return Sheet(title, header_row, header, _data_rows(rows, len(header), tally), tally)
 
 
 def _check_archive(content: bytes) -> None:
@@ -226,12 +237,15 @@ def _first_worksheet(reader: ExcelReader) -> tuple[str, str, str]:
     raise SpreadsheetError(_("The workbook has no worksheet."))
 
 
-def _scan_sheet(archive: zipfile.ZipFile, sheet_path: str, budget: Budget, shared_lengths=()) -> list[str]:
+def _scan_sheet(
+    archive: zipfile.ZipFile, sheet_path: str, budget: Budget, shared_lengths=()
+) -> tuple[list[str], int]:
     """One pass over the sheet's raw XML, in chunks, before any row is parsed: refuse it when it
     holds more cells or rows than the budget allows, or when its cells show more characters of
     shared text than it allows (one 30,000-character string shown by every cell: refused here in
     a fraction of a second, not after parsing rows); and list the cells holding a formula but no
-    saved value (openpyxl reads such cells as empty in values-only mode; an import must not)."""
+    saved value (openpyxl reads such cells as empty in values-only mode; an import must not).
+    Returns those cells and the number of row elements (the total of an import's progress)."""
     found: list[str] = []
     overlap = b""
     cells = rows = characters = 0
@@ -287,7 +301,7 @@ def _scan_sheet(archive: zipfile.ZipFile, sheet_path: str, budget: Budget, share
         )
         if shared_lengths and characters + shared_characters(pending) > budget.max_characters:
             raise too_much()
-    return found
+    return found, rows
 
 
 def _sheet_rows(reader: ExcelReader, sheet_path: str, budget: Budget) -> Iterator[tuple[int, list]]:
@@ -355,21 +369,24 @@ def _is_blank(value) -> bool:
     return value is None or (isinstance(value, str) and not value.strip())
 
 
-def _find_header(rows) -> tuple[int, tuple]:
-    for number, cells in rows:
+def _find_header(rows) -> tuple[int, tuple, int]:
+    """The header's row number and values, and how many row elements were read to find it."""
+    for consumed, (number, cells) in enumerate(rows, start=1):
         values = _values(number, cells, None)
         if values and not all(_is_blank(v) for v in values):
             while values and _is_blank(values[-1]):
                 values = values[:-1]
-            return number, values
+            return number, values, consumed
     raise SpreadsheetError(_("The first sheet is empty: no header row was found."))
 
 
-def _data_rows(rows, width: int) -> Iterator[tuple[int, tuple]]:
-    """Non-empty rows after the header, cut to the header's width; stops past the row limit."""
+def _data_rows(rows, width: int, tally: Tally) -> Iterator[tuple[int, tuple]]:
+    """Non-empty rows after the header, cut to the header's width; stops past the row limit.
+    Every row element read, blank or not, counts in ``tally.read``."""
     limit = settings.IMPORT_MAX_ROWS
     seen = 0
     for number, cells in rows:
+        tally.read += 1
         values = _values(number, cells, width)
         if all(v is None or (type(v) is str and not v.strip()) for v in values):
             continue

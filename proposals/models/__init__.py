@@ -2,7 +2,7 @@ from .audit import AuditEntry, audit_transaction
 from .audited import AuditedModel, AuditedQuerySet, audit_context, audited_models
 from .competition import Category, Competition, Track, lock_competition_shared
 from .documents import ProposalDocument, StoredFile
-from .imports import ImportUpload
+from .imports import ImportProgress, ImportUpload
 from .proposal import Applicant, Proposal
 
 __all__ = [
@@ -12,6 +12,7 @@ __all__ = [
     "AuditedQuerySet",
     "Category",
     "Competition",
+    "ImportProgress",
     "ImportUpload",
     "Proposal",
     "ProposalDocument",

@@ -56,3 +56,36 @@ class ImportUpload(models.Model):
 
     def content_matches_digest(self) -> bool:
         return self.digest(bytes(self.content)) == self.sha256
+
+
+class ImportProgress(models.Model):
+    """How far a running import is, for the page that waits for it (SPEC §5).
+
+    The importing request writes it in tiny autocommit writes while it reads and checks the rows
+    (no transaction is open then: ``proposals.importing.engine``), and the page polls it through
+    any app server. Its id is the token the upload or confirm form was rendered with, so the page
+    knows where to look before the request has answered. Not audited: it records nothing but the
+    progress of a request, and is deleted a day later."""
+
+    class Phase(models.TextChoices):
+        OPENING = "opening", _("Opening the file")
+        READING = "reading", _("Reading and checking rows")
+        CHECKING = "checking", _("Summing up the check")
+        WRITING = "writing", _("Writing")
+        DONE = "done", _("Done")
+
+    id = models.UUIDField(primary_key=True, editable=False)
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+", verbose_name=_("user")
+    )
+    phase = models.CharField(_("phase"), max_length=16, choices=Phase.choices, default=Phase.OPENING)
+    rows_read = models.PositiveIntegerField(_("rows read"), default=0)
+    rows_total = models.PositiveIntegerField(_("rows in the file"), null=True, blank=True)
+    updated_at = models.DateTimeField(_("updated"), auto_now=True)
+
+    class Meta:
+        verbose_name = _("import progress")
+        verbose_name_plural = _("import progress")
+
+    def __str__(self):
+        return f"{self.phase} {self.rows_read}/{self.rows_total}"

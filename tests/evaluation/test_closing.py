@@ -296,11 +296,13 @@ HEADER = ["평가위원", "접수번호", "C1", "C2", "C3", "C4", "C5", "의견"
 GOOD = [25, 15, 12, 16, 12]
 
 
-def run_import(path):
+def run_import(path, *extra):
     """The command's output; it exits 1 (CommandError) on a row error, and the output says why."""
     out = StringIO()
     with contextlib.suppress(CommandError):
-        call_command("import_scores", str(path), competition="smartcity-2023", stage="document", stdout=out)
+        call_command(
+            "import_scores", str(path), *extra, competition="smartcity-2023", stage="document", stdout=out
+        )
     return out.getvalue()
 
 
@@ -328,10 +330,16 @@ def test_import_scores_after_publication_refuses_a_row_that_would_change_a_sheet
     assert f"  3행 '평가위원': {CLOSED}" in lines
     assert (written(), list(Assignment.objects.order_by("pk").values_list())) == before
 
-    # Reopened by an official, kim's sheet takes the file's new values.
+    # Reopened by an official, kim's sheet takes the file's new values, once the command confirms
+    # that the published result will need a correction.
     sheet = Scoresheet.objects.get(assignment__reviewer=kim)
     sheets.reopen(sheet, "위원 요청으로 정정", official)
-    output = run_import(make_xlsx([[kim.email, "2023-H-04", 26, 15, 12, 16, 12, "우수"]], header=HEADER))
-    assert "변경 1건" in output
+    reopened = written()
+    path = make_xlsx([[kim.email, "2023-H-04", 26, 15, 12, 16, 12, "우수"]], header=HEADER)
+    output = run_import(path)
+    assert "--confirm-after-publication 을 붙여 다시 실행해 주세요. 아무것도 기록하지 않았습니다." in output
+    assert written() == reopened
+    output = run_import(path, "--confirm-after-publication")
+    assert "변경 1건" in output and "정정 공개해 주세요." in output
     sheet.refresh_from_db()
     assert sheet.is_submitted and sheet.total == 81

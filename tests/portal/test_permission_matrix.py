@@ -5,6 +5,8 @@ fails `test_every_url_is_in_the_matrix`. Statuses are for a GET; POST-only pages
 those allowed to use them. LOGIN means a redirect to the sign-in page.
 """
 
+import uuid
+
 import pytest
 from django.urls import URLPattern, URLResolver, get_resolver, reverse
 
@@ -54,6 +56,7 @@ MATRIX = {
     "manage:documents-bulk-confirm": ADMINS_ONLY_POST,
     # A proposal's document: officials and admins; reviewers as for the sheet (below).
     "official:document": OFFICIALS,
+    "manage:import-progress": ADMINS_ONLY,  # JSON; an admin sees only the progress of their own
     "official:index": OFFICIALS,
     "official:progress": OFFICIALS,
     "official:proposal": OFFICIALS,
@@ -142,6 +145,7 @@ def world(
             "manage:documents-bulk-preview": [bundle.pk],
             "manage:documents-bulk-confirm": [bundle.pk],
             "official:document": [slug, proposal.pk, document.pk],
+            "manage:import-progress": [uuid.uuid4()],
             "official:progress": [slug, code],
             "official:proposal": [slug, code, proposal.pk],
             "official:reopen-sheet": [slug, code, proposal.pk],

@@ -38,6 +38,7 @@ NOT_AUDITED = {
     "proposals.auditentry": "the audit trail itself: an append-only hash chain",
     "proposals.importupload": "a file awaiting confirmation; applying it records every row it writes",
     "proposals.storedfile": "a document's bytes (the database storage); the document records their SHA-256",
+    "proposals.importprogress": "how far a running import is, for the page that waits for it",
 }
 # What the issue names (SPEC §3): rules, inputs to the ranking and results.
 NAMED = {

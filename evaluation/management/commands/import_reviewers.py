@@ -20,5 +20,5 @@ class Command(BaseCommand):
         content = read_file(path)
         report = run_import(ReviewerImporter(), content, filename=Path(path).name, dry_run=dry_run)
         write_report(self.stdout, report)
-        if not report.ok:
+        if not report.ok or report.unconfirmed:
             raise CommandError(_("Nothing was imported."), returncode=1)

@@ -19,11 +19,22 @@ class Command(BaseCommand):
         parser.add_argument("--competition", required=True, help="competition slug")
         parser.add_argument("--stage", required=True, help="stage code, e.g. document")
         parser.add_argument("--dry-run", action="store_true", help="validate only; write nothing")
+        parser.add_argument(
+            "--confirm-after-publication",
+            action="store_true",
+            help="import into a competition whose result is published (the result will need a correction)",
+        )
 
-    def handle(self, *args, path, competition, stage, dry_run, **options):
+    def handle(self, *args, path, competition, stage, dry_run, confirm_after_publication, **options):
         target = stage_of(competition, stage)
         content = read_file(path)
-        report = run_import(ScoreImporter(target), content, filename=Path(path).name, dry_run=dry_run)
+        report = run_import(
+            ScoreImporter(target),
+            content,
+            filename=Path(path).name,
+            dry_run=dry_run,
+            confirmed_after_publication=confirm_after_publication,
+        )
         write_report(self.stdout, report)
-        if not report.ok:
+        if not report.ok or report.unconfirmed:
             raise CommandError(_("Nothing was imported."), returncode=1)

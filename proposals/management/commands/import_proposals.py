@@ -16,8 +16,13 @@ class Command(BaseCommand):
         parser.add_argument("path", help="applicant spreadsheet (.xlsx)")
         parser.add_argument("--competition", required=True, help="competition slug")
         parser.add_argument("--dry-run", action="store_true", help="validate only; write nothing")
+        parser.add_argument(
+            "--confirm-after-publication",
+            action="store_true",
+            help="import into a competition whose result is published (the result will need a correction)",
+        )
 
-    def handle(self, *args, path, competition, dry_run, **options):
+    def handle(self, *args, path, competition, dry_run, confirm_after_publication, **options):
         try:
             target = Competition.objects.get(slug=competition)
         except Competition.DoesNotExist:
@@ -25,9 +30,15 @@ class Command(BaseCommand):
                 _("No competition with identifier '%(slug)s'.") % {"slug": competition}
             ) from None
         content = read_file(path)
-        report = run_import(ProposalImporter(target), content, filename=Path(path).name, dry_run=dry_run)
+        report = run_import(
+            ProposalImporter(target),
+            content,
+            filename=Path(path).name,
+            dry_run=dry_run,
+            confirmed_after_publication=confirm_after_publication,
+        )
         write_report(self.stdout, report)
-        if not report.ok:
+        if not report.ok or report.unconfirmed:
             raise CommandError(_("Nothing was imported."), returncode=1)
 
 
