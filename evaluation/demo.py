@@ -158,7 +158,8 @@ def publish_demo(out, competition: Competition, ranking: CompetitionRanking) -> 
                 % {"number": current.number, "digest": current.digest}
             )
             return
-    call_command("publish", competition=SLUG, by=PUBLISHER, stdout=out)
+    reason = _("The demo's scores changed since its previous run.") if current is not None else ""
+    call_command("publish", competition=SLUG, by=PUBLISHER, reason=reason, stdout=out)
 
 
 def write_selected(out, ranking: CompetitionRanking) -> None:

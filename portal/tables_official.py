@@ -13,8 +13,18 @@ from django.utils.translation import gettext_lazy as _
 from django_tables2.data import TableListData
 from django_tables2.utils import OrderBy
 
+from evaluation import rules
 from evaluation.exporting import shown
-from evaluation.ranking import STATUS_ORDER, status_label, tie_break_label
+from evaluation.ranking import (
+    ELIMINATED,
+    INELIGIBLE,
+    OVER_CAP,
+    PENDING,
+    STATUS_ORDER,
+    WITHDRAWN,
+    status_label,
+    tie_break_label,
+)
 from evaluation.reviewer_codes import STATE_LABELS
 from proposals.audit_display import action_label, audit_model, display_action
 
@@ -279,31 +289,72 @@ class RankingRows(TableListData):
 
 class StageScoreColumn(tables.Column):
     def __init__(self, stage):
-        super().__init__(verbose_name=stage.name, empty_values=(), attrs=NUM)
+        super().__init__(verbose_name=stage.name, empty_values=(), attrs=NUM, initial_sort_descending=True)
         self.stage = stage
 
     def render(self, record):
         return _score(shown(record.stage_scores.get(self.stage.code)))
 
 
+# Each status of SPEC §6 as a KRDS badge: its own colour and fill, and always its label (a status
+# is never told by colour alone).
+STATUS_BADGES = {
+    rules.SELECTED: "bg-success",
+    rules.DRAW_REQUIRED: "bg-warning",
+    rules.RESERVE: "bg-light-information",
+    rules.NOT_SELECTED: "bg-light-gray",
+    OVER_CAP: "outline-warning",
+    rules.BELOW_MINIMUM: "outline-danger",
+    PENDING: "outline-information",
+    ELIMINATED: "bg-light-danger",
+    INELIGIBLE: "bg-light-point",
+    WITHDRAWN: "outline-gray",
+}
+
+
+def status_badge(status: str):
+    """A ranking status as a KRDS badge (``STATUS_BADGES``) with its label."""
+    return format_html(
+        '<span class="krds-badge status-badge {}" data-status="{}">{}</span>',
+        STATUS_BADGES.get(status, "outline-gray"),
+        status,
+        status_label(status),
+    )
+
+
+# Statuses that take or contest one of the slots of a selection group (SPEC §4.6).
+IN_SLOTS = (rules.SELECTED, rules.DRAW_REQUIRED)
+TITLE = {"th": {"class": "col-title"}, "td": {"class": "col-title"}}
+NAME = {"th": {"class": "col-name"}, "td": {"class": "col-name"}}
+REF = {"th": {"class": "col-ref"}, "td": {"class": "col-ref"}}
+
+
 class RankingTable(tables.Table):
-    """One ranking (a track, or a category pooling its slots): the rows of ``rank_competition``."""
+    """One ranking (a track, or a category pooling its slots): the rows of ``rank_competition``.
+    In the ranking's own order a line follows the last proposal that takes (or contests, until a
+    draw) one of the group's slots: ``slot_line``."""
 
     rank = tables.Column(verbose_name=_("Rank"), empty_values=(), attrs=NUM)
-    reference = tables.Column(verbose_name=_("Reference number"))
-    applicant = tables.Column(verbose_name=_("Applicant"))
-    title = tables.Column(verbose_name=_("Project title"))
-    track = tables.Column(verbose_name=_("Track"))
-    adjustment = tables.Column(verbose_name=_("Bonus/penalty"), empty_values=(), attrs=NUM)
-    score = tables.Column(verbose_name=_("Final score"), empty_values=(), attrs=NUM)
+    reference = tables.Column(verbose_name=_("Reference number"), attrs=REF)
+    applicant = tables.Column(verbose_name=_("Applicant"), attrs=NAME)
+    title = tables.Column(verbose_name=_("Project title"), attrs=TITLE)
+    track = tables.Column(verbose_name=_("Track"), attrs=NAME)
+    adjustment = tables.Column(
+        verbose_name=_("Bonus/penalty"), empty_values=(), attrs=NUM, initial_sort_descending=True
+    )
+    # The first click sorts the highest score first.
+    score = tables.Column(
+        verbose_name=_("Final score"), empty_values=(), attrs=NUM, initial_sort_descending=True
+    )
     status = tables.Column(verbose_name=_("Status"))
     tie_break = tables.Column(verbose_name=_("Tie-break"), empty_values=())
 
     class Meta:
         empty_text = _("No proposal is in this ranking.")
         row_attrs = {"data-status": lambda record: record.status}
+        template_name = "portal/official/_ranking_table.html"
 
-    def __init__(self, rows, *, stages, slug, pooled, track_names, caption, **kwargs):
+    def __init__(self, rows, *, stages, slug, pooled, track_names, caption, slots=None, **kwargs):
         self.stage_names = {f"stage_{index}": stage for index, stage in enumerate(stages)}
         super().__init__(
             RankingRows(list(rows)),
@@ -318,6 +369,8 @@ class RankingTable(tables.Table):
         )
         self.caption = caption
         self.slug = slug
+        self.slots = slots
+        self.ranking_rows = list(rows)  # in the ranking's order, whatever the sort
         self.stages = list(stages)
         self.track_names = track_names
         self.sort_keys = {
@@ -333,6 +386,37 @@ class RankingTable(tables.Table):
         }
         for name, stage in self.stage_names.items():
             self.sort_keys[name] = lambda row, code=stage.code: shown(row.stage_scores.get(code))
+
+    @property
+    def slot_line(self) -> dict | None:
+        """Where the group's slots end, in the ranking's own order (unsorted, or by rank upwards):
+        ``{"after": row id or None (before the first row), "text": what the line says}``; None
+        when the table is sorted otherwise or the group has no slots or no ranked proposal."""
+        if tuple(self.order_by or ()) not in ((), ("rank",)) or not self.slots:
+            return None
+        if not any(row.rank is not None for row in self.ranking_rows):
+            return None
+        in_slots = [row for row in self.ranking_rows if row.status in IN_SLOTS]
+        selected = sum(1 for row in in_slots if row.status == rules.SELECTED)
+        values = {"slots": self.slots, "selected": selected}
+        if not in_slots:
+            text = _("None of the %(slots)s slots is filled: no proposal qualifies.") % values
+        elif len(in_slots) > selected:
+            text = (
+                _("The %(slots)s slots end here: the tied proposals above need a draw to decide them.")
+                % values
+            )
+        elif selected < self.slots:
+            text = (
+                _(
+                    "The selection ends here: %(selected)s of the %(slots)s slots are filled; "
+                    "no other proposal qualifies."
+                )
+                % values
+            )
+        else:
+            text = _("The %(slots)s slots end here: the proposals above are selected.") % values
+        return {"after": in_slots[-1].id if in_slots else None, "text": text}
 
     def render_rank(self, record):
         return "—" if record.rank is None else record.rank
@@ -356,9 +440,7 @@ class RankingTable(tables.Table):
         return _score(shown(record.score))
 
     def render_status(self, record):
-        return format_html(
-            '<span class="krds-badge status-{}">{}</span>', record.status, status_label(record.status)
-        )
+        return status_badge(record.status)
 
     def render_tie_break(self, record):
         return tie_break_label(record.tie_break) or "—"

@@ -18,7 +18,7 @@ from django_tables2 import RequestConfig
 
 from accounts.decorators import role_required
 from accounts.roles import Role, role_of
-from evaluation import exporting, rules
+from evaluation import exporting
 from evaluation.adjustments import adjustment_total
 from evaluation.models import (
     Adjustment,
@@ -30,6 +30,7 @@ from evaluation.models import (
     Scoresheet,
     Stage,
 )
+from evaluation.publication import unresolved_ties
 from evaluation.queries import (
     competition_overview,
     criterion_averages,
@@ -300,6 +301,7 @@ def ranking(request, slug):
             slug=competition.slug,
             pooled=group.pooled,
             track_names=group.track_names,
+            slots=group.slots,
             caption=_("Ranking of %(name)s") % {"name": group.name},
             prefix=f"{group.key}-",
         )
@@ -346,29 +348,19 @@ def _download(content: bytes, content_type: str, filename: str) -> HttpResponse:
     return response
 
 
-def _ties(result) -> dict:
-    """Proposals that share a rank across the last slot (draw_required), per ranking and rank."""
-    ties = {}
-    for group in exporting.ranking_groups(result):
-        for row in group.rows:
-            if row.status == rules.DRAW_REQUIRED:
-                ties.setdefault(f"{group.key}-{row.rank}", (group, []))[1].append(row)
-    return ties
-
-
 @role_required(*OFFICIALS)
 @require_http_methods(["GET", "POST"])
 def record_draw(request, slug):
     """Record the drawn order of each tie that straddles the last slot, and how it was drawn."""
     competition = get_object_or_404(Competition, slug=slug)
-    ties = _ties(rank_competition(competition))
-    forms = {key: DrawForm(prefix=key, proposals=rows) for key, (_group, rows) in ties.items()}
+    ties = {tie.key: tie for tie in unresolved_ties(rank_competition(competition))}
+    forms = {key: DrawForm(prefix=key, proposals=tie.rows) for key, tie in ties.items()}
     if request.method == "POST":
         key = request.POST.get("tie", "")
         if key not in ties:
             messages.info(request, _("This tie no longer needs a draw; the ranking has changed."))
             return redirect("official:draw", competition.slug)
-        rows = ties[key][1]
+        rows = ties[key].rows
         form = forms[key] = DrawForm(request.POST, prefix=key, proposals=rows)
         if form.is_valid():
             proposals = Proposal.objects.filter(competition=competition).in_bulk([row.id for row in rows])
@@ -376,12 +368,12 @@ def record_draw(request, slug):
                 messages.success(
                     request,
                     _("The draw of %(name)s is recorded; the ranking now follows the order drawn.")
-                    % {"name": ties[key][0].name},
+                    % {"name": ties[key].name},
                 )
                 return redirect("official:ranking", competition.slug)
     context = {
         "competition": competition,
-        "ties": [(key, group, rows, forms[key]) for key, (group, rows) in ties.items()],
+        "ties": [(tie, forms[key]) for key, tie in ties.items()],
     }
     return render(request, "portal/official/draw.html", context)
 

@@ -200,7 +200,11 @@ def test_an_official_reopens_a_closed_draft_the_reviewer_submits_and_the_correct
     client.force_login(official)
     response = client.post(
         reverse("publication:publish", args=[slug]),
-        {"confirm": "on", "override_reason": "위원 1명 연락 두절"},
+        {
+            "confirm": "on",
+            "override_reason": "위원 1명 연락 두절",
+            "correction_reason": "평가표 재개 후 재제출",
+        },
         follow=True,
     )
     second = Publication.objects.get(number=2)

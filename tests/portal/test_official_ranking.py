@@ -126,11 +126,13 @@ DEPOPULATION = [["—", "D1", "태안군", "태안 스마트시티", "—", "—
 
 
 class TableParser(HTMLParser):
-    """Tables of a page as {caption: [header, *rows]} of cell texts."""
+    """Tables of a page as {caption: [header, *rows]} of cell texts; the line where a ranking's
+    slots end (a separator row) is kept apart, in ``lines``: {caption: (rows above it, its text)}."""
 
     def __init__(self):
         super().__init__()
         self.tables, self.caption, self.rows, self.cell, self.in_caption = {}, None, None, None, False
+        self.lines, self.in_line = {}, False
 
     def handle_starttag(self, tag, attrs):
         if tag == "table":
@@ -138,6 +140,7 @@ class TableParser(HTMLParser):
         elif tag == "caption":
             self.in_caption = True
         elif tag == "tr" and self.rows is not None:
+            self.in_line = "slot-line" in (dict(attrs).get("class") or "")
             self.rows.append([])
         elif tag in ("td", "th") and self.rows is not None:
             self.cell = ""
@@ -148,6 +151,10 @@ class TableParser(HTMLParser):
             self.rows = None
         elif tag == "caption":
             self.in_caption = False
+        elif tag == "tr" and self.in_line:
+            text = " ".join(self.rows.pop())
+            self.lines[self.caption.strip()] = (len(self.rows) - 1, text)
+            self.in_line = False
         elif tag in ("td", "th") and self.cell is not None:
             self.rows[-1].append(" ".join(self.cell.split()))
             self.cell = None
@@ -163,6 +170,13 @@ def tables_of(response):
     parser = TableParser()
     parser.feed(response.content.decode())
     return parser.tables
+
+
+def slot_lines(response):
+    """{caption: (how many ranked rows are above the line, what it says)}."""
+    parser = TableParser()
+    parser.feed(response.content.decode())
+    return parser.lines
 
 
 def ranking_url(competition, name="official:ranking"):
