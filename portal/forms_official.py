@@ -16,6 +16,7 @@ from django.utils.translation import gettext_lazy
 from evaluation.adjustments import record_adjustment, record_draw
 from evaluation.assignments import record_challenge
 from evaluation.models import Adjustment, Assignment, Conflict, Draw, Reviewer, Scoresheet
+from evaluation.notices import Outcome, owed_assignments, remind
 from evaluation.sheets import SheetError, can_reopen, reopen
 
 
@@ -202,3 +203,28 @@ class DrawForm(forms.Form):
 def _assignment_label(assignment: Assignment) -> str:
     reviewer = assignment.reviewer
     return f"{reviewer.name} ({reviewer.affiliation})"
+
+
+class RemindForm(forms.Form):
+    """A reminder to one reviewer who owes sheets in a stage, or (no reviewer) to every one."""
+
+    reviewer = forms.ModelChoiceField(
+        queryset=Reviewer.objects.none(),
+        required=False,
+        error_messages={
+            "invalid_choice": gettext_lazy(
+                "This reviewer owes no scoresheet in this stage any more: no reminder was sent."
+            )
+        },
+    )
+
+    def __init__(self, *args, stage, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.stage = stage
+        self.fields["reviewer"].queryset = Reviewer.objects.filter(
+            pk__in=owed_assignments(stage.competition, stage).values("reviewer_id")
+        )
+
+    def send(self, actor) -> Outcome:
+        reviewer = self.cleaned_data.get("reviewer")
+        return remind(self.stage.competition, self.stage, [reviewer] if reviewer else None, actor)

@@ -39,6 +39,13 @@ SHEET_STATES = {
 }
 
 
+# Column classes (portal/static/portal/official.css): numbers, titles, names, reference numbers.
+NUM = {"th": {"class": "num"}, "td": {"class": "num"}}
+TITLE = {"th": {"class": "col-title"}, "td": {"class": "col-title"}}
+NAME = {"th": {"class": "col-name"}, "td": {"class": "col-name"}}
+REF = {"th": {"class": "col-ref"}, "td": {"class": "col-ref"}}
+
+
 def _total(name):
     """A footer summing one count over the table's rows (rows are already loaded)."""
     return lambda table: sum(getattr(row, name) for row in table.data)
@@ -64,10 +71,24 @@ class CaptionedTable(tables.Table):
 class ProgressTable(tables.Table):
     """One track of a stage: per proposal, who reviews it and how far the sheets are."""
 
-    reference = tables.Column(verbose_name=_("Reference number"), footer=_("Total"))
-    applicant = tables.Column(verbose_name=_("Applicant"), accessor="applicant__name")
-    title = tables.Column(verbose_name=_("Project title"))
-    reviewer_names = tables.Column(verbose_name=_("Assigned reviewers"), orderable=False)
+    reference = tables.Column(
+        verbose_name=_("Reference number"),
+        footer=_("Total"),
+        attrs={"th": {"class": "col-ref"}, "td": {"class": "col-ref"}, "tf": {"class": "col-ref"}},
+    )
+    applicant = tables.Column(
+        verbose_name=_("Applicant"),
+        accessor="applicant__name",
+        attrs={"th": {"class": "col-name"}, "td": {"class": "col-name"}},
+    )
+    title = tables.Column(
+        verbose_name=_("Project title"), attrs={"th": {"class": "col-title"}, "td": {"class": "col-title"}}
+    )
+    reviewer_names = tables.Column(
+        verbose_name=_("Assigned reviewers"),
+        orderable=False,
+        attrs={"th": {"class": "col-names"}, "td": {"class": "col-names"}},
+    )
     assigned = CountColumn(_("Assigned"), "assigned")
     not_started = CountColumn(_("Not started"), "not_started")
     drafts = CountColumn(_("Drafts"), "drafts")
@@ -77,6 +98,7 @@ class ProgressTable(tables.Table):
     class Meta:
         orderable = False
         empty_text = _("No proposal of this track is in this stage.")
+        attrs = {"class": "compact"}
 
     def __init__(self, data, *, stage, caption, **kwargs):
         super().__init__(data, **kwargs)
@@ -96,6 +118,113 @@ class ProgressTable(tables.Table):
 
     def render_reviewer_names(self, value):
         return ", ".join(sorted(value.splitlines()))
+
+
+class OwedTable(CaptionedTable):
+    """Who still owes sheets in a stage (rows: ``portal.views.official.owed_by_reviewer``): the
+    reviewer, how many, which proposals (to the officials' proposal page), the last reminder and a
+    button that sends one. No score."""
+
+    reviewer = tables.Column(verbose_name=_("Reviewer"), empty_values=(), attrs=NAME)
+    owed = tables.Column(verbose_name=_("Sheets owed"), empty_values=(), attrs=NUM)
+    proposals = tables.Column(verbose_name=_("Proposals"), empty_values=(), attrs=TITLE)
+    reminded = tables.Column(verbose_name=_("Last reminder"), empty_values=())
+    action = tables.Column(verbose_name=_("Reminder"), empty_values=())
+
+    class Meta:
+        orderable = False
+        attrs = {"class": "compact owed"}
+        empty_text = _("Every assigned reviewer has submitted every sheet of this stage.")
+
+    def __init__(self, data, *, stage, remind_url, csrf_token, **kwargs):
+        super().__init__(data, **kwargs)
+        self.stage = stage
+        self.remind_url = remind_url
+        self.csrf_token = csrf_token
+
+    def render_reviewer(self, record):
+        reviewer = record["reviewer"]
+        return format_html('{} <span class="subtle">({})</span>', reviewer.name, reviewer.affiliation)
+
+    def render_owed(self, record):
+        return len(record["assignments"])
+
+    def render_proposals(self, record):
+        slug, code = self.stage.competition.slug, self.stage.code
+        items = (
+            (
+                reverse("official:proposal", args=[slug, code, assignment.proposal_id]),
+                " ".join(
+                    part
+                    for part in (assignment.proposal.reference, assignment.proposal.applicant.name)
+                    if part
+                ),
+                state,
+            )
+            for assignment, state in record["assignments"]
+        )
+        return format_html(
+            '<ul class="owed-list">{}</ul>',
+            format_html_join("", '<li><a href="{}">{}</a> <span class="subtle">({})</span></li>', items),
+        )
+
+    def render_reminded(self, record):
+        when = record["reminded"]
+        if when is None:
+            return "—"
+        return format_html('<time datetime="{}">{}</time>', when.isoformat(), _localtime(when))
+
+    def render_action(self, record):
+        reviewer = record["reviewer"]
+        return format_html(
+            '<form method="post" action="{}" class="inline-form">'
+            '<input type="hidden" name="csrfmiddlewaretoken" value="{}">'
+            '<input type="hidden" name="reviewer" value="{}">'
+            '<button type="submit" class="krds-btn secondary small">{}<span class="sr-only"> — {}</span></button>'
+            "</form>",
+            self.remind_url,
+            self.csrf_token,
+            reviewer.pk,
+            _("Send a reminder"),
+            reviewer.name,
+        )
+
+
+class NoticeTable(CaptionedTable):
+    """E-mails sent to reviewers (``evaluation.models.Notice``), newest first."""
+
+    created_at = tables.Column(verbose_name=_("When"))
+    kind = tables.Column(verbose_name=_("Kind"))
+    reviewer = tables.Column(verbose_name=_("To"), empty_values=())
+    subject = tables.Column(verbose_name=_("Subject"), attrs=TITLE)
+    sent_by = tables.Column(verbose_name=_("Sent by"), empty_values=())
+    status = tables.Column(verbose_name=_("Delivery"))
+
+    class Meta:
+        orderable = False
+        attrs = {"class": "compact"}
+        empty_text = _("No notice has been sent for this stage yet.")
+
+    def render_created_at(self, value):
+        return format_html('<time datetime="{}">{}</time>', value.isoformat(), _localtime(value))
+
+    def render_kind(self, record):
+        return record.get_kind_display()
+
+    def render_reviewer(self, record):
+        return format_html(
+            '{} <span class="subtle">&lt;{}&gt;</span>', record.reviewer.name, record.recipient
+        )
+
+    def render_sent_by(self, record):
+        return _person(record.sent_by)
+
+    def render_status(self, record):
+        css = {"sent": "bg-light-success", "failed": "bg-light-danger"}.get(record.status, "bg-light-gray")
+        label = format_html('<span class="krds-badge {}">{}</span>', css, record.get_status_display())
+        if record.status == record.Status.FAILED and record.error:
+            return format_html('{} <span class="subtle">{}</span>', label, record.error)
+        return label
 
 
 class AssignmentTable(CaptionedTable):
@@ -251,13 +380,11 @@ def _person(user):
 
 
 def _localtime(value):
-    return timezone.localtime(value).strftime("%Y-%m-%d %H:%M")
+    """A time as officials read it, to the second (Asia/Seoul)."""
+    return timezone.localtime(value).strftime("%Y-%m-%d %H:%M:%S")
 
 
 # --- The ranking (issue 4 §4) and a proposal's scores ----------------------------------------
-
-
-NUM = {"th": {"class": "num"}, "td": {"class": "num"}}
 
 
 def _score(value) -> str:
@@ -324,9 +451,6 @@ def status_badge(status: str):
 
 # Statuses that take or contest one of the slots of a selection group (SPEC §4.6).
 IN_SLOTS = (rules.SELECTED, rules.DRAW_REQUIRED)
-TITLE = {"th": {"class": "col-title"}, "td": {"class": "col-title"}}
-NAME = {"th": {"class": "col-name"}, "td": {"class": "col-name"}}
-REF = {"th": {"class": "col-ref"}, "td": {"class": "col-ref"}}
 
 
 class RankingTable(tables.Table):

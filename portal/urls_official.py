@@ -10,6 +10,7 @@ urlpatterns = [
     path("<slug:slug>/reviewer-totals.csv", official.reviewer_totals_csv, name="reviewer-totals-csv"),
     path("<slug:slug>/draw/", official.record_draw, name="draw"),
     path("<slug:slug>/stages/<slug:stage>/", official.progress, name="progress"),
+    path("<slug:slug>/stages/<slug:stage>/remind/", official.send_reminders, name="remind"),
     path("<slug:slug>/stages/<slug:stage>/proposals/<int:pk>/", official.proposal, name="proposal"),
     path(
         "<slug:slug>/stages/<slug:stage>/proposals/<int:pk>/reopen/",

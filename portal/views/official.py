@@ -10,7 +10,10 @@ from collections import defaultdict
 from django.contrib import messages
 from django.db.models import Prefetch
 from django.http import HttpResponse
+from django.middleware.csrf import get_token
 from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
+from django.utils import timezone
 from django.utils.http import content_disposition_header
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST
@@ -25,11 +28,13 @@ from evaluation.models import (
     Assignment,
     Conflict,
     Criterion,
+    Notice,
     Publication,
     Reviewer,
     Scoresheet,
     Stage,
 )
+from evaluation.notices import owed_by_reviewer
 from evaluation.publication import unresolved_ties
 from evaluation.queries import (
     competition_overview,
@@ -45,7 +50,7 @@ from evaluation.sheets import can_reopen, closing_publication_id, criteria_for, 
 from proposals.models import Competition, Proposal, Track
 from proposals.xlsx import XLSX_CONTENT_TYPE
 
-from ..forms_official import AdjustmentForm, ChallengeForm, DrawForm, ReopenSheetForm
+from ..forms_official import AdjustmentForm, ChallengeForm, DrawForm, RemindForm, ReopenSheetForm
 from ..tables_official import (
     SHEET_STATES,
     AdjustmentTable,
@@ -53,6 +58,8 @@ from ..tables_official import (
     AuditTable,
     ConflictTable,
     CriterionAverageTable,
+    NoticeTable,
+    OwedTable,
     ProgressTable,
     RankingTable,
     ReviewerScoreTable,
@@ -60,6 +67,7 @@ from ..tables_official import (
 
 OFFICIALS = (Role.OFFICIAL, Role.ADMIN)
 PROGRESS_COUNTS = ("assigned", "not_started", "drafts", "submitted", "conflict_count")
+NOTICES_PER_PAGE = 10
 
 
 @role_required(*OFFICIALS)
@@ -96,14 +104,82 @@ def progress(request, slug, stage):
     rows = [row for track_rows in by_track.values() for row in track_rows]
     totals = {name: sum(getattr(row, name) for row in rows) for name in PROGRESS_COUNTS}
     totals["proposals"] = len(rows)
+    owed = owed_by_reviewer(stage)
+    notice_table = NoticeTable(
+        Notice.objects.filter(stage=stage)
+        .select_related("reviewer", "sent_by")
+        .order_by("-created_at", "-pk"),
+        caption=_("E-mails sent to reviewers about %(stage)s, newest first") % {"stage": stage.name},
+        prefix="notices-",
+    )
+    RequestConfig(request, paginate={"per_page": NOTICES_PER_PAGE}).configure(notice_table)
+    counting = totals["assigned"] - sum(row.conflicted for row in rows)
     context = {
         "competition": competition,
         "stage": stage,
         "stages": list(competition.stages.order_by("order", "pk")),
         "sections": list(zip(tracks, tables, strict=True)),
         "totals": totals,
+        "counting": counting,
+        "submitted_percent": round(100 * totals["submitted"] / counting) if counting else 0,
+        "owed": owed,
+        "owed_table": OwedTable(
+            owed,
+            stage=stage,
+            remind_url=reverse("official:remind", args=[competition.slug, stage.code]),
+            csrf_token=get_token(request),
+            caption=_("Reviewers who still owe sheets in %(stage)s, and which") % {"stage": stage.name},
+        ),
+        "owed_sheets": sum(len(row["assignments"]) for row in owed),
+        "notice_table": notice_table,
     }
     return render(request, "portal/official/progress.html", context)
+
+
+@role_required(*OFFICIALS)
+@require_POST
+def send_reminders(request, slug, stage):
+    """Remind one reviewer (``reviewer``) or every reviewer who owes sheets in the stage; a
+    reviewer reminded for the stage within ``NOTICE_REPEAT_SECONDS`` is not reminded again."""
+    competition = get_object_or_404(Competition, slug=slug)
+    stage = get_object_or_404(Stage, competition=competition, code=stage)
+    form = RemindForm(request.POST, stage=stage)
+    if not form.is_valid():
+        for errors in form.errors.values():
+            for error in errors:
+                messages.error(request, error)
+        return redirect(reverse("official:progress", args=[competition.slug, stage.code]) + "#owed")
+    outcome = form.send(request.user)
+    for notice in outcome.queued:
+        notice.refresh_from_db(fields=["status", "error"])  # sent when its transaction committed
+        if notice.status == Notice.Status.FAILED:
+            messages.error(
+                request,
+                _("The reminder to %(name)s could not be delivered (%(error)s); try again later.")
+                % {"name": notice.reviewer.name, "error": notice.error},
+            )
+        else:
+            messages.success(
+                request,
+                _("A reminder of %(count)s scoresheets was sent to %(name)s (%(email)s).")
+                % {
+                    "count": notice.assignments.count(),
+                    "name": notice.reviewer.name,
+                    "email": notice.recipient,
+                },
+            )
+    for notice in outcome.already:
+        messages.info(
+            request,
+            _("%(name)s was already reminded at %(time)s; the reminder was not sent again.")
+            % {
+                "name": notice.reviewer.name,
+                "time": timezone.localtime(notice.created_at).strftime("%H:%M:%S"),
+            },
+        )
+    if not outcome.queued and not outcome.already:
+        messages.info(request, _("Nobody owes a scoresheet in this stage: no reminder was sent."))
+    return redirect(reverse("official:progress", args=[competition.slug, stage.code]) + "#owed")
 
 
 def _page_objects(slug, stage_code, pk):
