@@ -6,6 +6,7 @@ ranking with its downloads, a proposal's scores by reviewer code with its bonus/
 Officials see who reviews and how far the sheets are, never edit a score (SPEC §2)."""
 
 from collections import defaultdict
+from types import SimpleNamespace
 
 from django.contrib import messages
 from django.db.models import Prefetch
@@ -37,6 +38,7 @@ from evaluation.models import (
 from evaluation.notices import owed_by_reviewer
 from evaluation.publication import unresolved_ties
 from evaluation.queries import (
+    SCORING_ENTRIES,
     competition_overview,
     criterion_averages,
     proposal_audit_trail,
@@ -50,7 +52,14 @@ from evaluation.sheets import can_reopen, closing_publication_id, criteria_for, 
 from proposals.models import Competition, Proposal, Track
 from proposals.xlsx import XLSX_CONTENT_TYPE
 
-from ..forms_official import AdjustmentForm, ChallengeForm, DrawForm, RemindForm, ReopenSheetForm
+from ..forms_official import (
+    AdjustmentForm,
+    AuditFilterForm,
+    ChallengeForm,
+    DrawForm,
+    RemindForm,
+    ReopenSheetForm,
+)
 from ..tables_official import (
     SHEET_STATES,
     AdjustmentTable,
@@ -68,6 +77,7 @@ from ..tables_official import (
 OFFICIALS = (Role.OFFICIAL, Role.ADMIN)
 PROGRESS_COUNTS = ("assigned", "not_started", "drafts", "submitted", "conflict_count")
 NOTICES_PER_PAGE = 10
+TRAIL_PER_PAGE = 20
 
 
 @role_required(*OFFICIALS)
@@ -257,9 +267,24 @@ def _render_proposal(
             }
         )
 
-    trail = list(proposal_audit_trail(proposal, stage))
+    is_admin = role_of(request.user) == Role.ADMIN
+    trail_filter = AuditFilterForm(
+        request.GET if any(key in request.GET for key in AuditFilterForm.base_fields) else None,
+        stage=stage,
+        proposal=proposal,
+        names={a.reviewer_id: a.reviewer.name for a in assignments} if is_admin else None,
+    )
+    trail = trail_filter.filter(proposal_audit_trail(proposal, stage))
+    # Who acted on a scoring entry, from every entry the filter keeps (not only the page shown).
+    acting = [
+        SimpleNamespace(object_type=object_type, actor_id=actor_id)
+        for object_type, actor_id in trail.order_by()
+        .filter(object_type__in=SCORING_ENTRIES, actor_id__isnull=False)
+        .values_list("object_type", "actor_id")
+        .distinct()
+    ]
     # Names of who changed a score are for admins only; officials see codes (SPEC §2).
-    names = proposal_trail_names(proposal, stage, trail, names=role_of(request.user) == Role.ADMIN)
+    names = proposal_trail_names(proposal, stage, acting, names=is_admin)
     values = {("status", value): SHEET_STATES[value] for value in Scoresheet.Status.values}
     values.update({("kind", value): label for value, label in Conflict.Kind.choices})
     values.update({("source", value): label for value, label in Assignment.Source.choices})
@@ -284,6 +309,14 @@ def _render_proposal(
         reopen_form,
         challenge_form,
     )
+    audit_table = AuditTable(
+        trail,
+        caption=_("Audit trail of this proposal: who changed what, when, and why"),
+        names=names,
+        values=values,
+        prefix="trail-",
+    )
+    RequestConfig(request, paginate={"per_page": TRAIL_PER_PAGE}).configure(audit_table)
     context = {
         "competition": competition,
         "stage": stage,
@@ -295,12 +328,8 @@ def _render_proposal(
         "conflict_table": ConflictTable(
             conflicts, caption=_("Conflicts of interest recorded for this proposal")
         ),
-        "audit_table": AuditTable(
-            trail,
-            caption=_("Audit trail of this proposal: who changed what, when, and why"),
-            names=names,
-            values=values,
-        ),
+        "audit_table": audit_table,
+        "trail_filter": trail_filter,
         "reopen_form": reopen_form,
         "challenge_form": challenge_form,
         "has_reopenable": any(row["reopenable"] for row in rows),
