@@ -222,20 +222,27 @@ REQUEST_MAX_BYTES_SIGNED_IN = int(os.environ.get("REQUEST_MAX_BYTES_SIGNED_IN", 
 REQUEST_UPLOAD_VIEWS = ["manage:import-proposals"]
 REQUEST_MAX_BYTES_UPLOAD = IMPORT_MAX_BYTES + 256 * 1024
 
-# E-mail (evaluation.notices: assignment notices, reminders, reopened sheets). Production sends
-# through the SMTP server the environment names; development (DEBUG) prints each message on the
-# console; the tests use Django's in-memory outbox (locmem, set by the test runner).
-EMAIL_BACKEND = os.environ.get("EMAIL_BACKEND") or (
-    "django.core.mail.backends.console.EmailBackend"
-    if DEBUG
-    else "django.core.mail.backends.smtp.EmailBackend"
-)
-EMAIL_HOST = os.environ.get("EMAIL_HOST", "localhost")
-EMAIL_PORT = int(os.environ.get("EMAIL_PORT", 25))
-EMAIL_HOST_USER = os.environ.get("EMAIL_HOST_USER", "")
-EMAIL_HOST_PASSWORD = os.environ.get("EMAIL_HOST_PASSWORD", "")
-EMAIL_USE_TLS = env_flag("EMAIL_USE_TLS", default=False)
-EMAIL_TIMEOUT = int(os.environ.get("EMAIL_TIMEOUT", 10))  # seconds: a slow server never hangs a page
+# E-mail (evaluation.notices: assignment notices, reminders, reopened sheets), Django's MAILERS.
+# Production sends through the SMTP server the environment names (EMAIL_HOST, EMAIL_PORT,
+# EMAIL_HOST_USER, EMAIL_HOST_PASSWORD, EMAIL_USE_TLS, EMAIL_TIMEOUT); development (DEBUG) prints
+# each message on the console; the tests get Django's in-memory outbox (locmem, set by the runner).
+MAILERS = {
+    "default": (
+        {"BACKEND": "django.core.mail.backends.console.EmailBackend"}
+        if DEBUG
+        else {
+            "BACKEND": "django.core.mail.backends.smtp.EmailBackend",
+            "OPTIONS": {
+                "host": os.environ.get("EMAIL_HOST", "localhost"),
+                "port": int(os.environ.get("EMAIL_PORT", 25)),
+                "username": os.environ.get("EMAIL_HOST_USER", ""),
+                "password": os.environ.get("EMAIL_HOST_PASSWORD", ""),
+                "use_tls": env_flag("EMAIL_USE_TLS", default=False),
+                "timeout": int(os.environ.get("EMAIL_TIMEOUT", 10)),  # a slow server never hangs a page
+            },
+        }
+    )
+}
 DEFAULT_FROM_EMAIL = os.environ.get("DEFAULT_FROM_EMAIL", "webmaster@localhost")
 # A reminder to the same reviewer for the same stage within this many seconds is not sent again
 # (a double click, a repeated command).

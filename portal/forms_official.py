@@ -280,7 +280,7 @@ class AuditFilterForm(forms.Form):
         error_messages={"invalid": gettext_lazy("Enter a date such as 2026-12-01.")},
     )
     until = forms.DateField(
-        label=gettext_lazy("To"),
+        label=gettext_lazy("Until"),
         required=False,
         widget=forms.DateInput(attrs={"type": "date", "class": "krds-input"}),
         error_messages={"invalid": gettext_lazy("Enter a date such as 2026-12-01.")},

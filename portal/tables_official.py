@@ -195,7 +195,7 @@ class NoticeTable(CaptionedTable):
 
     created_at = tables.Column(verbose_name=_("When"))
     kind = tables.Column(verbose_name=_("Kind"))
-    reviewer = tables.Column(verbose_name=_("To"), empty_values=())
+    reviewer = tables.Column(verbose_name=_("Recipient"), empty_values=())
     subject = tables.Column(verbose_name=_("Subject"), attrs=TITLE)
     sent_by = tables.Column(verbose_name=_("Sent by"), empty_values=())
     status = tables.Column(verbose_name=_("Delivery"))
