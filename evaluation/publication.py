@@ -220,7 +220,8 @@ def correction_reason_missing(previous: Publication) -> str:
 def _correction_refusal(competition, previous: Publication) -> PublicationRefused:
     """Why a correction without a reason is refused: nothing to correct (a double click, the same
     state published again) or the missing reason; records that do not verify come first, as in
-    ``publish``. Reads only."""
+    ``publish``. Reads only (the competition as stored, as ``publish`` reads it)."""
+    competition = Competition.objects.get(pk=competition.pk)
     _refuse_unless_verified(competition, previous)
     ranking = rank_competition(competition)
     inputs = snapshot_inputs(competition, ranking)
