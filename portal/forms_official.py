@@ -269,7 +269,7 @@ class AuditFilterForm(forms.Form):
         widget=forms.Select(attrs={"class": "krds-form-select"}),
     )
     reviewer = forms.ChoiceField(
-        label=gettext_lazy("Reviewer"),
+        label=gettext_lazy("Reviewer code"),
         required=False,
         widget=forms.Select(attrs={"class": "krds-form-select"}),
     )
