@@ -212,9 +212,8 @@ class NoticeTable(CaptionedTable):
         return record.get_kind_display()
 
     def render_reviewer(self, record):
-        return format_html(
-            '{} <span class="subtle">&lt;{}&gt;</span>', record.reviewer.name, record.recipient
-        )
+        # The address is personal data: admins see it in the Django admin (SPEC §7).
+        return record.reviewer.name
 
     def render_sent_by(self, record):
         return _person(record.sent_by)
@@ -477,6 +476,7 @@ class RankingTable(tables.Table):
         empty_text = _("No proposal is in this ranking.")
         row_attrs = {"data-status": lambda record: record.status}
         template_name = "portal/official/_ranking_table.html"
+        attrs = {"class": "ranking-table"}  # cards on a narrow screen (official.css)
 
     def __init__(self, rows, *, stages, slug, pooled, track_names, caption, slots=None, **kwargs):
         self.stage_names = {f"stage_{index}": stage for index, stage in enumerate(stages)}

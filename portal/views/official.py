@@ -171,12 +171,8 @@ def send_reminders(request, slug, stage):
         else:
             messages.success(
                 request,
-                _("A reminder of %(count)s scoresheets was sent to %(name)s (%(email)s).")
-                % {
-                    "count": notice.assignments.count(),
-                    "name": notice.reviewer.name,
-                    "email": notice.recipient,
-                },
+                _("A reminder of %(count)s scoresheets was sent to %(name)s.")
+                % {"count": notice.assignments.count(), "name": notice.reviewer.name},
             )
     for notice in outcome.already:
         messages.info(

@@ -218,9 +218,7 @@ def test_the_officials_pages(
     journey.check(page, "progress")
     mail.outbox.clear()
     owed.get_by_role("button", name="알림 보내기").click()
-    expect(message(page)).to_contain_text(
-        "김서연 위원(reviewer-kim@example.kr)에게 미제출 평가표 2건 알림을 보냈습니다."
-    )
+    expect(message(page)).to_contain_text("김서연 위원에게 미제출 평가표 2건 알림을 보냈습니다.")
     expect(page.locator("#notices").locator("xpath=..").locator("tbody tr").first).to_contain_text(
         "미제출 평가표 알림"
     )

@@ -74,7 +74,7 @@ def test_one_click_sends_one_reminder_and_a_double_click_does_not_send_twice(
     (message,) = mail.outbox
     assert message.to == ["lee@example.kr"] and "평가표가 2건 있습니다" in message.body
     page = response.content.decode()
-    assert "위원 lee 위원(lee@example.kr)에게 미제출 평가표 2건 알림을 보냈습니다." in page
+    assert "위원 lee 위원에게 미제출 평가표 2건 알림을 보냈습니다." in page
     notice = Notice.objects.get()
     assert notice.sent_by == official and notice.kind == "reminder"
     # The notices sent, with who sent them and whether the mail server took them.
@@ -125,3 +125,13 @@ def test_reviewers_cannot_send_reminders(client, stage, world):
     client.force_login(world["kim"].user)
     assert client.post(remind_url(stage)).status_code == 403
     assert not mail.outbox and not Notice.objects.exists()
+
+
+def test_officials_never_see_a_reviewers_address(
+    official_client, stage, world, django_capture_on_commit_callbacks
+):
+    """A reviewer's e-mail address is personal data (SPEC §7): the notices list names the reviewer."""
+    with django_capture_on_commit_callbacks(execute=True):
+        response = official_client.post(remind_url(stage), follow=True)
+    assert "@example.kr" not in response.content.decode()
+    assert "@example.kr" not in official_client.get(progress_url(stage)).content.decode()
