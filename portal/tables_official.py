@@ -44,6 +44,7 @@ NUM = {"th": {"class": "num"}, "td": {"class": "num"}}
 TITLE = {"th": {"class": "col-title"}, "td": {"class": "col-title"}}
 NAME = {"th": {"class": "col-name"}, "td": {"class": "col-name"}}
 REF = {"th": {"class": "col-ref"}, "td": {"class": "col-ref"}}
+TIME = {"th": {"class": "col-time"}, "td": {"class": "col-time"}}
 
 
 def _total(name):
@@ -193,8 +194,8 @@ class OwedTable(CaptionedTable):
 class NoticeTable(CaptionedTable):
     """E-mails sent to reviewers (``evaluation.models.Notice``), newest first."""
 
-    created_at = tables.Column(verbose_name=_("When"))
-    kind = tables.Column(verbose_name=_("Kind"))
+    created_at = tables.Column(verbose_name=_("When"), attrs=TIME)
+    kind = tables.Column(verbose_name=_("Kind"), attrs=NAME)
     reviewer = tables.Column(verbose_name=_("Recipient"), empty_values=())
     subject = tables.Column(verbose_name=_("Subject"), attrs=TITLE)
     sent_by = tables.Column(verbose_name=_("Sent by"), empty_values=())
@@ -285,11 +286,15 @@ class ConflictTable(CaptionedTable):
 class AuditTable(tables.Table):
     """The proposal's audit trail: what changed, who changed it, when, from what to what, why."""
 
-    created_at = tables.Column(verbose_name=_("When"))
-    actor = tables.Column(verbose_name=_("By"), empty_values=())
-    action = tables.Column(verbose_name=_("Action"))
-    item = tables.Column(verbose_name=_("Item"), empty_values=())
-    change = tables.Column(verbose_name=_("Before → after"), empty_values=())
+    created_at = tables.Column(verbose_name=_("When"), attrs=TIME)
+    actor = tables.Column(verbose_name=_("By"), empty_values=(), attrs=NAME)
+    action = tables.Column(verbose_name=_("Action"), attrs=NAME)
+    item = tables.Column(verbose_name=_("Item"), empty_values=(), attrs=NAME)
+    change = tables.Column(
+        verbose_name=_("Before → after"),
+        empty_values=(),
+        attrs={"th": {"class": "col-change"}, "td": {"class": "col-change"}},
+    )
     reason = tables.Column(verbose_name=_("Reason"))
 
     class Meta:

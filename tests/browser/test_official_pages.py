@@ -140,6 +140,17 @@ def sign_in(page, journey, username):
     expect(page).to_have_url(re.compile(r"/official/$"))
 
 
+def fits(page, width):
+    """Nothing makes the page itself scroll sideways (wide tables scroll inside their frame)."""
+    wide = page.evaluate(
+        """(width) => [...document.querySelectorAll("body *")]
+          .filter((e) => e.getBoundingClientRect().right > width + 1 && !e.closest(".krds-table-wrap"))
+          .map((e) => e.tagName + "." + e.className)""",
+        width,
+    )
+    assert page.evaluate("document.documentElement.scrollWidth") <= width, (page.url, wide[:5])
+
+
 def tick(page, label):
     page.locator("label", has_text=label).click()
     expect(page.get_by_label(label)).to_be_checked()
@@ -180,6 +191,7 @@ def test_the_officials_pages(
     title = table.locator("td.col-title").first
     assert title.bounding_box()["width"] >= 170  # 사업명 reads as a line, not a word a line
     journey.check(page, "ranking-tie")
+    fits(page, width)
 
     table.get_by_role("link", name="최종 점수").click()
     expect(page).to_have_url(re.compile(r"sort=-score"))
@@ -192,6 +204,7 @@ def test_the_officials_pages(
     expect(page.get_by_role("heading", level=2)).to_have_text("거점형: 2위 동점")
     expect(page.get_by_text("추첨이 필요한 동점이 없습니다")).to_have_count(0)
     journey.check(page, "draw")
+    fits(page, width)
     page.get_by_label("평택시 추첨 순서").fill("1")
     page.get_by_label("고양시 추첨 순서").fill("2")
     page.get_by_label("추첨 방법").fill("평가위원회 입회하에 두 지자체 대표가 제비뽑기")
@@ -200,12 +213,14 @@ def test_the_officials_pages(
     expect(table.locator("tr.slot-line")).to_have_text("선정 2곳은 여기까지입니다: 위의 사업이 선정됩니다.")
     expect(table.locator(".status-badge")).to_have_text(["선정", "선정", "예비", "미선정", "최저점 미달"])
     journey.check(page, "ranking-drawn")
+    fits(page, width)
     page.goto(f"/official/{slug}/draw/")
     expect(page.locator("#no-tie")).to_have_text(
         "추첨이 필요한 동점이 없습니다. 모든 선정 순위가 정해졌습니다."
     )
     expect(page.get_by_role("heading", level=2)).to_have_count(0)
     journey.check(page, "draw-none")
+    fits(page, width)
 
     # --- Progress: who owes which sheets, and a reminder ----------------------------------------
     page.goto(f"/official/{slug}/stages/document/")
@@ -216,6 +231,7 @@ def test_the_officials_pages(
     expect(owed).to_contain_text("H-01 울산광역시")
     expect(owed).to_contain_text("H-05 비공개 지자체 02")
     journey.check(page, "progress")
+    fits(page, width)
     mail.outbox.clear()
     owed.get_by_role("button", name="알림 보내기").click()
     expect(message(page)).to_contain_text("김서연 위원에게 미제출 평가표 2건 알림을 보냈습니다.")
@@ -223,6 +239,7 @@ def test_the_officials_pages(
         "미제출 평가표 알림"
     )
     journey.check(page, "progress-reminded")
+    fits(page, width)
     assert [m.to for m in mail.outbox] == [["reviewer-kim@example.kr"]]
     assert "아직 제출하지 않은 평가표가 2건 있습니다." in mail.outbox[0].body
     page.get_by_role("button", name="미제출 평가위원 모두에게 알림 보내기").click()  # again: not resent
@@ -238,6 +255,7 @@ def test_the_officials_pages(
     expect(trail).to_have_count(20)
     expect(trail.first.locator("td").first).to_have_text(re.compile(r"^\d{4}-\d\d-\d\d \d\d:\d\d:\d\d$"))
     journey.check(page, "proposal")
+    fits(page, width)
     page.get_by_label("기록 종류").select_option("scoresheet")
     page.get_by_label("평가위원 기호").select_option("A")
     page.get_by_role("button", name="보기", exact=True).click()
@@ -248,6 +266,7 @@ def test_the_officials_pages(
     header = page.locator("#krds-header").bounding_box()["height"]
     assert top >= header, (top, header)
     journey.check(page, "proposal-trail-filtered")
+    fits(page, width)
 
     page.locator("a[href='#reopen']").click()
     page.get_by_label("재개 사유", exact=True).fill(REOPEN_REASON)
@@ -260,6 +279,7 @@ def test_the_officials_pages(
         not Scoresheet.objects.filter(status="draft", reopened_at__isnull=False).exists() and not mail.outbox
     )
     journey.check(page, "reopen-unconfirmed")
+    fits(page, width)
     tick(page, "재개를 확인합니다")
     page.get_by_role("button", name="평가표 재개").click()
     expect(message(page)).to_contain_text("평가표를 재개했습니다")
@@ -267,6 +287,7 @@ def test_the_officials_pages(
     assert [m.to for m in mail.outbox] == [[reopened.assignment.reviewer.email]]
     assert f"- 사유: {REOPEN_REASON}" in mail.outbox[0].body
     journey.check(page, "reopened")
+    fits(page, width)
     # The reviewer submits it again (off screen).
     submit_sheet(reopened.assignment, list(SHEETS["고양시"][0]))
 
@@ -290,6 +311,7 @@ def test_the_officials_pages(
     page.get_by_role("button", name="되돌릴 수 없음을 확인하고 공개").click()
     expect(page.locator("#publish-correction_reason_error")).to_contain_text("정정 사유를 적어 주세요.")
     journey.check(page, "correction-without-reason", status=409)
+    fits(page, width)
     assert competition.publications.count() == 1
     page.get_by_label("정정 사유 (필수)").fill(CORRECTION_REASON)
     expect(page.get_by_label("공개는 되돌릴 수 없으며")).to_be_checked()  # kept from the refused try
@@ -297,6 +319,7 @@ def test_the_officials_pages(
     expect(message(page)).to_contain_text("제2차 공개를 완료했습니다.")
     expect(page.locator(".correction-reason")).to_contain_text(CORRECTION_REASON)
     journey.check(page, "correction-published")
+    fits(page, width)
 
     public = journey.open(new_context()).new_page()
     public.set_viewport_size({"width": width, "height": height})
