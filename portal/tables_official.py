@@ -47,6 +47,12 @@ REF = {"th": {"class": "col-ref"}, "td": {"class": "col-ref"}}
 TIME = {"th": {"class": "col-time"}, "td": {"class": "col-time"}}
 
 
+def labelled(attrs: dict, label) -> dict:
+    """Column ``attrs`` whose cells carry the column's name (``data-label``): a table with the
+    class "cards" shows each row as a card of "name: value" lines on a narrow screen."""
+    return {**attrs, "td": {**attrs.get("td", {}), "data-label": label}}
+
+
 def _total(name):
     """A footer summing one count over the table's rows (rows are already loaded)."""
     return lambda table: sum(getattr(row, name) for row in table.data)
@@ -126,15 +132,21 @@ class OwedTable(CaptionedTable):
     reviewer, how many, which proposals (to the officials' proposal page), the last reminder and a
     button that sends one. No score."""
 
-    reviewer = tables.Column(verbose_name=_("Reviewer"), empty_values=(), attrs=NAME)
-    owed = tables.Column(verbose_name=_("Sheets owed"), empty_values=(), attrs=NUM)
-    proposals = tables.Column(verbose_name=_("Proposals"), empty_values=(), attrs=TITLE)
-    reminded = tables.Column(verbose_name=_("Last reminder"), empty_values=())
-    action = tables.Column(verbose_name=_("Reminder"), empty_values=())
+    reviewer = tables.Column(verbose_name=_("Reviewer"), empty_values=(), attrs=labelled(NAME, _("Reviewer")))
+    owed = tables.Column(
+        verbose_name=_("Sheets owed"), empty_values=(), attrs=labelled(NUM, _("Sheets owed"))
+    )
+    proposals = tables.Column(
+        verbose_name=_("Proposals"), empty_values=(), attrs=labelled(TITLE, _("Proposals"))
+    )
+    reminded = tables.Column(
+        verbose_name=_("Last reminder"), empty_values=(), attrs=labelled({}, _("Last reminder"))
+    )
+    action = tables.Column(verbose_name=_("Reminder"), empty_values=(), attrs=labelled({}, _("Reminder")))
 
     class Meta:
         orderable = False
-        attrs = {"class": "compact owed"}
+        attrs = {"class": "compact owed cards"}
         empty_text = _("Every assigned reviewer has submitted every sheet of this stage.")
 
     def __init__(self, data, *, stage, remind_url, csrf_token, **kwargs):
@@ -194,16 +206,16 @@ class OwedTable(CaptionedTable):
 class NoticeTable(CaptionedTable):
     """E-mails sent to reviewers (``evaluation.models.Notice``), newest first."""
 
-    created_at = tables.Column(verbose_name=_("When"), attrs=TIME)
-    kind = tables.Column(verbose_name=_("Kind"), attrs=NAME)
-    reviewer = tables.Column(verbose_name=_("Recipient"), empty_values=())
-    subject = tables.Column(verbose_name=_("Subject"), attrs=TITLE)
-    sent_by = tables.Column(verbose_name=_("Sent by"), empty_values=())
-    status = tables.Column(verbose_name=_("Delivery"))
+    created_at = tables.Column(verbose_name=_("When"), attrs=labelled(TIME, _("When")))
+    kind = tables.Column(verbose_name=_("Kind"), attrs=labelled(NAME, _("Kind")))
+    reviewer = tables.Column(verbose_name=_("Recipient"), empty_values=(), attrs=labelled({}, _("Recipient")))
+    subject = tables.Column(verbose_name=_("Subject"), attrs=labelled(TITLE, _("Subject")))
+    sent_by = tables.Column(verbose_name=_("Sent by"), empty_values=(), attrs=labelled({}, _("Sent by")))
+    status = tables.Column(verbose_name=_("Delivery"), attrs=labelled({}, _("Delivery")))
 
     class Meta:
         orderable = False
-        attrs = {"class": "compact"}
+        attrs = {"class": "compact cards"}
         empty_text = _("No notice has been sent for this stage yet.")
 
     def render_created_at(self, value):
@@ -481,7 +493,7 @@ class RankingTable(tables.Table):
         empty_text = _("No proposal is in this ranking.")
         row_attrs = {"data-status": lambda record: record.status}
         template_name = "portal/official/_ranking_table.html"
-        attrs = {"class": "ranking-table"}  # cards on a narrow screen (official.css)
+        attrs = {"class": "ranking-table cards"}  # cards on a narrow screen (official.css)
 
     def __init__(self, rows, *, stages, slug, pooled, track_names, caption, slots=None, **kwargs):
         self.stage_names = {f"stage_{index}": stage for index, stage in enumerate(stages)}
