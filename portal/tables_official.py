@@ -458,9 +458,8 @@ STATUS_BADGES = {
 def status_badge(status: str):
     """A ranking status as a KRDS badge (``STATUS_BADGES``) with its label."""
     return format_html(
-        '<span class="krds-badge status-badge {}" data-status="{}">{}</span>',
+        '<span class="krds-badge status-badge {}">{}</span>',
         STATUS_BADGES.get(status, "outline-gray"),
-        status,
         status_label(status),
     )
 

@@ -228,7 +228,7 @@ def test_remind_command(owing, official, django_capture_on_commit_callbacks):
     with django_capture_on_commit_callbacks(execute=True):
         call_command("remind", competition="smartcity-2023", stage="document", by="official-han", stdout=out)
     text = out.getvalue()
-    assert "위원 kim <kim@example.kr> 위원에게 알림을 보냈습니다" in text
+    assert "위원 kim 위원(kim@example.kr)에게 알림을 보냈습니다" in text
     assert "알림 2건을 보냈고, 0건은 다시 보내지 않았습니다." in text
     out = StringIO()
     call_command("remind", competition="smartcity-2023", stdout=out)  # every stage, again

@@ -642,18 +642,16 @@ def test_every_status_has_its_own_badge_colour_and_its_label():
     assert len(set(labels.values())) == len(labels)  # and distinct words: never colour alone
     assert labels["over_cap"] == "지역 한도 초과" and labels["pending"] == "평가 중"
     assert str(status_badge("draw_required")) == (
-        '<span class="krds-badge status-badge bg-warning" data-status="draw_required">추첨 필요</span>'
+        '<span class="krds-badge status-badge bg-warning">추첨 필요</span>'
     )
 
 
 def test_the_page_shows_each_status_as_its_badge(official_client, competition, world):
     page = official_client.get(ranking_url(competition)).content.decode()
-    assert '<span class="krds-badge status-badge bg-success" data-status="selected">선정</span>' in page
-    assert (
-        '<span class="krds-badge status-badge bg-light-information" data-status="reserve">예비</span>' in page
-    )
-    assert 'class="krds-badge status-badge outline-danger" data-status="below_minimum">최저점 미달<' in page
-    assert 'class="krds-badge status-badge outline-gray" data-status="withdrawn">철회<' in page
+    assert '<span class="krds-badge status-badge bg-success">선정</span>' in page
+    assert '<span class="krds-badge status-badge bg-light-information">예비</span>' in page
+    assert '<span class="krds-badge status-badge outline-danger">최저점 미달</span>' in page
+    assert '<span class="krds-badge status-badge outline-gray">철회</span>' in page
 
 
 def test_a_line_follows_the_last_slot_of_each_ranking(official_client, competition, world):
@@ -715,7 +713,7 @@ def test_the_first_click_on_a_score_sorts_the_highest_first(official_client, com
 def test_the_title_column_is_readable(official_client, competition, world):
     page = official_client.get(ranking_url(competition)).content.decode()
     assert re.search(r'<th scope="col" class="[^"]*col-title', page)
-    assert re.search(r'<td class="col-title">', page)
+    assert re.search(r'<td class="col-title" data-label="사업명">', page)
 
 
 # --- The draw page and the publication check: one truth (issue 10 §8) ----------------------------
