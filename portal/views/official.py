@@ -1,7 +1,8 @@
-"""Pages for officials (담당 공무원): progress per stage, each proposal's reviewers, conflicts and
-audit trail; reopening a submitted sheet and recording a challenge (기피), both with a reason; the
-ranking with its downloads, a proposal's scores by reviewer code with its bonus/penalty points
-(가점/감점), and recording a draw (추첨).
+"""Pages for officials (담당 공무원): progress per stage with the sheets each reviewer still owes,
+reminders by e-mail and the notices sent; each proposal's reviewers, conflicts and audit trail
+(paged, filtered); reopening a submitted sheet and recording a challenge (기피), both with a reason
+and a ticked confirmation; the ranking with its downloads, a proposal's scores by reviewer code
+with its bonus/penalty points (가점/감점), and recording a draw (추첨).
 
 Officials see who reviews and how far the sheets are, never edit a score (SPEC §2)."""
 
