@@ -49,6 +49,9 @@ ROLE_PERMISSIONS[Role.ADMIN] += [
 ROLE_PERMISSIONS[Role.OFFICIAL] += [
     f"evaluation.view_{model}" for model in (*_SETUP, "scoresheet", "score", "securitypledge")
 ]
+# The log of e-mails to reviewers (evaluation/migrations/0005_notices): admins and officials read it.
+ROLE_PERMISSIONS[Role.ADMIN] += ["evaluation.view_notice"]
+ROLE_PERMISSIONS[Role.OFFICIAL] += ["evaluation.view_notice"]
 # Sign-in limits (accounts/migrations/0005): admins see who is delayed and reset them.
 ROLE_PERMISSIONS[Role.ADMIN] += ["accounts.view_loginthrottle", "accounts.delete_loginthrottle"]
 # Proposal documents (accounts/migrations/0006): admins upload, replace and remove; officials read.

@@ -259,6 +259,32 @@ REQUEST_UPLOAD_VIEWS = {
     "manage:documents-bulk": DOCUMENT_ZIP_MAX_BYTES + 256 * 1024,
 }
 
+# E-mail (evaluation.notices: assignment notices, reminders, reopened sheets), Django's MAILERS.
+# Production sends through the SMTP server the environment names (EMAIL_HOST, EMAIL_PORT,
+# EMAIL_HOST_USER, EMAIL_HOST_PASSWORD, EMAIL_USE_TLS, EMAIL_TIMEOUT); development (DEBUG) prints
+# each message on the console; the tests get Django's in-memory outbox (locmem, set by the runner).
+MAILERS = {
+    "default": (
+        {"BACKEND": "django.core.mail.backends.console.EmailBackend"}
+        if DEBUG
+        else {
+            "BACKEND": "django.core.mail.backends.smtp.EmailBackend",
+            "OPTIONS": {
+                "host": os.environ.get("EMAIL_HOST", "localhost"),
+                "port": int(os.environ.get("EMAIL_PORT", 25)),
+                "username": os.environ.get("EMAIL_HOST_USER", ""),
+                "password": os.environ.get("EMAIL_HOST_PASSWORD", ""),
+                "use_tls": env_flag("EMAIL_USE_TLS", default=False),
+                "timeout": int(os.environ.get("EMAIL_TIMEOUT", 10)),  # a slow server never hangs a page
+            },
+        }
+    )
+}
+DEFAULT_FROM_EMAIL = os.environ.get("DEFAULT_FROM_EMAIL", "webmaster@localhost")
+# A reminder to the same reviewer for the same stage within this many seconds is not sent again
+# (a double click, a repeated command).
+NOTICE_REPEAT_SECONDS = int(os.environ.get("NOTICE_REPEAT_SECONDS", 600))
+
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,

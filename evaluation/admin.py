@@ -16,6 +16,7 @@ from django.utils.translation import gettext_lazy as _
 
 from proposals.admin import AuditedAdmin, AuditedInline, ReadOnlyAuditedAdmin, unconfirmed, with_reason
 
+from . import notices
 from .assignments import (
     assignments_conflicted_by,
     check_withdrawal,
@@ -29,6 +30,7 @@ from .models import (
     Conflict,
     Criterion,
     Draw,
+    Notice,
     Panel,
     PastAffiliation,
     Publication,
@@ -104,24 +106,29 @@ class ReviewerAdmin(AuditedAdmin):
 
 @admin.action(description=_("Assign reviewers (form the panel)"), permissions=["change"])
 def form_panels(modeladmin, request, queryset):
-    for panel in queryset.select_related("stage"):
-        report = form_panel(panel, actor=request.user)
-        modeladmin.message_user(
-            request,
-            gettext(
-                "Panel %(name)s: %(created)s assignments created, %(kept)s kept, "
-                "%(skipped)s skipped for a conflict of interest."
-            )
-            % {
-                "name": panel.name,
-                "created": report.created,
-                "kept": report.kept,
-                "skipped": len(report.skipped_conflicts),
-            },
-            messages.SUCCESS,
+    with notices.batched():  # one e-mail per reviewer and stage, however many panels
+        for panel in queryset.select_related("stage"):
+            _form_one_panel(modeladmin, request, panel)
+
+
+def _form_one_panel(modeladmin, request, panel):
+    report = form_panel(panel, actor=request.user)
+    modeladmin.message_user(
+        request,
+        gettext(
+            "Panel %(name)s: %(created)s assignments created, %(kept)s kept, "
+            "%(skipped)s skipped for a conflict of interest."
         )
-        for conflicted in report.conflicted:  # never silent: a sheet that stops counting is named
-            modeladmin.message_user(request, conflicted.message(), messages.WARNING)
+        % {
+            "name": panel.name,
+            "created": report.created,
+            "kept": report.kept,
+            "skipped": len(report.skipped_conflicts),
+        },
+        messages.SUCCESS,
+    )
+    for conflicted in report.conflicted:  # never silent: a sheet that stops counting is named
+        modeladmin.message_user(request, conflicted.message(), messages.WARNING)
 
 
 @admin.register(Panel)
@@ -226,6 +233,11 @@ class AssignmentAdmin(AuditedAdmin):
             return ("stage", "proposal", "reviewer", "panel", "source", *self.readonly_fields)
         return ("no_conflict_confirmed_at", "created_at")
 
+    def save_model(self, request, obj, form, change):
+        super().save_model(request, obj, form, change)
+        if not change:  # the reviewer is told once the admin's transaction commits
+            notices.notify_assignments([obj], request.user)
+
     @admin.display(description=_("conflicts of interest"))
     def conflicts(self, assignment):
         found = conflicted_assignments(Assignment.objects.filter(pk=assignment.pk))
@@ -326,3 +338,16 @@ class PublicationAdmin(ReadOnlyAuditedAdmin):
 
     def get_readonly_fields(self, request, obj=None):
         return [f.name for f in self.model._meta.fields if f.name != "snapshot"]
+
+
+@admin.register(Notice)
+class NoticeAdmin(ReadOnlyAuditedAdmin):
+    """E-mails sent to reviewers (``evaluation.notices``): a log, never edited."""
+
+    list_display = ("created_at", "kind", "reviewer", "recipient", "subject", "status", "sent_by")
+    list_filter = ("competition", "kind", "status")
+    search_fields = ("reviewer__name", "recipient", "subject")
+    list_select_related = ("reviewer", "sent_by")
+
+    def get_readonly_fields(self, request, obj=None):
+        return [f.name for f in self.model._meta.fields] + ["assignments"]

@@ -14,6 +14,7 @@ from accounts.roles import Role, require_role
 from proposals.korean import with_particle
 from proposals.models import Proposal, audit_context, audit_transaction
 
+from . import notices
 from .conflicts import Affiliation, affiliation_conflict
 from .models import Assignment, Conflict, Panel, Reviewer, Stage
 
@@ -332,6 +333,7 @@ def form_panel(panel: Panel, actor=None) -> AssignmentReport:
     report.conflicted = conflicted_assignments(existing, found_now)
     assigned = set(existing.values_list("proposal_id", "reviewer_id"))
     conflicted = _recorded({(p.pk, r.pk) for p in proposals for r in members})
+    created = []
     with audit_context(actor, _("panel %(name)s formed") % {"name": panel.name}):
         for proposal in proposals:
             for reviewer in members:
@@ -342,14 +344,17 @@ def form_panel(panel: Panel, actor=None) -> AssignmentReport:
                 elif pair in assigned:
                     report.kept += 1
                 else:
-                    Assignment.objects.create(  # the model runs the conflict check again
-                        stage=panel.stage,
-                        proposal=proposal,
-                        reviewer=reviewer,
-                        panel=panel,
-                        source=Assignment.Source.PANEL,
+                    created.append(
+                        Assignment.objects.create(  # the model runs the conflict check again
+                            stage=panel.stage,
+                            proposal=proposal,
+                            reviewer=reviewer,
+                            panel=panel,
+                            source=Assignment.Source.PANEL,
+                        )
                     )
                     report.created += 1
+    notices.notify_assignments(created, actor)  # sent once the transaction commits
     return report
 
 
@@ -388,6 +393,7 @@ def draw_assignments(
         if (proposal_id, reviewer_id) not in conflicted:
             counting[proposal_id] += 1
     tiebreak = {reviewer.pk: rng.random() for reviewer in pool}
+    created = []
     with audit_context(actor, _("reviewers drawn with seed %(seed)s") % {"seed": seed}):
         for proposal in proposals:
             need = per_proposal - counting[proposal.pk]
@@ -401,8 +407,10 @@ def draw_assignments(
                 key=lambda r: (load[r.pk], tiebreak[r.pk]),
             )
             for reviewer in candidates[: max(need, 0)]:
-                Assignment.objects.create(  # the model runs the conflict check again
-                    stage=stage, proposal=proposal, reviewer=reviewer, source=Assignment.Source.DRAW
+                created.append(
+                    Assignment.objects.create(  # the model runs the conflict check again
+                        stage=stage, proposal=proposal, reviewer=reviewer, source=Assignment.Source.DRAW
+                    )
                 )
                 assigned[proposal.pk].add(reviewer.pk)
                 load[reviewer.pk] += 1
@@ -411,6 +419,7 @@ def draw_assignments(
             missing = per_proposal - counting[proposal.pk]
             if missing > 0:
                 report.unfilled.append((proposal, missing))
+    notices.notify_assignments(created, actor)  # sent once the transaction commits
     return report
 
 

@@ -15,7 +15,7 @@ from django.utils.translation import gettext_lazy
 from accounts.roles import Role
 from proposals.models import Competition, Track
 
-from . import rules
+from . import notices, rules
 from .assignments import form_panel
 from .models import Conflict, Panel, Reviewer, Stage
 from .queries import competition_overview
@@ -70,7 +70,9 @@ def run_demo(out) -> Competition:
     # Stage by stage: panels (the conflict check runs as they are formed), then the sheets. A
     # later stage's panels can only be formed once the earlier stage's scores decide who advances.
     for stage in competition.stages.order_by("order"):
-        form_demo_panels(out, competition, stage)
+        # No assignment notice: the stage's sheets are imported right below.
+        with notices.paused():
+            form_demo_panels(out, competition, stage)
         out.write("")
         call_command(
             "import_scores",
@@ -176,7 +178,8 @@ def publish_demo(out, competition: Competition, ranking: CompetitionRanking) -> 
                 % {"number": current.number, "digest": current.digest}
             )
             return
-    call_command("publish", competition=SLUG, by=PUBLISHER, stdout=out)
+    reason = _("The demo's scores changed since its previous run.") if current is not None else ""
+    call_command("publish", competition=SLUG, by=PUBLISHER, reason=reason, stdout=out)
 
 
 def write_selected(out, ranking: CompetitionRanking) -> None:

@@ -26,14 +26,15 @@ from proposals.models import Competition, Proposal, audit_context, audit_transac
 from . import integrity, rules
 from .assignments import record_unrecorded_conflicts, unrecorded_conflicts
 from .corrections import snapshot_changes
+from .exporting import ranking_groups
 from .models import Adjustment, Assignment, Conflict, Criterion, Draw, Publication, Score
 from .queries import counted_sheets
 from .ranking import ELIMINATED, INELIGIBLE, WITHDRAWN, rank_competition, ranking_document
 from .reviewer_codes import stage_reviewer_codes
 
 # 2: reviewer codes per proposal and stage (``evaluation.reviewer_codes``) and the correction's
-# ``changes`` (``evaluation.corrections``).
-SNAPSHOT_FORMAT = 2
+# ``changes`` (``evaluation.corrections``). 3: a correction's ``correction_reason`` (정정 사유).
+SNAPSHOT_FORMAT = 3
 
 
 class PublicationRefused(Exception):
@@ -157,27 +158,39 @@ def publication_checks(competition, ranking=None, override_reason: str = "") -> 
         )
     )
 
-    draw_groups = defaultdict(list)
-    for category in ranking.categories:
-        for track in category.tracks:
-            for row in track.ranking:
-                if row.status == rules.DRAW_REQUIRED:
-                    group = category.name if category.pooled else _track_label(category.name, track.name)
-                    draw_groups[group].append(row.applicant)
     draw_problems = [
         _(
             "%(group)s: %(applicants)s share a rank at the last slot and no rule separates them. "
             "Record a draw before publishing."
         )
-        % {"group": group, "applicants": ", ".join(names)}
-        for group, names in draw_groups.items()
+        % {"group": tie.name, "applicants": ", ".join(row.applicant for row in tie.rows)}
+        for tie in unresolved_ties(ranking)
     ]
     checks.append(Check("draws", _("No unresolved tie at the last slot"), not draw_problems, draw_problems))
     return checks
 
 
-def _track_label(category_name: str, track_name: str) -> str:
-    return category_name if category_name == track_name else f"{category_name} · {track_name}"
+@dataclass
+class Tie:
+    """Proposals of one ranking (a track, or a category pooling its slots) that share a rank
+    across its last slot and that no rule separates (``draw_required``, SPEC §4.6)."""
+
+    key: str  # unique within the competition: the ranking's key and the rank
+    name: str  # the ranking's name ("거점형", "강소형 · 기후위기 대응형")
+    rank: int
+    rows: list = field(default_factory=list)  # the ranking's rows (``RankedProposal``)
+
+
+def unresolved_ties(ranking) -> list[Tie]:
+    """Every tie that needs a draw, in the order of the rankings: what the draw page offers and
+    what the publication check refuses, from this one function."""
+    ties: dict[str, Tie] = {}
+    for group in ranking_groups(ranking):
+        for row in group.rows:
+            if row.status == rules.DRAW_REQUIRED:
+                key = f"{group.key}-{row.rank}"
+                ties.setdefault(key, Tie(key, group.name, row.rank)).rows.append(row)
+    return list(ties.values())
 
 
 def _failures(checks: list[Check]) -> list[str]:
@@ -195,9 +208,48 @@ def check_publishable(competition, override_reason: str = "") -> list[str]:
 # --- Publishing --------------------------------------------------------------------------------
 
 
-def publish(competition, user, override_reason: str = "") -> Publication:
+def correction_reason_missing(previous: Publication) -> str:
+    """What publishing a correction without its reason is told (the page, the command, a shell)."""
+    return _(
+        "This publication would correct publication no. %(number)s: write the reason for the "
+        "correction (정정 사유). It is published with the result and kept under its SHA-256. "
+        "Nothing was published."
+    ) % {"number": previous.number}
+
+
+def _correction_refusal(competition, previous: Publication) -> PublicationRefused:
+    """Why a correction without a reason is refused: nothing to correct (a double click, the same
+    state published again) or the missing reason; records that do not verify come first, as in
+    ``publish``. Reads only (the competition as stored, as ``publish`` reads it)."""
+    competition = Competition.objects.get(pk=competition.pk)
+    _refuse_unless_verified(competition, previous)
+    ranking = rank_competition(competition)
+    inputs = snapshot_inputs(competition, ranking)
+    if _unchanged_since(previous, inputs, outcome_of(ranking, inputs)):
+        return _unchanged_refusal(previous)
+    return PublicationRefused([correction_reason_missing(previous)], ["correction_reason"])
+
+
+def _unchanged_refusal(previous: Publication) -> PublicationRefused:
+    # A double click, or a second official publishing the same state: a correction must correct
+    # something.
+    return PublicationRefused(
+        [
+            _(
+                "Nothing has changed since publication no. %(number)s (the same scores, "
+                "adjustments, draws and result); no correction was published."
+            )
+            % {"number": previous.number}
+        ],
+        ["unchanged"],
+    )
+
+
+def publish(competition, user, override_reason: str = "", correction_reason: str = "") -> Publication:
     """Freeze and publish the competition's current result; a later call publishes a correction
-    that supersedes the previous publication. Raises ``PublicationRefused`` with every failed check.
+    that supersedes the previous publication, and only with a written ``correction_reason``
+    (정정 사유), which the snapshot keeps under its digest and the public page shows. Raises
+    ``PublicationRefused`` with every failed check; nothing is written then.
 
     Nothing is published over records that do not verify (``evaluation.integrity``): a broken
     audit chain, a submitted sheet changed in the database after its submission, or an earlier
@@ -215,7 +267,12 @@ def publish(competition, user, override_reason: str = "") -> Publication:
     chain. The audit entries (the publication's, with its digest, and the competition's status)
     are appended last (``audit_transaction``; lock order in ``evaluation.sheets``)."""
     override_reason = (override_reason or "").strip()
+    correction_reason = (correction_reason or "").strip()
     require_role(user, Role.OFFICIAL, Role.ADMIN, action=_("publishing the result"))
+    # Before anything is written (the conflicts below): a correction needs its reason.
+    previous = current_publication(competition)
+    if previous is not None and not correction_reason:
+        raise _correction_refusal(competition, previous)
     # An affiliation or a partner changed after an assignment: record the 제척 first (its sheet
     # stops counting, SPEC §3) and stop, so that nobody publishes a ranking they have not seen.
     newly_conflicted = record_unrecorded_conflicts(competition, user)
@@ -251,18 +308,9 @@ def publish(competition, user, override_reason: str = "") -> Publication:
                 ]
             )
         if previous is not None and _unchanged_since(previous, inputs, outcome):
-            # A double click, or a second official publishing the same state: a correction must
-            # correct something.
-            raise PublicationRefused(
-                [
-                    _(
-                        "Nothing has changed since publication no. %(number)s (the same scores, "
-                        "adjustments, draws and result); no correction was published."
-                    )
-                    % {"number": previous.number}
-                ],
-                ["unchanged"],
-            )
+            raise _unchanged_refusal(previous)
+        if previous is not None and not correction_reason:  # published meanwhile by another
+            raise PublicationRefused([correction_reason_missing(previous)], ["correction_reason"])
         snapshot = _plain(
             {
                 "format": SNAPSHOT_FORMAT,
@@ -270,6 +318,8 @@ def publish(competition, user, override_reason: str = "") -> Publication:
                 "number": previous.number + 1 if previous else 1,
                 "supersedes": {"number": previous.number, "digest": previous.digest} if previous else None,
                 "override_reason": override_reason,
+                # 정정 사유: why this publication corrects the previous one (None for a first).
+                "correction_reason": correction_reason if previous else None,
                 "inputs": inputs,
                 "outcome": outcome,
                 # 정정 사항: what changed since the publication this one supersedes (None for a first).
@@ -287,8 +337,9 @@ def publish(competition, user, override_reason: str = "") -> Publication:
             supersedes=previous,
             override_reason=override_reason,
         )
-        # The "publication.created" entry records the digest in the chain.
-        with audit_context(user, override_reason):
+        # The "publication.created" entry records the digest in the chain, with the reasons.
+        reason = "\n".join(text for text in (snapshot["correction_reason"], override_reason) if text)
+        with audit_context(user, reason):
             publication.save()
             Competition.objects.filter(pk=competition.pk).update(status=Competition.Status.PUBLISHED)
         competition.status = Competition.Status.PUBLISHED
@@ -769,12 +820,15 @@ def current_publication(competition) -> Publication | None:
 __all__ = [
     "Check",
     "PublicationRefused",
+    "Tie",
     "canonical_json",
     "check_publishable",
+    "correction_reason_missing",
     "current_publication",
     "outcome_from_inputs",
     "publication_checks",
     "publish",
     "snapshot_digest",
+    "unresolved_ties",
     "verify",
 ]

@@ -169,6 +169,22 @@ def proposal_audit_trail(proposal, stage):
     )
 
 
+def reviewer_entries(stage, proposal, reviewer_id) -> Q:
+    """Of ``proposal_audit_trail``, the entries of one reviewer's scoring: their assignment, sheet
+    and scores in ``stage`` (a removed assignment by its snapshot). None: no entry."""
+    if reviewer_id is None:
+        return Q(pk__in=[])
+    assignments = Assignment.objects.filter(proposal=proposal, stage=stage, reviewer_id=reviewer_id)
+    sheets = Scoresheet.objects.filter(assignment__in=assignments)
+    return (
+        Q(object_type="assignment", object_id__in=_ids_as_text(assignments))
+        | Q(object_type="assignment", before__reviewer_id=reviewer_id, before__proposal_id=proposal.pk)
+        | Q(object_type="assignment", after__reviewer_id=reviewer_id, after__proposal_id=proposal.pk)
+        | Q(object_type="scoresheet", object_id__in=_ids_as_text(sheets))
+        | Q(object_type="score", object_id__in=_ids_as_text(Score.objects.filter(sheet__in=sheets)))
+    )
+
+
 # Entries about a reviewer's scoring: officials see the reviewer of these by code only.
 SCORING_ENTRIES = ("assignment", "scoresheet", "score")
 

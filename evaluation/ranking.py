@@ -18,6 +18,9 @@ from .models import Adjustment, Criterion, Draw, Stage
 from .queries import competition_overview, criterion_averages, stage_results
 
 ELIMINATED, INELIGIBLE, WITHDRAWN = "eliminated", "ineligible", "withdrawn"
+# SPEC §8.2 and §8.6: statuses of the province cap and of an evaluation still under way. This
+# ranking does not produce them yet; pages and exports already name them.
+OVER_CAP, PENDING = "over_cap", "pending"
 
 # A status as officials read it (SPEC §6 statuses), in the order the ranking lists them.
 STATUS_LABELS = {
@@ -25,7 +28,9 @@ STATUS_LABELS = {
     rules.DRAW_REQUIRED: gettext_lazy("Draw required"),
     rules.RESERVE: gettext_lazy("Reserve"),
     rules.NOT_SELECTED: gettext_lazy("Not selected"),
+    OVER_CAP: gettext_lazy("Over the province cap"),
     rules.BELOW_MINIMUM: gettext_lazy("Below the minimum score"),
+    PENDING: gettext_lazy("Evaluation in progress"),
     ELIMINATED: gettext_lazy("Eliminated at a stage"),
     INELIGIBLE: gettext_lazy("Ineligible"),
     WITHDRAWN: gettext_lazy("Withdrawn"),

@@ -55,6 +55,7 @@ from django.utils.translation import gettext as _
 from accounts.roles import Role, require_role
 from proposals.models import audit_context, audit_transaction, lock_competition_shared
 
+from . import notices
 from .integrity import sheet_digest
 from .models import Assignment, Conflict, Criterion, Publication, Score, Scoresheet
 from .rules import points_error, sheet_total
@@ -347,4 +348,6 @@ def reopen(target: Scoresheet | Assignment, reason: str, actor) -> Scoresheet:
         sheet.reopened_after_id = closing_id
         sheet.version += 1
         sheet.save(audit_verb="reopened")
+    # The reviewer is told, with the reason, once this transaction commits (``evaluation.notices``).
+    notices.notify_reopened(sheet, reason, actor)
     return sheet

@@ -7,15 +7,22 @@ through the audited ``Conflict`` model with the official and the reason as actor
 audit record. Officials never edit scores.
 """
 
+import datetime
+
 from django import forms
+from django.apps import apps
 from django.core.exceptions import ValidationError
 from django.db import transaction
+from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from evaluation.adjustments import record_adjustment, record_draw
 from evaluation.assignments import record_challenge
 from evaluation.models import Adjustment, Assignment, Conflict, Draw, Reviewer, Scoresheet
+from evaluation.notices import Outcome, owed_assignments, remind
+from evaluation.queries import reviewer_entries
+from evaluation.reviewer_codes import reviewer_codes
 from evaluation.sheets import SheetError, can_reopen, reopen
 
 
@@ -32,6 +39,16 @@ class ReopenSheetForm(forms.Form):
         label=gettext_lazy("Reason for reopening"),
         required=False,
         widget=forms.Textarea(attrs={"rows": 3, "class": "krds-input", "aria-required": "true"}),
+    )
+
+    confirm = forms.BooleanField(
+        label=gettext_lazy(
+            "I confirm the reopening: the sheet's total stops counting until the reviewer submits it "
+            "again, and the reviewer is e-mailed the reason."
+        ),
+        error_messages={
+            "required": gettext_lazy("Tick the box to confirm the reopening; nothing was changed.")
+        },
     )
 
     def __init__(self, *args, assignments, closing_id, conflicted=(), **kwargs):
@@ -76,6 +93,16 @@ class ChallengeForm(forms.Form):
         label=gettext_lazy("Reason for the challenge"),
         widget=forms.Textarea(attrs={"rows": 3, "class": "krds-input", "aria-required": "true"}),
         error_messages={"required": gettext_lazy("Write the reason for the challenge.")},
+    )
+
+    confirm = forms.BooleanField(
+        label=gettext_lazy(
+            "I confirm the challenge: this reviewer no longer scores this proposal and a sheet already "
+            "made does not count; only an administrator can withdraw it, with a written reason."
+        ),
+        error_messages={
+            "required": gettext_lazy("Tick the box to confirm the challenge; nothing was recorded.")
+        },
     )
 
     def __init__(self, *args, proposal, reviewers, **kwargs):
@@ -202,3 +229,116 @@ class DrawForm(forms.Form):
 def _assignment_label(assignment: Assignment) -> str:
     reviewer = assignment.reviewer
     return f"{reviewer.name} ({reviewer.affiliation})"
+
+
+class RemindForm(forms.Form):
+    """A reminder to one reviewer who owes sheets in a stage, or (no reviewer) to every one."""
+
+    reviewer = forms.ModelChoiceField(
+        queryset=Reviewer.objects.none(),
+        required=False,
+        error_messages={
+            "invalid_choice": gettext_lazy(
+                "This reviewer owes no scoresheet in this stage any more: no reminder was sent."
+            )
+        },
+    )
+
+    def __init__(self, *args, stage, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.stage = stage
+        self.fields["reviewer"].queryset = Reviewer.objects.filter(
+            pk__in=owed_assignments(stage.competition, stage).values("reviewer_id")
+        )
+
+    def send(self, actor) -> Outcome:
+        reviewer = self.cleaned_data.get("reviewer")
+        return remind(self.stage.competition, self.stage, [reviewer] if reviewer else None, actor)
+
+
+class AuditFilterForm(forms.Form):
+    """Narrows a proposal's audit trail (a GET form): by kind of record, by reviewer (code A, B, C…
+    for officials, as the trail names them; their assignment, sheet and score entries), and by date
+    (Asia/Seoul)."""
+
+    KINDS = ("proposal", "assignment", "scoresheet", "score", "conflict", "adjustment", "draw")
+
+    kind = forms.ChoiceField(
+        label=gettext_lazy("Kind of record"),
+        required=False,
+        widget=forms.Select(attrs={"class": "krds-form-select"}),
+    )
+    reviewer = forms.ChoiceField(
+        label=gettext_lazy("Reviewer code"),
+        required=False,
+        widget=forms.Select(attrs={"class": "krds-form-select"}),
+    )
+    since = forms.DateField(
+        label=gettext_lazy("From"),
+        required=False,
+        widget=forms.DateInput(attrs={"type": "date", "class": "krds-input"}),
+        error_messages={"invalid": gettext_lazy("Enter a date such as 2026-12-01.")},
+    )
+    until = forms.DateField(
+        label=gettext_lazy("Until"),
+        required=False,
+        widget=forms.DateInput(attrs={"type": "date", "class": "krds-input"}),
+        error_messages={"invalid": gettext_lazy("Enter a date such as 2026-12-01.")},
+    )
+
+    def __init__(self, *args, stage, proposal, names=None, **kwargs):
+        """``names``: reviewer id → name, for an admin (officials see codes only)."""
+        kwargs.setdefault("auto_id", "trail-%s")
+        super().__init__(*args, **kwargs)
+        self.stage, self.proposal = stage, proposal
+        self.codes = reviewer_codes(stage, proposal)  # reviewer id → code
+        self.fields["kind"].choices = [("", _("Every kind"))] + [
+            (
+                kind,
+                str(
+                    apps.get_model(
+                        "evaluation" if kind != "proposal" else "proposals", kind
+                    )._meta.verbose_name
+                ),
+            )
+            for kind in self.KINDS
+        ]
+        reviewers = sorted(self.codes.items(), key=lambda item: item[1])
+        self.fields["reviewer"].choices = [("", _("Every reviewer"))] + [
+            (
+                code,
+                f"{names[pk]} ({code})" if names and pk in names else _("Reviewer %(code)s") % {"code": code},
+            )
+            for pk, code in reviewers
+        ]
+
+    def clean(self):
+        cleaned = super().clean()
+        since, until = cleaned.get("since"), cleaned.get("until")
+        if since and until and until < since:
+            self.add_error("until", _("The end date is before the start date."))
+        return cleaned
+
+    def filter(self, trail):
+        """``trail`` (``evaluation.queries.proposal_audit_trail``) narrowed to what was asked."""
+        if not self.is_bound or not self.is_valid():
+            return trail
+        data = self.cleaned_data
+        if data.get("kind"):
+            trail = trail.filter(object_type=data["kind"])
+        if data.get("reviewer"):
+            reviewer_id = next((pk for pk, code in self.codes.items() if code == data["reviewer"]), None)
+            trail = trail.filter(reviewer_entries(self.stage, self.proposal, reviewer_id))
+        zone = timezone.get_current_timezone()
+        if data.get("since"):
+            trail = trail.filter(
+                created_at__gte=datetime.datetime.combine(data["since"], datetime.time(), zone)
+            )
+        if data.get("until"):
+            end = data["until"] + datetime.timedelta(days=1)
+            trail = trail.filter(created_at__lt=datetime.datetime.combine(end, datetime.time(), zone))
+        return trail
+
+    @property
+    def active(self) -> bool:
+        return self.is_bound and self.is_valid() and any(self.cleaned_data.values())

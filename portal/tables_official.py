@@ -7,16 +7,25 @@ import datetime
 
 import django_tables2 as tables
 from django.urls import reverse
-from django.utils import timezone
-from django.utils.formats import date_format
 from django.utils.html import format_html, format_html_join
 from django.utils.translation import gettext_lazy as _
 from django_tables2.data import TableListData
 from django_tables2.utils import OrderBy
 
+from evaluation import rules
 from evaluation.exporting import shown
-from evaluation.ranking import STATUS_ORDER, status_label, tie_break_label
+from evaluation.ranking import (
+    ELIMINATED,
+    INELIGIBLE,
+    OVER_CAP,
+    PENDING,
+    STATUS_ORDER,
+    WITHDRAWN,
+    status_label,
+    tie_break_label,
+)
 from evaluation.reviewer_codes import STATE_LABELS
+from portal.templatetags.korean import datetime_seconds
 from proposals.audit_display import action_label, audit_model, display_action
 
 # A sheet's state as officials see it ("Submitted" alone is a proposal's status, 접수).
@@ -28,6 +37,20 @@ SHEET_STATES = {
     "closed": _("Closed by the publication"),
     "conflict": _("Conflict of interest"),
 }
+
+
+# Column classes (portal/static/portal/official.css): numbers, titles, names, reference numbers.
+NUM = {"th": {"class": "num"}, "td": {"class": "num"}}
+TITLE = {"th": {"class": "col-title"}, "td": {"class": "col-title"}}
+NAME = {"th": {"class": "col-name"}, "td": {"class": "col-name"}}
+REF = {"th": {"class": "col-ref"}, "td": {"class": "col-ref"}}
+TIME = {"th": {"class": "col-time"}, "td": {"class": "col-time"}}
+
+
+def labelled(attrs: dict, label) -> dict:
+    """Column ``attrs`` whose cells carry the column's name (``data-label``): a table with the
+    class "cards" shows each row as a card of "name: value" lines on a narrow screen."""
+    return {**attrs, "td": {**attrs.get("td", {}), "data-label": label}}
 
 
 def _total(name):
@@ -55,10 +78,24 @@ class CaptionedTable(tables.Table):
 class ProgressTable(tables.Table):
     """One track of a stage: per proposal, who reviews it and how far the sheets are."""
 
-    reference = tables.Column(verbose_name=_("Reference number"), footer=_("Total"))
-    applicant = tables.Column(verbose_name=_("Applicant"), accessor="applicant__name")
-    title = tables.Column(verbose_name=_("Project title"))
-    reviewer_names = tables.Column(verbose_name=_("Assigned reviewers"), orderable=False)
+    reference = tables.Column(
+        verbose_name=_("Reference number"),
+        footer=_("Total"),
+        attrs={"th": {"class": "col-ref"}, "td": {"class": "col-ref"}, "tf": {"class": "col-ref"}},
+    )
+    applicant = tables.Column(
+        verbose_name=_("Applicant"),
+        accessor="applicant__name",
+        attrs={"th": {"class": "col-name"}, "td": {"class": "col-name"}},
+    )
+    title = tables.Column(
+        verbose_name=_("Project title"), attrs={"th": {"class": "col-title"}, "td": {"class": "col-title"}}
+    )
+    reviewer_names = tables.Column(
+        verbose_name=_("Assigned reviewers"),
+        orderable=False,
+        attrs={"th": {"class": "col-names"}, "td": {"class": "col-names"}},
+    )
     assigned = CountColumn(_("Assigned"), "assigned")
     not_started = CountColumn(_("Not started"), "not_started")
     drafts = CountColumn(_("Drafts"), "drafts")
@@ -68,6 +105,7 @@ class ProgressTable(tables.Table):
     class Meta:
         orderable = False
         empty_text = _("No proposal of this track is in this stage.")
+        attrs = {"class": "compact"}
 
     def __init__(self, data, *, stage, caption, **kwargs):
         super().__init__(data, **kwargs)
@@ -87,6 +125,118 @@ class ProgressTable(tables.Table):
 
     def render_reviewer_names(self, value):
         return ", ".join(sorted(value.splitlines()))
+
+
+class OwedTable(CaptionedTable):
+    """Who still owes sheets in a stage (rows: ``portal.views.official.owed_by_reviewer``): the
+    reviewer, how many, which proposals (to the officials' proposal page), the last reminder and a
+    button that sends one. No score."""
+
+    reviewer = tables.Column(verbose_name=_("Reviewer"), empty_values=(), attrs=labelled(NAME, _("Reviewer")))
+    owed = tables.Column(
+        verbose_name=_("Sheets owed"), empty_values=(), attrs=labelled(NUM, _("Sheets owed"))
+    )
+    proposals = tables.Column(
+        verbose_name=_("Proposals"), empty_values=(), attrs=labelled(TITLE, _("Proposals"))
+    )
+    reminded = tables.Column(
+        verbose_name=_("Last reminder"), empty_values=(), attrs=labelled({}, _("Last reminder"))
+    )
+    action = tables.Column(verbose_name=_("Reminder"), empty_values=(), attrs=labelled({}, _("Reminder")))
+
+    class Meta:
+        orderable = False
+        attrs = {"class": "compact owed cards"}
+        empty_text = _("Every assigned reviewer has submitted every sheet of this stage.")
+
+    def __init__(self, data, *, stage, remind_url, csrf_token, **kwargs):
+        super().__init__(data, **kwargs)
+        self.stage = stage
+        self.remind_url = remind_url
+        self.csrf_token = csrf_token
+
+    def render_reviewer(self, record):
+        reviewer = record["reviewer"]
+        return format_html('{} <span class="subtle">({})</span>', reviewer.name, reviewer.affiliation)
+
+    def render_owed(self, record):
+        return len(record["assignments"])
+
+    def render_proposals(self, record):
+        slug, code = self.stage.competition.slug, self.stage.code
+        items = (
+            (
+                reverse("official:proposal", args=[slug, code, assignment.proposal_id]),
+                " ".join(
+                    part
+                    for part in (assignment.proposal.reference, assignment.proposal.applicant.name)
+                    if part
+                ),
+                state,
+            )
+            for assignment, state in record["assignments"]
+        )
+        return format_html(
+            '<ul class="owed-list">{}</ul>',
+            format_html_join("", '<li><a href="{}">{}</a> <span class="subtle">({})</span></li>', items),
+        )
+
+    def render_reminded(self, record):
+        when = record["reminded"]
+        if when is None:
+            return "—"
+        return format_html('<time datetime="{}">{}</time>', when.isoformat(), _localtime(when))
+
+    def render_action(self, record):
+        reviewer = record["reviewer"]
+        return format_html(
+            '<form method="post" action="{}" class="inline-form">'
+            '<input type="hidden" name="csrfmiddlewaretoken" value="{}">'
+            '<input type="hidden" name="reviewer" value="{}">'
+            '<button type="submit" class="krds-btn secondary small">{}<span class="sr-only"> — {}</span></button>'
+            "</form>",
+            self.remind_url,
+            self.csrf_token,
+            reviewer.pk,
+            _("Send a reminder"),
+            reviewer.name,
+        )
+
+
+class NoticeTable(CaptionedTable):
+    """E-mails sent to reviewers (``evaluation.models.Notice``), newest first."""
+
+    created_at = tables.Column(verbose_name=_("When"), attrs=labelled(TIME, _("When")))
+    kind = tables.Column(verbose_name=_("Kind"), attrs=labelled(NAME, _("Kind")))
+    reviewer = tables.Column(verbose_name=_("Recipient"), empty_values=(), attrs=labelled({}, _("Recipient")))
+    subject = tables.Column(verbose_name=_("Subject"), attrs=labelled(TITLE, _("Subject")))
+    sent_by = tables.Column(verbose_name=_("Sent by"), empty_values=(), attrs=labelled({}, _("Sent by")))
+    status = tables.Column(verbose_name=_("Delivery"), attrs=labelled({}, _("Delivery")))
+
+    class Meta:
+        orderable = False
+        attrs = {"class": "compact cards"}
+        empty_text = _("No notice has been sent for this stage yet.")
+
+    def render_created_at(self, value):
+        return format_html('<time datetime="{}">{}</time>', value.isoformat(), _localtime(value))
+
+    def render_kind(self, record):
+        return record.get_kind_display()
+
+    def render_reviewer(self, record):
+        # The address is personal data: admins see it in the Django admin (SPEC §7).
+        return record.reviewer.name
+
+    def render_sent_by(self, record):
+        return _person(record.sent_by)
+
+    def render_status(self, record):
+        css = {"sent": "bg-light-success", "failed": "bg-light-danger"}.get(record.status, "bg-light-gray")
+        label = format_html('<span class="krds-badge {}">{}</span>', css, record.get_status_display())
+        if record.status == record.Status.FAILED and record.error:
+            return format_html('{} <span class="subtle">{}</span>', label, record.error)
+        return label
 
 
 class AssignmentTable(CaptionedTable):
@@ -148,11 +298,15 @@ class ConflictTable(CaptionedTable):
 class AuditTable(tables.Table):
     """The proposal's audit trail: what changed, who changed it, when, from what to what, why."""
 
-    created_at = tables.Column(verbose_name=_("When"))
-    actor = tables.Column(verbose_name=_("By"), empty_values=())
-    action = tables.Column(verbose_name=_("Action"))
-    item = tables.Column(verbose_name=_("Item"), empty_values=())
-    change = tables.Column(verbose_name=_("Before → after"), empty_values=())
+    created_at = tables.Column(verbose_name=_("When"), attrs=TIME)
+    actor = tables.Column(verbose_name=_("By"), empty_values=(), attrs=NAME)
+    action = tables.Column(verbose_name=_("Action"), attrs=NAME)
+    item = tables.Column(verbose_name=_("Item"), empty_values=(), attrs=NAME)
+    change = tables.Column(
+        verbose_name=_("Before → after"),
+        empty_values=(),
+        attrs={"th": {"class": "col-change"}, "td": {"class": "col-change"}},
+    )
     reason = tables.Column(verbose_name=_("Reason"))
 
     class Meta:
@@ -242,13 +396,11 @@ def _person(user):
 
 
 def _localtime(value):
-    return date_format(timezone.localtime(value), "DATETIME_FORMAT")  # 2026. 12. 1. 14:05 (config/formats)
+    """A time as officials read it, to the second (Asia/Seoul): 2026. 12. 1. 14:05:09."""
+    return datetime_seconds(value)
 
 
 # --- The ranking (issue 4 §4) and a proposal's scores ----------------------------------------
-
-
-NUM = {"th": {"class": "num"}, "td": {"class": "num"}}
 
 
 def _score(value) -> str:
@@ -280,31 +432,69 @@ class RankingRows(TableListData):
 
 class StageScoreColumn(tables.Column):
     def __init__(self, stage):
-        super().__init__(verbose_name=stage.name, empty_values=(), attrs=NUM)
+        super().__init__(verbose_name=stage.name, empty_values=(), attrs=NUM, initial_sort_descending=True)
         self.stage = stage
 
     def render(self, record):
         return _score(shown(record.stage_scores.get(self.stage.code)))
 
 
+# Each status of SPEC §6 as a KRDS badge: its own colour and fill, and always its label (a status
+# is never told by colour alone).
+STATUS_BADGES = {
+    rules.SELECTED: "bg-success",
+    rules.DRAW_REQUIRED: "bg-warning",
+    rules.RESERVE: "bg-light-information",
+    rules.NOT_SELECTED: "bg-light-gray",
+    OVER_CAP: "outline-warning",
+    rules.BELOW_MINIMUM: "outline-danger",
+    PENDING: "outline-information",
+    ELIMINATED: "bg-light-danger",
+    INELIGIBLE: "bg-light-point",
+    WITHDRAWN: "outline-gray",
+}
+
+
+def status_badge(status: str):
+    """A ranking status as a KRDS badge (``STATUS_BADGES``) with its label."""
+    return format_html(
+        '<span class="krds-badge status-badge {}">{}</span>',
+        STATUS_BADGES.get(status, "outline-gray"),
+        status_label(status),
+    )
+
+
+# Statuses that take or contest one of the slots of a selection group (SPEC §4.6).
+IN_SLOTS = (rules.SELECTED, rules.DRAW_REQUIRED)
+
+
 class RankingTable(tables.Table):
-    """One ranking (a track, or a category pooling its slots): the rows of ``rank_competition``."""
+    """One ranking (a track, or a category pooling its slots): the rows of ``rank_competition``.
+    In the ranking's own order a line follows the last proposal that takes (or contests, until a
+    draw) one of the group's slots: ``slot_line``."""
 
     rank = tables.Column(verbose_name=_("Rank"), empty_values=(), attrs=NUM)
-    reference = tables.Column(verbose_name=_("Reference number"))
-    applicant = tables.Column(verbose_name=_("Applicant"))
-    title = tables.Column(verbose_name=_("Project title"))
-    track = tables.Column(verbose_name=_("Track"))
-    adjustment = tables.Column(verbose_name=_("Bonus/penalty"), empty_values=(), attrs=NUM)
-    score = tables.Column(verbose_name=_("Final score"), empty_values=(), attrs=NUM)
+    reference = tables.Column(verbose_name=_("Reference number"), attrs=REF)
+    applicant = tables.Column(verbose_name=_("Applicant"), attrs=NAME)
+    title = tables.Column(verbose_name=_("Project title"), attrs=TITLE)
+    track = tables.Column(verbose_name=_("Track"), attrs=NAME)
+    adjustment = tables.Column(
+        verbose_name=_("Bonus/penalty"), empty_values=(), attrs=NUM, initial_sort_descending=True
+    )
+    # The first click sorts the highest score first.
+    score = tables.Column(
+        verbose_name=_("Final score"), empty_values=(), attrs=NUM, initial_sort_descending=True
+    )
     status = tables.Column(verbose_name=_("Status"))
     tie_break = tables.Column(verbose_name=_("Tie-break"), empty_values=())
 
     class Meta:
         empty_text = _("No proposal is in this ranking.")
         row_attrs = {"data-status": lambda record: record.status}
+        template_name = "portal/official/_ranking_table.html"
+        attrs = {"class": "ranking-table cards"}  # cards on a narrow screen (official.css)
 
-    def __init__(self, rows, *, stages, slug, pooled, track_names, caption, **kwargs):
+    def __init__(self, rows, *, stages, slug, pooled, track_names, caption, slots=None, **kwargs):
         self.stage_names = {f"stage_{index}": stage for index, stage in enumerate(stages)}
         super().__init__(
             RankingRows(list(rows)),
@@ -319,6 +509,8 @@ class RankingTable(tables.Table):
         )
         self.caption = caption
         self.slug = slug
+        self.slots = slots
+        self.ranking_rows = list(rows)  # in the ranking's order, whatever the sort
         self.stages = list(stages)
         self.track_names = track_names
         self.sort_keys = {
@@ -334,6 +526,37 @@ class RankingTable(tables.Table):
         }
         for name, stage in self.stage_names.items():
             self.sort_keys[name] = lambda row, code=stage.code: shown(row.stage_scores.get(code))
+
+    @property
+    def slot_line(self) -> dict | None:
+        """Where the group's slots end, in the ranking's own order (unsorted, or by rank upwards):
+        ``{"after": row id or None (before the first row), "text": what the line says}``; None
+        when the table is sorted otherwise or the group has no slots or no ranked proposal."""
+        if tuple(self.order_by or ()) not in ((), ("rank",)) or not self.slots:
+            return None
+        if not any(row.rank is not None for row in self.ranking_rows):
+            return None
+        in_slots = [row for row in self.ranking_rows if row.status in IN_SLOTS]
+        selected = sum(1 for row in in_slots if row.status == rules.SELECTED)
+        values = {"slots": self.slots, "selected": selected}
+        if not in_slots:
+            text = _("None of the %(slots)s slots is filled: no proposal qualifies.") % values
+        elif len(in_slots) > selected:
+            text = (
+                _("The %(slots)s slots end here: the tied proposals above need a draw to decide them.")
+                % values
+            )
+        elif selected < self.slots:
+            text = (
+                _(
+                    "The selection ends here: %(selected)s of the %(slots)s slots are filled; "
+                    "no other proposal qualifies."
+                )
+                % values
+            )
+        else:
+            text = _("The %(slots)s slots end here: the proposals above are selected.") % values
+        return {"after": in_slots[-1].id if in_slots else None, "text": text}
 
     def render_rank(self, record):
         return "—" if record.rank is None else record.rank
@@ -357,9 +580,7 @@ class RankingTable(tables.Table):
         return _score(shown(record.score))
 
     def render_status(self, record):
-        return format_html(
-            '<span class="krds-badge status-{}">{}</span>', record.status, status_label(record.status)
-        )
+        return status_badge(record.status)
 
     def render_tie_break(self, record):
         return tie_break_label(record.tie_break) or "—"

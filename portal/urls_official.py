@@ -15,6 +15,7 @@ urlpatterns = [
         documents.official_document,
         name="document",
     ),
+    path("<slug:slug>/stages/<slug:stage>/remind/", official.send_reminders, name="remind"),
     path("<slug:slug>/stages/<slug:stage>/proposals/<int:pk>/", official.proposal, name="proposal"),
     path(
         "<slug:slug>/stages/<slug:stage>/proposals/<int:pk>/reopen/",

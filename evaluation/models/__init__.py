@@ -1,3 +1,4 @@
+from .notice import Notice
 from .panel import Assignment, Conflict, Panel, SecurityPledge
 from .result import Adjustment, Draw, Publication
 from .reviewer import PastAffiliation, Reviewer
@@ -10,6 +11,7 @@ __all__ = [
     "Conflict",
     "Criterion",
     "Draw",
+    "Notice",
     "Panel",
     "PastAffiliation",
     "Publication",

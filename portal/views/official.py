@@ -1,16 +1,21 @@
-"""Pages for officials (담당 공무원): progress per stage, each proposal's reviewers, conflicts and
-audit trail; reopening a submitted sheet and recording a challenge (기피), both with a reason; the
-ranking with its downloads, a proposal's scores by reviewer code with its bonus/penalty points
-(가점/감점), and recording a draw (추첨).
+"""Pages for officials (담당 공무원): progress per stage with the sheets each reviewer still owes,
+reminders by e-mail and the notices sent; each proposal's reviewers, conflicts and audit trail
+(paged, filtered); reopening a submitted sheet and recording a challenge (기피), both with a reason
+and a ticked confirmation; the ranking with its downloads, a proposal's scores by reviewer code
+with its bonus/penalty points (가점/감점), and recording a draw (추첨).
 
 Officials see who reviews and how far the sheets are, never edit a score (SPEC §2)."""
 
 from collections import defaultdict
+from types import SimpleNamespace
 
 from django.contrib import messages
 from django.db.models import Prefetch
 from django.http import HttpResponse
+from django.middleware.csrf import get_token
 from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
+from django.utils import timezone
 from django.utils.http import content_disposition_header
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST
@@ -18,19 +23,23 @@ from django_tables2 import RequestConfig
 
 from accounts.decorators import role_required
 from accounts.roles import Role, role_of
-from evaluation import exporting, rules
+from evaluation import exporting
 from evaluation.adjustments import adjustment_total
 from evaluation.models import (
     Adjustment,
     Assignment,
     Conflict,
     Criterion,
+    Notice,
     Publication,
     Reviewer,
     Scoresheet,
     Stage,
 )
+from evaluation.notices import owed_by_reviewer
+from evaluation.publication import unresolved_ties
 from evaluation.queries import (
+    SCORING_ENTRIES,
     competition_overview,
     criterion_averages,
     proposal_audit_trail,
@@ -44,7 +53,14 @@ from evaluation.sheets import can_reopen, closing_publication_id, criteria_for, 
 from proposals.models import Competition, Proposal, Track
 from proposals.xlsx import XLSX_CONTENT_TYPE
 
-from ..forms_official import AdjustmentForm, ChallengeForm, DrawForm, ReopenSheetForm
+from ..forms_official import (
+    AdjustmentForm,
+    AuditFilterForm,
+    ChallengeForm,
+    DrawForm,
+    RemindForm,
+    ReopenSheetForm,
+)
 from ..tables_official import (
     SHEET_STATES,
     AdjustmentTable,
@@ -52,6 +68,8 @@ from ..tables_official import (
     AuditTable,
     ConflictTable,
     CriterionAverageTable,
+    NoticeTable,
+    OwedTable,
     ProgressTable,
     RankingTable,
     ReviewerScoreTable,
@@ -59,6 +77,8 @@ from ..tables_official import (
 
 OFFICIALS = (Role.OFFICIAL, Role.ADMIN)
 PROGRESS_COUNTS = ("assigned", "not_started", "drafts", "submitted", "conflict_count")
+NOTICES_PER_PAGE = 10
+TRAIL_PER_PAGE = 20
 
 
 @role_required(*OFFICIALS)
@@ -95,14 +115,78 @@ def progress(request, slug, stage):
     rows = [row for track_rows in by_track.values() for row in track_rows]
     totals = {name: sum(getattr(row, name) for row in rows) for name in PROGRESS_COUNTS}
     totals["proposals"] = len(rows)
+    owed = owed_by_reviewer(stage)
+    notice_table = NoticeTable(
+        Notice.objects.filter(stage=stage)
+        .select_related("reviewer", "sent_by")
+        .order_by("-created_at", "-pk"),
+        caption=_("E-mails sent to reviewers about %(stage)s, newest first") % {"stage": stage.name},
+        prefix="notices-",
+    )
+    RequestConfig(request, paginate={"per_page": NOTICES_PER_PAGE}).configure(notice_table)
+    counting = totals["assigned"] - sum(row.conflicted for row in rows)
     context = {
         "competition": competition,
         "stage": stage,
         "stages": list(competition.stages.order_by("order", "pk")),
         "sections": list(zip(tracks, tables, strict=True)),
         "totals": totals,
+        "counting": counting,
+        "submitted_percent": round(100 * totals["submitted"] / counting) if counting else 0,
+        "owed": owed,
+        "owed_table": OwedTable(
+            owed,
+            stage=stage,
+            remind_url=reverse("official:remind", args=[competition.slug, stage.code]),
+            csrf_token=get_token(request),
+            caption=_("Reviewers who still owe sheets in %(stage)s, and which") % {"stage": stage.name},
+        ),
+        "owed_sheets": sum(len(row["assignments"]) for row in owed),
+        "notice_table": notice_table,
     }
     return render(request, "portal/official/progress.html", context)
+
+
+@role_required(*OFFICIALS)
+@require_POST
+def send_reminders(request, slug, stage):
+    """Remind one reviewer (``reviewer``) or every reviewer who owes sheets in the stage; a
+    reviewer reminded for the stage within ``NOTICE_REPEAT_SECONDS`` is not reminded again."""
+    competition = get_object_or_404(Competition, slug=slug)
+    stage = get_object_or_404(Stage, competition=competition, code=stage)
+    form = RemindForm(request.POST, stage=stage)
+    if not form.is_valid():
+        for errors in form.errors.values():
+            for error in errors:
+                messages.error(request, error)
+        return redirect(reverse("official:progress", args=[competition.slug, stage.code]) + "#owed")
+    outcome = form.send(request.user)
+    for notice in outcome.queued:
+        notice.refresh_from_db(fields=["status", "error"])  # sent when its transaction committed
+        if notice.status == Notice.Status.FAILED:
+            messages.error(
+                request,
+                _("The reminder to %(name)s could not be delivered (%(error)s); try again later.")
+                % {"name": notice.reviewer.name, "error": notice.error},
+            )
+        else:
+            messages.success(
+                request,
+                _("A reminder of %(count)s scoresheets was sent to %(name)s.")
+                % {"count": notice.assignments.count(), "name": notice.reviewer.name},
+            )
+    for notice in outcome.already:
+        messages.info(
+            request,
+            _("%(name)s was already reminded at %(time)s; the reminder was not sent again.")
+            % {
+                "name": notice.reviewer.name,
+                "time": timezone.localtime(notice.created_at).strftime("%H:%M:%S"),
+            },
+        )
+    if not outcome.queued and not outcome.already:
+        messages.info(request, _("Nobody owes a scoresheet in this stage: no reminder was sent."))
+    return redirect(reverse("official:progress", args=[competition.slug, stage.code]) + "#owed")
 
 
 def _page_objects(slug, stage_code, pk):
@@ -180,9 +264,24 @@ def _render_proposal(
             }
         )
 
-    trail = list(proposal_audit_trail(proposal, stage))
+    is_admin = role_of(request.user) == Role.ADMIN
+    trail_filter = AuditFilterForm(
+        request.GET if any(key in request.GET for key in AuditFilterForm.base_fields) else None,
+        stage=stage,
+        proposal=proposal,
+        names={a.reviewer_id: a.reviewer.name for a in assignments} if is_admin else None,
+    )
+    trail = trail_filter.filter(proposal_audit_trail(proposal, stage))
+    # Who acted on a scoring entry, from every entry the filter keeps (not only the page shown).
+    acting = [
+        SimpleNamespace(object_type=object_type, actor_id=actor_id)
+        for object_type, actor_id in trail.order_by()
+        .filter(object_type__in=SCORING_ENTRIES, actor_id__isnull=False)
+        .values_list("object_type", "actor_id")
+        .distinct()
+    ]
     # Names of who changed a score are for admins only; officials see codes (SPEC §2).
-    names = proposal_trail_names(proposal, stage, trail, names=role_of(request.user) == Role.ADMIN)
+    names = proposal_trail_names(proposal, stage, acting, names=is_admin)
     values = {("status", value): SHEET_STATES[value] for value in Scoresheet.Status.values}
     values.update({("kind", value): label for value, label in Conflict.Kind.choices})
     values.update({("source", value): label for value, label in Assignment.Source.choices})
@@ -207,6 +306,14 @@ def _render_proposal(
         reopen_form,
         challenge_form,
     )
+    audit_table = AuditTable(
+        trail,
+        caption=_("Audit trail of this proposal: who changed what, when, and why"),
+        names=names,
+        values=values,
+        prefix="trail-",
+    )
+    RequestConfig(request, paginate={"per_page": TRAIL_PER_PAGE}).configure(audit_table)
     context = {
         "competition": competition,
         "stage": stage,
@@ -218,12 +325,8 @@ def _render_proposal(
         "conflict_table": ConflictTable(
             conflicts, caption=_("Conflicts of interest recorded for this proposal")
         ),
-        "audit_table": AuditTable(
-            trail,
-            caption=_("Audit trail of this proposal: who changed what, when, and why"),
-            names=names,
-            values=values,
-        ),
+        "audit_table": audit_table,
+        "trail_filter": trail_filter,
         "reopen_form": reopen_form,
         "challenge_form": challenge_form,
         "has_reopenable": any(row["reopenable"] for row in rows),
@@ -300,6 +403,7 @@ def ranking(request, slug):
             slug=competition.slug,
             pooled=group.pooled,
             track_names=group.track_names,
+            slots=group.slots,
             caption=_("Ranking of %(name)s") % {"name": group.name},
             prefix=f"{group.key}-",
         )
@@ -346,29 +450,19 @@ def _download(content: bytes, content_type: str, filename: str) -> HttpResponse:
     return response
 
 
-def _ties(result) -> dict:
-    """Proposals that share a rank across the last slot (draw_required), per ranking and rank."""
-    ties = {}
-    for group in exporting.ranking_groups(result):
-        for row in group.rows:
-            if row.status == rules.DRAW_REQUIRED:
-                ties.setdefault(f"{group.key}-{row.rank}", (group, []))[1].append(row)
-    return ties
-
-
 @role_required(*OFFICIALS)
 @require_http_methods(["GET", "POST"])
 def record_draw(request, slug):
     """Record the drawn order of each tie that straddles the last slot, and how it was drawn."""
     competition = get_object_or_404(Competition, slug=slug)
-    ties = _ties(rank_competition(competition))
-    forms = {key: DrawForm(prefix=key, proposals=rows) for key, (_group, rows) in ties.items()}
+    ties = {tie.key: tie for tie in unresolved_ties(rank_competition(competition))}
+    forms = {key: DrawForm(prefix=key, proposals=tie.rows) for key, tie in ties.items()}
     if request.method == "POST":
         key = request.POST.get("tie", "")
         if key not in ties:
             messages.info(request, _("This tie no longer needs a draw; the ranking has changed."))
             return redirect("official:draw", competition.slug)
-        rows = ties[key][1]
+        rows = ties[key].rows
         form = forms[key] = DrawForm(request.POST, prefix=key, proposals=rows)
         if form.is_valid():
             proposals = Proposal.objects.filter(competition=competition).in_bulk([row.id for row in rows])
@@ -376,12 +470,12 @@ def record_draw(request, slug):
                 messages.success(
                     request,
                     _("The draw of %(name)s is recorded; the ranking now follows the order drawn.")
-                    % {"name": ties[key][0].name},
+                    % {"name": ties[key].name},
                 )
                 return redirect("official:ranking", competition.slug)
     context = {
         "competition": competition,
-        "ties": [(key, group, rows, forms[key]) for key, (group, rows) in ties.items()],
+        "ties": [(tie, forms[key]) for key, tie in ties.items()],
     }
     return render(request, "portal/official/draw.html", context)
 

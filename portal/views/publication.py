@@ -1,6 +1,7 @@
 """Officials publish a competition's result (issue 4 §5): the checks, the publications so far with
-each correction's changes (정정 사항), and a publish form that asks for an explicit confirmation (a publication is never changed or
-deleted; a correction is a new publication that supersedes the previous one)."""
+each correction's changes (정정 사항) and reason (정정 사유), and a publish form that asks for an
+explicit confirmation and, for a correction, its reason (a publication is never changed or deleted;
+a correction is a new publication that supersedes the previous one)."""
 
 from django import forms
 from django.contrib import messages
@@ -15,7 +16,13 @@ from accounts.roles import Role
 from evaluation.corrections import describe_changes
 from evaluation.integrity import publication_chain_entries, with_chain_head
 from evaluation.models import Publication
-from evaluation.publication import PublicationRefused, publication_checks, publish
+from evaluation.publication import (
+    PublicationRefused,
+    correction_reason_missing,
+    current_publication,
+    publication_checks,
+    publish,
+)
 from proposals.models import Competition
 
 OFFICIALS = (Role.OFFICIAL, Role.ADMIN)
@@ -35,10 +42,25 @@ class PublishForm(forms.Form):
         help_text=gettext_lazy("Required only when assigned scoresheets are not all submitted."),
         widget=forms.Textarea(attrs={"rows": 3, "class": "krds-input"}),
     )
+    # Required for a correction: ``evaluation.publication.publish`` refuses one without it (after
+    # telling a double click that nothing changed), and its message goes next to this field.
+    correction_reason = forms.CharField(
+        label=gettext_lazy("Reason for the correction (정정 사유)"),
+        required=False,
+        help_text=gettext_lazy(
+            "Why the published result is corrected. It is shown on the public results page with the "
+            "corrections and kept in the snapshot under its SHA-256."
+        ),
+        widget=forms.Textarea(attrs={"rows": 3, "class": "krds-input", "aria-required": "true"}),
+    )
 
-    def __init__(self, *args, **kwargs):
+    def __init__(self, *args, previous=None, **kwargs):
+        """``previous``: the publication in force, which this one would correct (None: the first)."""
         kwargs.setdefault("auto_id", "publish-%s")
         super().__init__(*args, **kwargs)
+        self.previous = previous
+        if previous is None:
+            del self.fields["correction_reason"]
 
 
 @role_required(*OFFICIALS)
@@ -80,6 +102,7 @@ def _render(request, competition, form=None, status=200):
         {
             "publication": p,
             "supersedes": number_of.get(p.supersedes_id),
+            "reason": snapshots[p.pk].get("correction_reason"),
             "lines": describe_changes(snapshots[p.pk]),
         }
         for p in publications
@@ -92,7 +115,7 @@ def _render(request, competition, form=None, status=200):
         "publishable": all(check.passed for check in checks if check.code != "sheets"),
         "sheets_outstanding": any(check.code == "sheets" and not check.passed for check in checks),
         "publications": rows,
-        "form": form or PublishForm(),
+        "form": form or PublishForm(previous=publications[0] if publications else None),
     }
     return render(request, "portal/publication/competition.html", context, status=status)
 
@@ -106,13 +129,26 @@ def competition(request, slug):
 @require_POST
 def publish_view(request, slug):
     competition = get_object_or_404(Competition, slug=slug)
-    form = PublishForm(request.POST)
+    form = PublishForm(request.POST, previous=current_publication(competition))
     if not form.is_valid():
         messages.error(request, _("Nothing was published: see the messages next to the fields."))
         return _render(request, competition, form, status=400)
     try:
-        publication = publish(competition, request.user, form.cleaned_data["override_reason"])
+        publication = publish(
+            competition,
+            request.user,
+            form.cleaned_data["override_reason"],
+            correction_reason=form.cleaned_data.get("correction_reason", ""),
+        )
     except PublicationRefused as refused:
+        if "correction_reason" in refused.codes:
+            # The reason's message goes next to its field (a first publication's form, published by
+            # someone else meanwhile, gets the field now).
+            previous = current_publication(competition)
+            if "correction_reason" not in form.fields:
+                form = PublishForm(request.POST, previous=previous)
+                form.is_valid()
+            form.add_error("correction_reason", correction_reason_missing(previous))
         for message in refused.messages:
             messages.error(request, message)
         if "sheets" in refused.codes:

@@ -106,7 +106,7 @@ def test_the_application_runs_without_update_or_delete_on_audit_and_publication_
         submit_sheet(assignment, [10 + number, 11])
     first = publish(competition, official)
     record_adjustment(assignments[0].proposal, Decimal("2"), "지역 균형", official)
-    correction = publish(competition, official)
+    correction = publish(competition, official, correction_reason="가점 반영")
     assert correction.supersedes_id == first.pk and check_integrity().ok
     for statement in (
         "UPDATE proposals_auditentry SET reason = 'x'",

@@ -158,7 +158,9 @@ def test_before_a_publication_only_a_submitted_sheet_is_reopened(world, official
 def test_a_new_publication_closes_a_sheet_reopened_before_it(world, competition, official):
     publish(competition, official, override_reason="위원 1명 연락 두절")
     sheet = sheets.reopen(kim_sheet(world), "오기 정정", official)
-    publish(competition, official, override_reason="다시 공개")  # kim's sheet is outstanding now
+    publish(
+        competition, official, override_reason="다시 공개", correction_reason="오기 정정"
+    )  # kim's sheet is outstanding now
     with pytest.raises(SheetError) as refused:
         sheets.submit(sheet.assignment, sheet.version, data_for(sheet.assignment, [40, 40, 40]), None)
     assert refused.value.code == "closed"
@@ -187,6 +189,7 @@ def test_reopen_resubmit_and_publish_again_lists_exactly_that_change(world, comp
         competition=competition.slug,
         by=official.username,
         override_reason="위원 1명 연락 두절",
+        reason="C2 점수 입력 오류 정정",
         stdout=out,
     )
     second = Publication.objects.get(number=2)
@@ -238,7 +241,7 @@ def test_snapshot_changes_lists_every_kind_of_input(world, competition, official
     Proposal.objects.filter(pk=p1.pk).update(status=Proposal.Status.WITHDRAWN)
     Competition.objects.update(minimum_score=Decimal("80"))
     Stage.objects.filter(code="test-written").update(advance_cutoff=None, name="서면 평가")
-    second = publish(competition, official, override_reason="위원 1명 연락 두절")
+    second = publish(competition, official, override_reason="위원 1명 연락 두절", correction_reason="정정")
     changes = second.snapshot["changes"]
     assert changes == snapshot_changes(first.snapshot, second.snapshot["inputs"], second.snapshot["outcome"])
     assert changes["sheets"] == []

@@ -329,7 +329,9 @@ def test_a_correction_supersedes_and_both_are_kept(competition, scored, official
     sheets.reopen(sheet, "오기 정정", official)
     submit_sheet(sheet.assignment, [40, 40, 39])
     out = StringIO()
-    call_command("publish", competition=competition.slug, by=official.username, stdout=out)
+    call_command(
+        "publish", competition=competition.slug, by=official.username, reason="오기 정정", stdout=out
+    )
     second = Publication.objects.get(number=2)
     assert "1" in out.getvalue() and second.digest in out.getvalue()
     assert second.supersedes == first

@@ -154,7 +154,7 @@ def test_an_official_reopens_a_closed_draft_the_reviewer_submits_and_the_correct
     before = written()
     response = client.post(
         reverse("official:reopen-sheet", args=[slug, stage, draft.proposal_id]),
-        {"assignment": draft.pk, "reason": " "},
+        {"assignment": draft.pk, "reason": " ", "confirm": "on"},
     )
     assert "재개 사유를 적어 주세요." in response.content.decode()
     assert written() == before
@@ -162,7 +162,7 @@ def test_an_official_reopens_a_closed_draft_the_reviewer_submits_and_the_correct
     reason = "위원과 연락이 닿아 평가를 마무리하도록 재개"
     response = client.post(
         reverse("official:reopen-sheet", args=[slug, stage, draft.proposal_id]),
-        {"assignment": draft.pk, "reason": reason},
+        {"assignment": draft.pk, "reason": reason, "confirm": "on"},
         follow=True,
     )
     page = response.content.decode()
@@ -200,7 +200,11 @@ def test_an_official_reopens_a_closed_draft_the_reviewer_submits_and_the_correct
     client.force_login(official)
     response = client.post(
         reverse("publication:publish", args=[slug]),
-        {"confirm": "on", "override_reason": "위원 1명 연락 두절"},
+        {
+            "confirm": "on",
+            "override_reason": "위원 1명 연락 두절",
+            "correction_reason": "평가표 재개 후 재제출",
+        },
         follow=True,
     )
     second = Publication.objects.get(number=2)

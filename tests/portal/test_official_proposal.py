@@ -70,7 +70,7 @@ def test_reopen_without_reason_shows_the_message_and_changes_nothing(official_cl
     for reason in ("", "   "):
         response = official_client.post(
             page_url(stage, proposal, "official:reopen-sheet"),
-            {"assignment": sheet.assignment_id, "reason": reason},
+            {"assignment": sheet.assignment_id, "reason": reason, "confirm": "on"},
         )
         assert response.status_code == 200
         assert REOPEN_REASON_MISSING in response.content.decode()
@@ -84,7 +84,7 @@ def test_reopen_with_reason_reopens_and_is_in_the_audit_trail(official_client, o
     reason = "평가위원 요청: 항목 C2 점수 입력 오류"
     response = official_client.post(
         page_url(stage, proposal, "official:reopen-sheet"),
-        {"assignment": sheet.assignment_id, "reason": reason},
+        {"assignment": sheet.assignment_id, "reason": reason, "confirm": "on"},
         follow=True,
     )
     sheet.refresh_from_db()
@@ -106,7 +106,7 @@ def test_reopen_of_a_sheet_not_submitted_is_refused(official_client, stage, shee
     before = stored(draft)
     response = official_client.post(
         page_url(stage, proposal, "official:reopen-sheet"),
-        {"assignment": draft.assignment_id, "reason": "사유"},
+        {"assignment": draft.assignment_id, "reason": "사유", "confirm": "on"},
     )
     assert "제출된 평가표만 재개할 수 있습니다" in response.content.decode()
     assert stored(draft) == before
@@ -117,7 +117,8 @@ def test_reopen_of_a_sheet_of_another_proposal_is_refused(official_client, stage
     other = make_proposal(applicant="부산광역시")
     before = stored(sheet)
     response = official_client.post(
-        page_url(stage, other, "official:reopen-sheet"), {"assignment": sheet.assignment_id, "reason": "사유"}
+        page_url(stage, other, "official:reopen-sheet"),
+        {"assignment": sheet.assignment_id, "reason": "사유", "confirm": "on"},
     )
     assert response.status_code == 200
     assert stored(sheet) == before
@@ -129,7 +130,7 @@ def test_challenge_is_recorded_with_reason_and_shown(official_client, official, 
     reason = "신청 지자체의 자문위원으로 활동 중"
     response = official_client.post(
         page_url(stage, proposal, "official:record-challenge"),
-        {"reviewer": reviewer.pk, "reason": reason},
+        {"reviewer": reviewer.pk, "reason": reason, "confirm": "on"},
         follow=True,
     )
     conflict = Conflict.objects.get(proposal=proposal, reviewer=reviewer)
@@ -148,7 +149,7 @@ def test_challenge_without_reason_records_nothing(official_client, stage, sheet_
     entries = AuditEntry.objects.count()
     response = official_client.post(
         page_url(stage, proposal, "official:record-challenge"),
-        {"reviewer": assignments[0].reviewer.pk, "reason": "  "},
+        {"reviewer": assignments[0].reviewer.pk, "reason": "  ", "confirm": "on"},
     )
     assert "기피 사유를 적어 주세요." in response.content.decode()
     assert not Conflict.objects.exists()
@@ -160,7 +161,7 @@ def test_challenge_of_a_reviewer_not_assigned_is_refused(official_client, stage,
     stranger = make_reviewer("jung")
     official_client.post(
         page_url(stage, proposal, "official:record-challenge"),
-        {"reviewer": stranger.pk, "reason": "사유"},
+        {"reviewer": stranger.pk, "reason": "사유", "confirm": "on"},
     )
     assert not Conflict.objects.exists()
 
@@ -169,7 +170,7 @@ def test_audit_trail_lists_submission_then_reopen(official_client, stage, sheet_
     proposal, _assignments, sheet = sheet_world
     official_client.post(
         page_url(stage, proposal, "official:reopen-sheet"),
-        {"assignment": sheet.assignment_id, "reason": "입력 오류"},
+        {"assignment": sheet.assignment_id, "reason": "입력 오류", "confirm": "on"},
     )
     page = official_client.get(page_url(stage, proposal)).content.decode()
     reopened, submitted = page.index("평가표 재개"), page.index("평가표 제출")
@@ -182,7 +183,8 @@ def test_proposal_pages_are_for_officials_only(client, user_factory, stage, shee
     client.force_login(user_factory(role))
     assert client.get(page_url(stage, proposal)).status_code == 403
     response = client.post(
-        page_url(stage, proposal, "official:reopen-sheet"), {"assignment": sheet.assignment_id, "reason": "x"}
+        page_url(stage, proposal, "official:reopen-sheet"),
+        {"assignment": sheet.assignment_id, "reason": "x", "confirm": "on"},
     )
     assert response.status_code == 403
     assert Scoresheet.objects.get(pk=sheet.pk).is_submitted

@@ -3,6 +3,7 @@ labels in Korean, a stable sort, CSV and XLSX downloads, bonus/penalty points an
 
 import csv
 import io
+import re
 from decimal import Decimal
 from html.parser import HTMLParser
 
@@ -126,11 +127,13 @@ DEPOPULATION = [["—", "D1", "태안군", "태안 스마트시티", "—", "—
 
 
 class TableParser(HTMLParser):
-    """Tables of a page as {caption: [header, *rows]} of cell texts."""
+    """Tables of a page as {caption: [header, *rows]} of cell texts; the line where a ranking's
+    slots end (a separator row) is kept apart, in ``lines``: {caption: (rows above it, its text)}."""
 
     def __init__(self):
         super().__init__()
         self.tables, self.caption, self.rows, self.cell, self.in_caption = {}, None, None, None, False
+        self.lines, self.in_line = {}, False
 
     def handle_starttag(self, tag, attrs):
         if tag == "table":
@@ -138,6 +141,7 @@ class TableParser(HTMLParser):
         elif tag == "caption":
             self.in_caption = True
         elif tag == "tr" and self.rows is not None:
+            self.in_line = "slot-line" in (dict(attrs).get("class") or "")
             self.rows.append([])
         elif tag in ("td", "th") and self.rows is not None:
             self.cell = ""
@@ -148,6 +152,10 @@ class TableParser(HTMLParser):
             self.rows = None
         elif tag == "caption":
             self.in_caption = False
+        elif tag == "tr" and self.in_line:
+            text = " ".join(self.rows.pop())
+            self.lines[self.caption.strip()] = (len(self.rows) - 1, text)
+            self.in_line = False
         elif tag in ("td", "th") and self.cell is not None:
             self.rows[-1].append(" ".join(self.cell.split()))
             self.cell = None
@@ -163,6 +171,13 @@ def tables_of(response):
     parser = TableParser()
     parser.feed(response.content.decode())
     return parser.tables
+
+
+def slot_lines(response):
+    """{caption: (how many ranked rows are above the line, what it says)}."""
+    parser = TableParser()
+    parser.feed(response.content.decode())
+    return parser.lines
 
 
 def ranking_url(competition, name="official:ranking"):
@@ -608,3 +623,145 @@ def test_pages_work_before_any_stage_or_proposal(official_client, competition):
         io.BytesIO(official_client.get(ranking_url(competition, "official:ranking-xlsx")).content)
     )
     assert [row[0].value for row in workbook["항목별 평균"].iter_rows()] == ["사업 유형"]
+
+
+# --- Statuses, the line where the slots end, the sort of scores (issue 10 §7) ----------------------
+
+
+def test_every_status_has_its_own_badge_colour_and_its_label():
+    from evaluation.ranking import STATUS_LABELS
+    from portal.tables_official import STATUS_BADGES, status_badge
+
+    spec_statuses = {
+        "selected", "reserve", "not_selected", "below_minimum", "draw_required", "over_cap", "pending",
+        "eliminated", "ineligible", "withdrawn",
+    }  # fmt: skip
+    assert set(STATUS_BADGES) == spec_statuses == set(STATUS_LABELS)
+    assert len(set(STATUS_BADGES.values())) == len(STATUS_BADGES)  # distinct colours
+    labels = {status: str(status_label(status)) for status in spec_statuses}
+    assert len(set(labels.values())) == len(labels)  # and distinct words: never colour alone
+    assert labels["over_cap"] == "지역 한도 초과" and labels["pending"] == "평가 중"
+    assert str(status_badge("draw_required")) == (
+        '<span class="krds-badge status-badge bg-warning">추첨 필요</span>'
+    )
+
+
+def test_the_page_shows_each_status_as_its_badge(official_client, competition, world):
+    page = official_client.get(ranking_url(competition)).content.decode()
+    assert '<span class="krds-badge status-badge bg-success">선정</span>' in page
+    assert '<span class="krds-badge status-badge bg-light-information">예비</span>' in page
+    assert '<span class="krds-badge status-badge outline-danger">최저점 미달</span>' in page
+    assert '<span class="krds-badge status-badge outline-gray">철회</span>' in page
+
+
+def test_a_line_follows_the_last_slot_of_each_ranking(official_client, competition, world):
+    lines = slot_lines(official_client.get(ranking_url(competition)))
+    assert lines["거점형 순위"] == (2, "선정 2곳은 여기까지입니다: 위의 사업이 선정됩니다.")
+    assert lines["강소형 · 기후위기 대응형 순위"] == (2, "선정 2곳은 여기까지입니다: 위의 사업이 선정됩니다.")
+    assert "강소형 · 지역소멸 대응형 순위" not in lines  # nothing ranked there (ineligible only)
+
+
+def test_the_line_is_only_shown_in_the_rankings_own_order(official_client, competition, world):
+    url = ranking_url(competition)
+    assert "거점형 순위" in slot_lines(official_client.get(url + "?track-hub-sort=rank"))
+    assert "거점형 순위" not in slot_lines(official_client.get(url + "?track-hub-sort=-score"))
+    assert "거점형 순위" not in slot_lines(official_client.get(url + "?track-hub-sort=applicant"))
+
+
+def test_the_line_after_a_tie_says_a_draw_decides(official_client, competition, tie):
+    lines = slot_lines(official_client.get(ranking_url(competition)))
+    assert lines["거점형 순위"] == (3, "선정 2곳은 여기까지입니다: 위의 동점 사업은 추첨으로 정해야 합니다.")
+
+
+def test_the_line_says_when_slots_stay_empty(
+    official_client,
+    competition,
+    stage,
+    make_criteria,
+    make_reviewer,
+    make_proposal,
+    make_assignment,
+    submit_sheet,
+):
+    """The minimum score is 60: one hub proposal reaches it, the other does not; none in climate."""
+    make_criteria(1, max_points=Decimal(100))
+    reviewer = make_reviewer("solo")
+    for track, reference, points in (("hub", "H1", 70), ("hub", "H2", 50), ("climate", "C1", 40)):
+        proposal = make_proposal(track=track, reference=reference)
+        submit_sheet(make_assignment(proposal, reviewer), [points])
+    lines = slot_lines(official_client.get(ranking_url(competition)))
+    assert lines["거점형 순위"] == (
+        1,
+        "선정은 여기까지입니다: 2곳 중 1곳이 선정되었고, 기준을 충족하는 다른 사업이 없습니다.",
+    )
+    assert lines["강소형 · 기후위기 대응형 순위"] == (
+        0,
+        "선정 2곳 중 채워진 곳이 없습니다: 기준을 충족하는 사업이 없습니다.",
+    )
+
+
+def test_the_first_click_on_a_score_sorts_the_highest_first(official_client, competition, world):
+    page = official_client.get(ranking_url(competition)).content.decode()
+    assert "?track-hub-sort=-score" in page and "?track-hub-sort=-stage_0" in page
+    assert "?track-hub-sort=rank" in page  # ranks and names still start from the top
+    assert "?track-hub-sort=-rank" not in page
+    # Sorted high to low, the next click turns it round.
+    sorted_page = official_client.get(ranking_url(competition) + "?track-hub-sort=-score").content.decode()
+    assert "?track-hub-sort=score" in sorted_page
+
+
+def test_the_title_column_is_readable(official_client, competition, world):
+    page = official_client.get(ranking_url(competition)).content.decode()
+    assert re.search(r'<th scope="col" class="[^"]*col-title', page)
+    assert re.search(r'<td class="col-title" data-label="사업명">', page)
+
+
+# --- The draw page and the publication check: one truth (issue 10 §8) ----------------------------
+
+TIED_INTRO = "아래 사업 제안은 마지막 선정 순위에 걸쳐 동순위이며"
+NO_TIE = "추첨이 필요한 동점이 없습니다. 모든 선정 순위가 정해졌습니다."
+
+
+def test_without_a_tie_the_draw_page_says_only_that_no_draw_is_needed(official_client, competition, world):
+    page = official_client.get(reverse("official:draw", args=[competition.slug])).content.decode()
+    assert NO_TIE in page and TIED_INTRO not in page and "<form" not in page.split("<main")[1]
+
+
+def test_with_a_tie_the_draw_page_never_says_no_draw_is_needed(official_client, competition, tie):
+    page = official_client.get(reverse("official:draw", args=[competition.slug])).content.decode()
+    assert TIED_INTRO in page and NO_TIE not in page
+
+
+def test_the_draw_page_and_the_publication_check_read_the_same_ties(
+    official_client,
+    competition,
+    stage,
+    make_criteria,
+    make_reviewer,
+    make_proposal,
+    make_assignment,
+    submit_sheet,
+):
+    """A category pooling one slot: a tie across its two tracks is one tie of the category, on
+    the draw page and in the publication check alike (they used to group ties in two places)."""
+    from evaluation.publication import publication_checks, unresolved_ties
+
+    small = competition.categories.get(code="small")
+    small.slots = 1
+    small.save()
+    small.tracks.update(slots=None)
+    make_criteria(1, max_points=Decimal(100))
+    reviewer = make_reviewer("solo")
+    for reference, track in (("c1", "climate"), ("d1", "depopulation")):
+        proposal = make_proposal(track=track, reference=reference, applicant=f"{reference}시")
+        submit_sheet(make_assignment(proposal, reviewer), [80])
+    ranking = rank_competition(competition)
+    (found,) = unresolved_ties(ranking)
+    assert (found.name, found.rank, [row.applicant for row in found.rows]) == ("강소형", 1, ["c1시", "d1시"])
+    draws = next(check for check in publication_checks(competition, ranking) if check.code == "draws")
+    assert draws.problems == [
+        "강소형: 마지막 선정 순위에서 c1시, d1시의 순위가 같고 어떤 규칙으로도 가려지지 않습니다. "
+        "공개하기 전에 추첨 결과를 기록하십시오."
+    ]
+    page = official_client.get(reverse("official:draw", args=[competition.slug])).content.decode()
+    assert "강소형: 1위 동점" in page and f'name="tie" value="{found.key}"' in page

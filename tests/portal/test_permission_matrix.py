@@ -59,6 +59,7 @@ MATRIX = {
     "manage:import-progress": ADMINS_ONLY,  # JSON; an admin sees only the progress of their own
     "official:index": OFFICIALS,
     "official:progress": OFFICIALS,
+    "official:remind": OFFICIALS_POST,
     "official:proposal": OFFICIALS,
     "official:reopen-sheet": OFFICIALS_POST,
     "official:record-challenge": OFFICIALS_POST,
@@ -147,6 +148,7 @@ def world(
             "official:document": [slug, proposal.pk, document.pk],
             "manage:import-progress": [uuid.uuid4()],
             "official:progress": [slug, code],
+            "official:remind": [slug, code],
             "official:proposal": [slug, code, proposal.pk],
             "official:reopen-sheet": [slug, code, proposal.pk],
             "official:record-challenge": [slug, code, proposal.pk],
@@ -224,6 +226,7 @@ POST_FORMS = {
     "review:sheet",
     "official:reopen-sheet",
     "official:record-challenge",
+    "official:remind",
     "official:record-adjustment",
     "official:draw",
     "publication:publish",

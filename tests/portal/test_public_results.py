@@ -131,7 +131,7 @@ def test_the_current_publication_is_shown_after_a_correction(
     )  # 120 + 75 + 75 = 90: equal to 고양시, lower subsidy? no: same
     # …and a lower requested national subsidy than 고양시's 200.5 breaks the tie.
     Proposal.objects.filter(pk=published["proposals"][3].pk).update(national_subsidy=Decimal("100"))
-    second = publish(competition, official)
+    second = publish(competition, official, correction_reason="국비 신청액 오기 정정")
     html = main(client.get(reverse("public-results", args=[competition.slug])))
     assert second.digest in html and published["publication"].digest not in html
     assert "비공개 지자체 03" in html  # now selected: equal score, lower requested subsidy

@@ -109,7 +109,7 @@ def test_a_correction_supersedes_on_the_page(client, competition, world, officia
     Adjustment.objects.create(
         proposal=proposals[0], points=Decimal("1.5"), reason="지역균형 가점", recorded_by=official
     )
-    response = post(client, competition, confirm="on")
+    response = post(client, competition, confirm="on", correction_reason="지역균형 가점 누락 정정")
     html = client.get(response.url).content.decode()
     assert "제2차 공개를 완료했습니다. 제1차 공개를 대체하며, 이전 공개도 보존됩니다." in html
     assert "제2차 공개로 대체됨" in html and "제1차 공개를 정정" in html

@@ -133,12 +133,12 @@ def test_an_official_never_sees_a_reviewers_name_in_the_trail_but_an_admin_does(
     # Who typed each score and whose sheet it is: the reviewer's code.
     assert "A 평가위원 평가표" in trail and "B 평가위원 평가표" in trail
     assert "A 평가위원 C1 항목 점수" in trail
-    assert "<td >평가위원 A</td>" in trail and "<td >평가위원 B</td>" in trail
+    assert '<td class="col-name">평가위원 A</td>' in trail and '<td class="col-name">평가위원 B</td>' in trail
 
     client.force_login(user_factory(Role.ADMIN, "admin-lee"))
     trail = trail_section(client.get(url).content.decode())
     assert "위원 kim 평가위원 평가표" in trail and "위원 kim 평가위원 C1 항목 점수" in trail
-    assert "<td >kim</td>" in trail  # the account that typed the score
+    assert '<td class="col-name">kim</td>' in trail  # the account that typed the score
 
 
 def test_an_officials_reopen_is_shown_by_name_and_the_reviewer_by_code(client, user_factory, stage, scored):

@@ -62,6 +62,7 @@ NAMED = {
     "evaluation.draw",
     "evaluation.publication",
     "evaluation.securitypledge",
+    "evaluation.notice",  # e-mails to reviewers (issue 10 §9): who was told what, when, by whom
 }
 
 

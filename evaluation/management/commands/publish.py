@@ -11,7 +11,10 @@ from ._lookup import competition_or_error
 
 
 class Command(BaseCommand):
-    help = "Freeze and publish the shortlist of a competition (a correction supersedes the previous one)."
+    help = (
+        "Freeze and publish the shortlist of a competition (a correction supersedes the previous one "
+        "and needs --reason)."
+    )
 
     def add_arguments(self, parser):
         parser.add_argument("--competition", required=True, help="competition slug")
@@ -21,18 +24,25 @@ class Command(BaseCommand):
             default="",
             help="written reason for publishing while assigned sheets are not submitted",
         )
+        parser.add_argument(
+            "--reason",
+            default="",
+            help="the reason for a correction (정정 사유): required once the competition has a publication",
+        )
 
-    def handle(self, *args, competition, by, override_reason, **options):
+    def handle(self, *args, competition, by, override_reason, reason, **options):
         competition = competition_or_error(competition)
         user = get_user_model().objects.filter(username=by).first()
         if user is None:
             raise CommandError(_("No user with username '%(username)s'.") % {"username": by})
         try:
-            publication = publish(competition, user, override_reason)
+            publication = publish(competition, user, override_reason, correction_reason=reason)
         except RoleRequired as refused:
             raise CommandError(refused.message) from None
         except PublicationRefused as refused:
             lines = [_("Not published:")] + [f"- {message}" for message in refused.messages]
+            if "correction_reason" in refused.codes:
+                lines.append(_('Give the reason for the correction with --reason "…".'))
             raise CommandError("\n".join(lines)) from None
         self.stdout.write(
             _("Published %(competition)s as publication no. %(number)s (id %(id)s), SHA-256 %(digest)s.")
@@ -51,6 +61,10 @@ class Command(BaseCommand):
             self.stdout.write(
                 _("It supersedes publication no. %(number)s, which is kept.")
                 % {"number": publication.supersedes.number}
+            )
+            self.stdout.write(
+                _("Reason for the correction: %(reason)s")
+                % {"reason": publication.snapshot["correction_reason"]}
             )
             self.stdout.write(
                 _("Corrections since publication no. %(number)s:") % {"number": publication.supersedes.number}
