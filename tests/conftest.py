@@ -16,6 +16,51 @@ APPLICANTS_XLSX = FIXTURES / "applicants.xlsx"
 HEADER = ["트랙", "광역", "지자체", "사업명", "국비", "지방비", "접수번호"]
 
 
+def _database_order(item) -> int:
+    """Django's order: tests in a rolled-back transaction, then transactional ones, then the rest."""
+    marker = item.get_closest_marker("django_db")
+    fixtures = getattr(item, "fixturenames", ())
+    transactional = "transactional_db" in fixtures or "live_server" in fixtures
+    if marker is not None:
+        transactional = transactional or bool(
+            marker.kwargs.get("transaction") or marker.kwargs.get("reset_sequences")
+        )
+    if transactional:
+        return 1
+    return 0 if marker is not None or "db" in fixtures else 2
+
+
+@pytest.hookimpl(trylast=True)
+def pytest_collection_modifyitems(items):
+    """Keep Django's test order after every other plugin has reordered.
+
+    A transactional test ends by flushing the database, which also empties the role groups the
+    migrations made. pytest-django sorts transactional tests last, but pytest then regroups the
+    tests that share pytest-playwright's session-scoped ``browser_name`` parameter, which moved
+    ordinary tests behind the browser tests and left them without groups (CI, 9 failures)."""
+    items.sort(key=_database_order)
+
+
+@pytest.fixture(autouse=True)
+def _role_groups_after_a_flush(request):
+    """A transactional test starts after another one flushed the database: put back the role
+    groups the migrations make, with the permissions ``accounts.roles`` says they hold."""
+    if _database_order(request.node) != 1:
+        return
+    request.getfixturevalue("transactional_db")
+    from django.contrib.auth.models import Permission
+
+    from accounts.roles import ROLE_PERMISSIONS
+
+    for role, permissions in ROLE_PERMISSIONS.items():
+        group, _created = Group.objects.get_or_create(name=role.value)
+        wanted = [
+            Permission.objects.get(content_type__app_label=app_label, codename=codename)
+            for app_label, codename in (dotted.split(".") for dotted in permissions)
+        ]
+        group.permissions.set(wanted)
+
+
 @pytest.fixture
 def competition(db):
     """Categories and tracks only: the file's ``[[stages]]`` are left out (tests build their own

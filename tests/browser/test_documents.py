@@ -76,7 +76,7 @@ PROPOSALS = [
 def sign_in(page, journey, username, name):
     page.goto("/accounts/login/")
     journey.check(page, f"{name}-login", once="login")
-    page.get_by_label("사용자 이름").fill(username)
+    page.get_by_label("이메일 또는 아이디").fill(username)
     page.get_by_label("비밀번호").fill(PASSWORD)
     page.get_by_role("button", name="로그인").click()
 
@@ -298,18 +298,15 @@ def test_a_demo_reviewer_reads_the_generated_plan_beside_the_sheet(new_context, 
     """``manage.py demo`` gives every proposal a Korean 사업계획서; a demo reviewer reads one."""
     from io import StringIO
 
-    from django.contrib.auth.models import Group
     from django.core.management import call_command
 
-    for role in Role:  # a transactional test before this one flushed the groups the migrations made
-        Group.objects.get_or_create(name=role.value)
     call_command("demo", stdout=StringIO())
     journey = Journey(artifacts_dir / "documents", live_server.url)
     journey.artifacts.mkdir(exist_ok=True)
     journey.count = 50  # after the first journey's screenshots
     page = journey.open(new_context()).new_page()
     page.goto("/accounts/login/")
-    page.get_by_label("사용자 이름").fill("reviewer02@example.com")
+    page.get_by_label("이메일 또는 아이디").fill("reviewer02@example.com")
     page.get_by_label("비밀번호").fill("demo-reviewer-2023")
     page.get_by_role("button", name="로그인").click()
     page.get_by_role("link", name="보안서약 읽고 동의하기").click()

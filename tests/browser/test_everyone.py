@@ -12,11 +12,9 @@ import re
 from io import StringIO
 
 import pytest
-from django.contrib.auth.models import Group
 from django.core.management import call_command
 from playwright.sync_api import expect
 
-from accounts.roles import Role
 from tests.browser.accessibility import Journey
 
 MASTHEAD = "이 누리집은 대한민국 공식 전자정부 누리집입니다."
@@ -53,12 +51,10 @@ def check_frame(page, menu: list[str], current: str):
     expect(footer).to_contain_text("이 누리집은 국토교통부에서 운영합니다.")
 
 
-# transaction=True: the live server's thread must see what the test writes. Role groups:
-# recreated here after another transactional test's flush removed them (the migrations made them).
+# transaction=True: the live server's thread must see what the test writes (the role groups a
+# flush removed come back through tests/conftest.py).
 @pytest.mark.django_db(transaction=True)
 def test_every_visitor_meets_the_same_korean_frame(new_context, live_server, artifacts_dir):
-    for role in Role:
-        Group.objects.get_or_create(name=role.value)
     call_command("demo", stdout=StringIO())
     journey = Journey(artifacts_dir / "everyone", live_server.url)
     journey.artifacts.mkdir(exist_ok=True)

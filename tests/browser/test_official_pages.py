@@ -253,7 +253,9 @@ def test_the_officials_pages(
     expect(page.locator(".trail-count")).to_contain_text("쪽 중 1쪽")
     trail = page.locator("section", has=page.locator("#audit-heading")).locator("table tbody tr")
     expect(trail).to_have_count(20)
-    expect(trail.first.locator("td").first).to_have_text(re.compile(r"^\d{4}-\d\d-\d\d \d\d:\d\d:\d\d$"))
+    expect(trail.first.locator("td").first).to_have_text(
+        re.compile(r"^\d{4}\. \d{1,2}\. \d{1,2}\. \d\d:\d\d:\d\d$")
+    )
     journey.check(page, "proposal")
     fits(page, width)
     page.get_by_label("기록 종류").select_option("scoresheet")
