@@ -268,9 +268,16 @@ def retried_when_busy(function):
 
 @retried_when_busy
 def save_draft(assignment: Assignment, version: int, data: SheetInput, actor, criteria=None) -> Scoresheet:
-    """Save the reviewer's input as a draft; ``criteria`` when the caller has them already."""
+    """Save the reviewer's input as a draft; ``criteria`` when the caller has them already. The
+    returned sheet's ``version`` is the one the reviewer's page holds from now on. A repeat of
+    the last save (same version, same content) returns that save and writes nothing."""
     criteria = criteria if criteria is not None else criteria_for(assignment.stage, assignment.proposal.track)
     sheet = _locked_sheet(assignment, actor)
+    if not sheet.is_submitted and version == sheet.version - 1 and _same_as_stored(sheet, criteria, data):
+        # The same request again (a resent autosave, a double click): it is the save just made,
+        # not a save from elsewhere. Nothing is written; every other check still applies.
+        _check_writable(assignment, sheet, sheet.version)
+        return sheet
     _check_writable(assignment, sheet, version)
     errors = point_messages(criteria, data, require_all=False)
     if errors:

@@ -9,10 +9,12 @@ from decimal import Decimal
 import django_tables2 as tables
 from django import forms
 from django.urls import reverse
+from django.utils import timezone
+from django.utils.formats import date_format
 from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 
-from evaluation.sheets import SheetInput, is_closed
+from evaluation.sheets import SheetInput, is_closed, point_messages
 from proposals.importing import cells
 
 
@@ -59,13 +61,15 @@ class PointsField(forms.Field):
 
 
 class ScoresheetForm(forms.Form):
-    """Points and a comment per criterion, an overall comment, the sheet version, the action."""
+    """Points and a comment per criterion, an overall comment, the sheet version, the action:
+    save a draft, save it and open the next sheet, or submit."""
 
     DRAFT = "draft"
+    NEXT = "next"
     SUBMIT = "submit"
 
     version = forms.IntegerField(widget=forms.HiddenInput, min_value=1)
-    action = forms.ChoiceField(choices=[(DRAFT, DRAFT), (SUBMIT, SUBMIT)], required=False)
+    action = forms.ChoiceField(choices=[(DRAFT, DRAFT), (NEXT, NEXT), (SUBMIT, SUBMIT)], required=False)
     comment = forms.CharField(
         label=_("Overall comment"), required=False, widget=forms.Textarea(attrs={"rows": 4})
     )
@@ -83,6 +87,14 @@ class ScoresheetForm(forms.Form):
                 required=False,
                 widget=forms.Textarea(attrs={"rows": 2}),
             )
+
+    @classmethod
+    def for_autosave(cls, criteria, data):
+        """The form of a background save: always a draft, whatever button the page last showed."""
+        data = data.copy()
+        data["action"] = cls.DRAFT
+        data.pop("confirm_final", None)
+        return cls(criteria, data=data)
 
     @staticmethod
     def points_name(criterion) -> str:
@@ -106,6 +118,10 @@ class ScoresheetForm(forms.Form):
     def wants_submit(self) -> bool:
         return self.data.get("action") == self.SUBMIT
 
+    @property
+    def wants_next(self) -> bool:
+        return self.data.get("action") == self.NEXT
+
     def clean(self):
         cleaned = super().clean()
         if cleaned.get("action") == self.SUBMIT and not cleaned.get("confirm_final"):
@@ -115,7 +131,24 @@ class ScoresheetForm(forms.Form):
                     _("Check the box to confirm that a submitted sheet cannot be changed."), code="confirm"
                 ),
             )
+            # Name everything that stops the submission at once, not one thing per attempt: the
+            # points evaluation.sheets would refuse (missing, out of range, off the step).
+            typed = SheetInput(
+                points={c.pk: cleaned.get(self.points_name(c)) for c in self.criteria if self._parsed(c)}
+            )
+            checked = [c for c in self.criteria if self._parsed(c)]
+            for criterion_id, message in point_messages(checked, typed, require_all=True).items():
+                self.add_error(f"points_{criterion_id}", message)
         return cleaned
+
+    def _parsed(self, criterion) -> bool:
+        """Whether the criterion's points were read (a number or blank), not refused as text."""
+        return self.points_name(criterion) not in self.errors
+
+    def add_point_errors(self, field_errors: dict) -> None:
+        """evaluation.sheets' messages (criterion id → message) next to their fields."""
+        for criterion_id, message in field_errors.items():
+            self.add_error(f"points_{criterion_id}", message)
 
     def sheet_input(self) -> SheetInput:
         data = self.cleaned_data
@@ -143,6 +176,38 @@ class ScoresheetForm(forms.Form):
             (criterion, self[self.points_name(criterion)], self[self.comment_name(criterion)])
             for criterion in self.criteria
         ]
+
+    def error_list(self) -> list[dict]:
+        """Every message of a refused form in page order, each with the id of its field (for the
+        error summary's links and the autosave's answer): the criteria's points, then the final
+        confirmation; a message without a field (a tampered version) has no id."""
+        items = []
+        for criterion, points, _comment in self.rows():
+            for message in points.errors:
+                items.append(
+                    {
+                        "field": points.auto_id,
+                        "error_id": f"points-{criterion.pk}-error",
+                        "message": message,
+                        "summary": _("%(code)s %(name)s: %(message)s")
+                        % {"code": criterion.code, "name": criterion.name, "message": message},
+                    }
+                )
+        for message in self["confirm_final"].errors:
+            items.append(
+                {
+                    "field": self["confirm_final"].auto_id,
+                    "error_id": "confirm-final-error",
+                    "message": message,
+                    "summary": message,
+                }
+            )
+        for name in ("version", "action", "comment"):
+            for message in self[name].errors:
+                items.append({"field": None, "error_id": None, "message": message, "summary": message})
+        for message in self.non_field_errors():
+            items.append({"field": None, "error_id": None, "message": message, "summary": message})
+        return items
 
 
 def plain_number(value: Decimal) -> str:
@@ -188,14 +253,30 @@ def sheet_or_none(assignment):
     return getattr(assignment, "sheet", None)
 
 
+def _labelled(label):
+    """Column attributes that name the column in each cell: on a narrow screen the table's rows
+    become cards (review.css) and each value shows its column's name."""
+    return {"td": {"data-label": label}, "th": {"data-label": label}}
+
+
 class AssignmentTable(tables.Table):
     """The reviewer's own assignments: no other reviewer's data, no score, no aggregate."""
 
-    stage = tables.Column(verbose_name=_("Stage"), accessor="stage__name")
-    track = tables.Column(verbose_name=_("Track"), accessor="proposal__track__name")
-    applicant = tables.Column(verbose_name=_("Applicant"), accessor="proposal__applicant__name")
-    state = tables.Column(verbose_name=_("Sheet"), empty_values=())
-    action = tables.Column(verbose_name=_("Action"), empty_values=())
+    stage = tables.Column(verbose_name=_("Stage"), accessor="stage__name", attrs=_labelled(_("Stage")))
+    track = tables.Column(
+        verbose_name=_("Track"), accessor="proposal__track__name", attrs=_labelled(_("Track"))
+    )
+    applicant = tables.Column(
+        verbose_name=_("Applicant"),
+        accessor="proposal__applicant__name",
+        attrs={"td": {"data-label": _("Applicant"), "class": "applicant"}},
+    )
+    state = tables.Column(verbose_name=_("Sheet"), empty_values=(), attrs=_labelled(_("Sheet")))
+    action = tables.Column(
+        verbose_name=_("Action"),
+        empty_values=(),
+        attrs={"td": {"data-label": _("Action"), "class": "action"}},
+    )
 
     class Meta:
         orderable = False
@@ -210,7 +291,16 @@ class AssignmentTable(tables.Table):
 
     def render_state(self, record):
         state = SheetState.of(record, self.closing_id)
-        return format_html('<span class="sheet-state {}">{}</span>', state, SheetState.LABELS[state])
+        badge = format_html('<span class="sheet-state {}">{}</span>', state, SheetState.LABELS[state])
+        if state != SheetState.REOPENED:
+            return badge
+        sheet = sheet_or_none(record)
+        return format_html(
+            '{}<span class="reopen-note">{} <span class="reopen-when">({})</span></span>',
+            badge,
+            _("Reason: %(reason)s") % {"reason": sheet.reopen_reason},
+            korean_datetime(sheet.reopened_at),
+        )
 
     def render_action(self, record):
         state = SheetState.of(record, self.closing_id)
@@ -224,9 +314,20 @@ class AssignmentTable(tables.Table):
             SheetState.SUBMITTED: _("View submitted sheet"),
             SheetState.CLOSED: _("View sheet"),
         }[state]
+        style = (
+            "primary"
+            if state in (SheetState.NOT_STARTED, SheetState.DRAFT, SheetState.REOPENED)
+            else "secondary"
+        )
         return format_html(
-            '<a class="krds-btn small secondary" href="{}">{}<span class="sr-only"> — {}</span></a>',
+            '<a class="krds-btn small {}" href="{}">{}<span class="sr-only"> — {}</span></a>',
+            style,
             url,
             label,
             record.proposal.applicant.name,
         )
+
+
+def korean_datetime(value) -> str:
+    """A time as every page writes it: ``2026. 12. 1. 14:03`` in Asia/Seoul (config/formats)."""
+    return date_format(timezone.localtime(value), "DATETIME_FORMAT")

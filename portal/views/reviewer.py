@@ -4,20 +4,24 @@ Every page shows the signed-in reviewer's own data only. A competition without a
 theirs, another reviewer's assignment, or a proposal with a recorded conflict is a 404. Until
 the reviewer accepts the security pledge of a competition, its other pages redirect to it.
 The rules of a sheet (range, step, version, state) are evaluation.sheets'; pages only call them.
+The sheet page's background save (``autosave``, portal/static/portal/review-sheet.js) is the same
+form and the same ``save_draft`` as its "save draft" button, answered in JSON.
 """
 
+from dataclasses import dataclass
 from decimal import Decimal
 from functools import wraps
 from urllib.parse import urlencode
 
 from django.contrib import messages
-from django.db.models import Count, Exists, OuterRef
-from django.http import Http404
+from django.db.models import Count, Exists, OuterRef, Q
+from django.http import Http404, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
+from django.utils import timezone
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
-from django.views.decorators.http import require_http_methods
+from django.views.decorators.http import require_http_methods, require_POST
 
 from accounts.decorators import role_required
 from accounts.roles import Role
@@ -33,6 +37,7 @@ from ..forms_review import (
     DeclareConflictForm,
     PledgeForm,
     ScoresheetForm,
+    SheetState,
     plain_number,
     sheet_or_none,
 )
@@ -103,7 +108,9 @@ def assignment_page(view):
                 )
             )
             .annotate(pledged=Exists(pledged))
-            .select_related("stage__competition", "proposal__track", "proposal__applicant", "sheet")
+            .select_related(
+                "stage__competition", "proposal__track", "proposal__applicant", "sheet", "reviewer"
+            )
             .order_by()  # no joins for the default ordering
             .first()
         )
@@ -133,25 +140,88 @@ def index(request):
     return render(request, "portal/review/index.html", {"competitions": competitions})
 
 
+# The order of the reviewer's list, which "save, then the next proposal" follows too.
+LIST_ORDER = (
+    "stage__order",
+    "proposal__track__category__order",
+    "proposal__track__order",
+    "proposal__applicant__name",
+    "pk",
+)
+
+
+def _listed(reviewer_id, competition):
+    """The reviewer's assignments in a competition, in the list's order, with their sheets and
+    the conflict flag."""
+    return (
+        _with_conflict_flag(
+            Assignment.objects.filter(reviewer_id=reviewer_id, stage__competition=competition)
+        )
+        .select_related("stage", "proposal__track", "proposal__applicant", "sheet")
+        .order_by(*LIST_ORDER)
+    )
+
+
+@dataclass
+class StageProgress:
+    """A reviewer's sheets of one stage: submitted of assigned, conflicted assignments left out."""
+
+    stage_id: int
+    name: str
+    submitted: int
+    assigned: int
+
+
+def _progress(reviewer_id, competition, stage=None) -> list[StageProgress]:
+    """Submitted of assigned (unconflicted) sheets per stage, counted by the database."""
+    conflicted = Exists(
+        Conflict.objects.filter(proposal=OuterRef("proposal_id"), reviewer=OuterRef("reviewer_id"))
+    )
+    assignments = Assignment.objects.filter(reviewer_id=reviewer_id, stage__competition=competition)
+    if stage is not None:
+        assignments = assignments.filter(stage=stage)
+    rows = (
+        assignments.values("stage_id", "stage__name", "stage__order")
+        .annotate(
+            assigned=Count("pk", filter=~Q(conflicted)),
+            submitted=Count("pk", filter=~Q(conflicted) & Q(sheet__status=Scoresheet.Status.SUBMITTED)),
+        )
+        .order_by("stage__order", "stage_id")
+    )
+    return [
+        StageProgress(row["stage_id"], row["stage__name"], row["submitted"], row["assigned"])
+        for row in rows
+        if row["assigned"]
+    ]
+
+
+def _next_open(assignment, closing_id):
+    """The reviewer's next assignment still to be scored after ``assignment`` in the list's order
+    (from the top again after the last): not conflicted, not submitted, not closed; or None."""
+    listed = list(_listed(assignment.reviewer_id, assignment.stage.competition))
+    ids = [item.pk for item in listed]
+    start = ids.index(assignment.pk) + 1 if assignment.pk in ids else 0
+    for item in listed[start:] + listed[:start]:
+        if item.pk == assignment.pk:
+            continue
+        if SheetState.of(item, closing_id) in (SheetState.NOT_STARTED, SheetState.DRAFT, SheetState.REOPENED):
+            return item
+    return None
+
+
 @reviewer_page
 def competition(request, reviewer, competition):
-    assignments = (
-        _with_conflict_flag(_own_assignments(reviewer).filter(stage__competition=competition))
-        .select_related("stage", "proposal__track", "proposal__applicant", "sheet")
-        .order_by(
-            "stage__order",
-            "proposal__track__category__order",
-            "proposal__track__order",
-            "proposal__applicant__name",
-            "pk",
-        )
-    )
     closing_id = sheets.closing_publication_id(competition.pk)
-    table = AssignmentTable(assignments, competition=competition, closing_id=closing_id)
+    table = AssignmentTable(_listed(reviewer.pk, competition), competition=competition, closing_id=closing_id)
     return render(
         request,
         "portal/review/competition.html",
-        {"competition": competition, "table": table, "closed": closing_id is not None},
+        {
+            "competition": competition,
+            "table": table,
+            "closed": closing_id is not None,
+            "progress": _progress(reviewer.pk, competition),
+        },
     )
 
 
@@ -241,39 +311,136 @@ def sheet(request, competition, assignment):
     if assignment.no_conflict_confirmed_at is None and not submitted:
         return redirect("review:conflict", competition.slug, assignment.pk)
     criteria = sheets.criteria_for(assignment.stage, assignment.proposal.track)
+    closing_id = sheets.closing_publication_id(competition.pk)
     if request.method == "GET":
         if submitted:
-            return _read_only(request, assignment, criteria, stored)
-        if sheets.is_closed(stored, sheets.closing_publication_id(competition.pk)):
+            return _read_only(request, assignment, criteria, stored, closing_id=closing_id)
+        if sheets.is_closed(stored, closing_id):
             return _closed(request, assignment, criteria, stored)
         scores = list(stored.scores.all()) if stored is not None else []
         form = ScoresheetForm(criteria, initial=ScoresheetForm.initial_for(stored, scores))
         total = sheet_total([score.points for score in scores])
-        return _sheet_page(request, assignment, criteria, form, total)
+        return _sheet_page(request, assignment, criteria, form, total, closing_id=closing_id)
 
     form = ScoresheetForm(criteria, data=request.POST)
     if not form.is_valid():
-        if sheets.is_closed(stored, sheets.closing_publication_id(competition.pk)):
+        if sheets.is_closed(stored, closing_id):
             return _closed(
                 request, assignment, criteria, stored, form=form, error=sheets.closed_error().message
             )
         if stored is not None and stored.is_submitted:
             return _refused_submitted(request, assignment, criteria)
-        error = _("Some entries are not valid; see the messages next to the fields. Nothing was saved.")
-        return _sheet_page(request, assignment, criteria, form, None, error=error)
+        return _sheet_page(request, assignment, criteria, form, None, closing_id=closing_id)
     save = sheets.submit if form.wants_submit else sheets.save_draft
     try:
         save(assignment, form.cleaned_data["version"], form.sheet_input(), request.user, criteria)
     except sheets.SheetError as refused:
-        return _refused(request, assignment, criteria, form, refused)
+        return _refused(request, assignment, criteria, form, refused, closing_id)
     if form.wants_submit:
         messages.success(request, _("Your scoresheet has been submitted. It can no longer be changed."))
-    else:
-        messages.success(request, _("Your draft has been saved."))
+        return redirect("review:sheet", competition.slug, assignment.pk)
+    if form.wants_next:
+        following = _next_open(assignment, closing_id)
+        if following is None:
+            messages.success(
+                request,
+                _("Your draft has been saved. Every other proposal assigned to you has been submitted."),
+            )
+            return redirect("review:competition", competition.slug)
+        messages.success(
+            request,
+            _("Your draft of %(previous)s has been saved. Next: %(applicant)s.")
+            % {
+                "previous": assignment.proposal.applicant.name,
+                "applicant": following.proposal.applicant.name,
+            },
+        )
+        return redirect("review:sheet", competition.slug, following.pk)
+    messages.success(request, _("Your draft has been saved."))
     return redirect("review:sheet", competition.slug, assignment.pk)
 
 
-def _refused(request, assignment, criteria, form, refused):
+# The background save of the sheet page (review-sheet.js): the same form and the same service as
+# the page's "save draft", answered in JSON so the page keeps every value and its scroll position.
+AUTOSAVE_REFUSED = {
+    "stale": 409,
+    "closed": 409,
+    "busy": 503,
+    "submitted": 403,
+    "conflict": 403,
+    "invalid": 400,
+}
+
+
+@assignment_page
+@require_POST
+def autosave(request, competition, assignment):
+    stored = sheet_or_none(assignment)
+    if assignment.no_conflict_confirmed_at is None and not (stored is not None and stored.is_submitted):
+        return _autosave_refused(
+            "unconfirmed",
+            _("Confirm that you have no conflict of interest before scoring this proposal."),
+            status=409,
+        )
+    criteria = sheets.criteria_for(assignment.stage, assignment.proposal.track)
+    form = ScoresheetForm.for_autosave(criteria, request.POST)
+    try:
+        if not form.is_valid():
+            if sheets.is_closed(stored, sheets.closing_publication_id(competition.pk)):
+                raise sheets.closed_error()
+            if stored is not None and stored.is_submitted:
+                raise sheets.SheetError("submitted", "")
+            raise sheets.SheetError("invalid", "")
+        saved = sheets.save_draft(
+            assignment, form.cleaned_data["version"], form.sheet_input(), request.user, criteria
+        )
+    except sheets.SheetError as refused:
+        form.add_point_errors(refused.field_errors)
+        return _autosave_refused(
+            refused.code, _autosave_message(refused, form), errors=form.error_list() if form.errors else []
+        )
+    saved_at = timezone.localtime(saved.updated_at)
+    return JsonResponse(
+        {
+            "status": "saved",
+            "version": saved.version,
+            "saved_at": saved_at.isoformat(),
+            "message": _("Saved %(time)s") % {"time": f"{saved_at:%H:%M:%S}"},
+        }
+    )
+
+
+def _autosave_message(refused, form) -> str:
+    kept = _("Every value you typed is kept on the page.")
+    if refused.code == "stale":
+        return _(
+            "Not saved automatically: this sheet was saved elsewhere (another tab or device) after you "
+            "opened it. Automatic saving has stopped. %(kept)s Press “Save draft” to compare your "
+            "input with the saved version."
+        ) % {"kept": kept}
+    if refused.code == "busy":
+        return _(
+            "Not saved automatically: the system is busy with other changes. %(kept)s It will try "
+            "again in a moment."
+        ) % {"kept": kept}
+    if refused.code == "invalid":
+        return _(
+            "Not saved automatically: some entries are not valid; see the messages next to the "
+            "fields. %(kept)s"
+        ) % {"kept": kept}
+    if refused.code == "submitted":
+        return _("This sheet has been submitted and can no longer be changed. Reload the page to see it.")
+    return _("Not saved automatically: %(reason)s %(kept)s") % {"reason": refused.message, "kept": kept}
+
+
+def _autosave_refused(code, message, *, errors=(), status=None):
+    return JsonResponse(
+        {"status": code, "message": message, "errors": list(errors)},
+        status=status or AUTOSAVE_REFUSED.get(code, 409),
+    )
+
+
+def _refused(request, assignment, criteria, form, refused, closing_id):
     if refused.code == "closed":
         stored = Scoresheet.objects.filter(assignment=assignment).first()
         return _closed(request, assignment, criteria, stored, form=form, error=refused.message)
@@ -292,15 +459,31 @@ def _refused(request, assignment, criteria, form, refused):
         form.is_valid()
         saved = {score.criterion_id: score for score in current.scores.all()}
         return _sheet_page(
-            request, assignment, criteria, form, None, error=refused.message, saved=saved, status=409
+            request,
+            assignment,
+            criteria,
+            form,
+            None,
+            closing_id=closing_id,
+            error=refused.message,
+            saved=saved,
+            status=409,
         )
     if refused.code == "busy":
         # The database stayed locked (SQLite, a long import writing): nothing was saved. The same
         # form with every typed value and the same version, so saving again is one click.
-        return _sheet_page(request, assignment, criteria, form, None, error=refused.message, status=503)
-    for criterion_id, message in refused.field_errors.items():
-        form.add_error(f"points_{criterion_id}", message)
-    return _sheet_page(request, assignment, criteria, form, None, error=refused.message)
+        return _sheet_page(
+            request,
+            assignment,
+            criteria,
+            form,
+            None,
+            closing_id=closing_id,
+            error=refused.message,
+            status=503,
+        )
+    form.add_point_errors(refused.field_errors)
+    return _sheet_page(request, assignment, criteria, form, None, closing_id=closing_id)
 
 
 def _refused_submitted(request, assignment, criteria):
@@ -309,9 +492,20 @@ def _refused_submitted(request, assignment, criteria):
     return _read_only(request, assignment, criteria, current, error=message, status=403)
 
 
-def _sheet_page(request, assignment, criteria, form, total, *, error="", saved=None, status=200):
+def _error_summary_title(form, count: int) -> str:
+    if form.wants_submit:
+        return _("The sheet was not submitted. Correct the following (%(count)s):") % {"count": count}
+    return _("The sheet was not saved. Correct the following (%(count)s):") % {"count": count}
+
+
+def _sheet_page(request, assignment, criteria, form, total, *, closing_id, error="", saved=None, status=200):
+    """The editable sheet. A bound form (a refused save) comes back with every typed value, marked
+    unsaved for the page's script; its messages are listed at the top (``error_summary``), each
+    linked to its field."""
     if total is None:
         total = sheet_total(form.typed_points())
+    errors = form.error_list() if form.is_bound else []
+    invalid = {item["field"] for item in errors}
     rows = []
     for criterion, points, comment in form.rows():
         saved_score = (saved or {}).get(criterion.pk)
@@ -324,8 +518,11 @@ def _sheet_page(request, assignment, criteria, form, total, *, error="", saved=N
                 "step": plain_number(criterion.step),
                 "saved": saved is not None,
                 "saved_points": _points_text(saved_score),
+                "invalid": points.auto_id in invalid,
             }
         )
+    summary = errors if not error else []
+    stored = sheet_or_none(assignment)
     context = {
         "competition": assignment.stage.competition,
         "assignment": assignment,
@@ -335,24 +532,37 @@ def _sheet_page(request, assignment, criteria, form, total, *, error="", saved=N
         "total": plain_number(total),
         "max_total": _max_total(criteria),
         "error": error,
+        "error_summary": summary,
+        "error_summary_title": _error_summary_title(form, len(summary)) if summary else "",
+        "confirm_invalid": form["confirm_final"].auto_id in invalid,
+        "unsaved": form.is_bound,
         "stale": saved is not None,
         "reopened": _reopened(assignment),
+        "last_saved": stored.updated_at if stored is not None and not form.is_bound else None,
+        "progress": _progress(assignment.reviewer_id, assignment.stage.competition, assignment.stage),
+        "next_assignment": _next_open(assignment, closing_id),
     }
     return render(request, "portal/review/sheet.html", context, status=status)
 
 
-def _read_only(request, assignment, criteria, sheet, *, error="", status=200):
+def _read_only(request, assignment, criteria, sheet, *, closing_id=None, error="", status=200):
     scores = {score.criterion_id: score for score in sheet.scores.all()}
     total = sheet.total if sheet.total is not None else sheet_total([s.points for s in scores.values()])
+    competition = assignment.stage.competition
+    if closing_id is None:
+        closing_id = sheets.closing_publication_id(competition.pk)
     context = {
         **_stored_rows(criteria, sheet, scores),
-        "competition": assignment.stage.competition,
+        "competition": competition,
         "assignment": assignment,
         "proposal": assignment.proposal,
+        "reviewer": assignment.reviewer,
         "sheet": sheet,
         "total": plain_number(total),
         "max_total": _max_total(criteria),
         "error": error,
+        "progress": _progress(assignment.reviewer_id, competition, assignment.stage),
+        "next_assignment": _next_open(assignment, closing_id),
     }
     return render(request, "portal/review/sheet_submitted.html", context, status=status)
 
@@ -384,6 +594,7 @@ def _closed(request, assignment, criteria, stored, *, form=None, error=""):
         "assignment": assignment,
         "proposal": assignment.proposal,
         "sheet": stored,
+        "progress": _progress(assignment.reviewer_id, assignment.stage.competition, assignment.stage),
         "closed": True,
         "typed": form is not None,
         "total": plain_number(total),

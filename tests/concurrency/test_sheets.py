@@ -210,3 +210,32 @@ def test_sheets_of_different_reviewers_do_not_wait_for_each_other(
     stop.release()
     assert first.outcome().is_submitted
     assert Scoresheet.objects.filter(status="submitted").count() == 2
+
+
+def test_two_identical_autosaves_at_once_write_once(
+    assignment, criteria, reviewer, gate, workers, submit_sheet
+):
+    """The sheet page's background save sent twice at once (a resent request): the second waits
+    for the sheet's row, finds its own input saved from its version, and answers with that save —
+    one write, one version, no false "saved elsewhere"."""
+    submit_sheet(assignment, [5, 5, 5], draft_only=True)
+    url = reverse("review:autosave", args=[assignment.stage.competition.slug, assignment.pk])
+    data = {"version": 2, "comment": "같은 요청"}
+    for criterion, value in zip(criteria, ["10", "11", "12"], strict=True):
+        data[f"points_{criterion.pk}"] = value
+        data[f"comment_{criterion.pk}"] = ""
+
+    def post():
+        client = Client()
+        client.force_login(reviewer.user)
+        return lambda: client.post(url, data)
+
+    threads, stop, waited = race(gate, workers, ("request-1", post()), ("request-2", post()))
+
+    assert waited and stop.overtaken == 0, "the second request did not wait for the first"
+    answers = [thread.outcome() for thread in threads]
+    assert [(answer.status_code, answer.json()["version"]) for answer in answers] == [(200, 3)] * 2
+    sheet = Scoresheet.objects.get(assignment=assignment)
+    assert sheet.version == 3 and sheet.comment == "같은 요청"
+    assert stored_points(assignment) == [Decimal(10), Decimal(11), Decimal(12)]
+    assert sheet_entries(assignment, version=3).count() == 1

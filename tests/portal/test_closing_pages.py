@@ -240,3 +240,23 @@ def test_a_first_publication_shows_no_corrections(client, world, official, compe
         not in client.get(reverse("publication:competition", args=[competition.slug])).content.decode()
     )
     assert "정정 사항" not in client.get(reverse("public-results", args=[competition.slug])).content.decode()
+
+
+@pytest.mark.parametrize("which", ["draft", "not_started"])
+def test_an_autosave_after_publication_is_refused_and_writes_nothing(client, world, which):
+    """The sheet page's background save: the closed message in JSON, nothing written; the page
+    keeps every value (review-sheet.js) and stops saving."""
+    assignment = world[which]
+    client.force_login(assignment.reviewer.user)
+    before = written()
+    response = client.post(
+        reverse("review:autosave", args=[assignment.stage.competition.slug, assignment.pk]),
+        sheet_post(world["criteria"], ["31", "", ""], version=version_of(assignment)),
+    )
+    assert response.status_code == 409
+    assert response.json() == {
+        "status": "closed",
+        "message": f"자동 저장하지 못했습니다: {CLOSED} 입력한 값은 화면에 그대로 있습니다.",
+        "errors": [],
+    }
+    assert written() == before

@@ -80,6 +80,7 @@ MATRIX = {
     "review:sheet": (LOGIN, 200, 404, 404, 403, 403),
     "review:conflict": (LOGIN, 200, 404, 404, 403, 403),
     "review:document": (LOGIN, 200, 404, 404, 403, 403),
+    "review:autosave": (LOGIN, 405, 404, 404, 403, 403),  # POST only (JSON), the sheet's rules
 }
 
 
@@ -167,6 +168,7 @@ def world(
             "review:sheet": [slug, assignment.pk],
             "review:conflict": [slug, assignment.pk],
             "review:document": [slug, assignment.pk, document.pk],
+            "review:autosave": [slug, assignment.pk],
         },
         "users": {
             "anonymous": None,
@@ -224,6 +226,7 @@ POST_FORMS = {
     "review:pledge",
     "review:conflict",
     "review:sheet",
+    "review:autosave",
     "official:reopen-sheet",
     "official:record-challenge",
     "official:remind",

@@ -319,8 +319,11 @@ def test_submit_with_a_bad_point_shows_the_message_next_to_the_field_and_changes
 def test_save_draft_refuses_a_point_out_of_range_but_allows_blanks(as_reviewer, criteria, assignment):
     response = as_reviewer.post(sheet_url(assignment), sheet_post(criteria, ["25", "", ""]))
     page = response.content.decode()
-    assert "일부 점수가 올바르지 않습니다. 각 항목 옆의 안내를 확인해 주세요." in page
-    assert "0점부터 20점 사이로 입력해 주세요." in page
+    assert "평가표를 저장하지 않았습니다. 다음 1가지를 확인해 주세요." in page
+    assert (
+        f'<a href="#id_points_{criteria[0].pk}">C1 평가항목 1: 0점부터 20점 사이로 입력해 주세요.</a>' in page
+    )
+    assert "0점부터 20점 사이로 입력해 주세요.</p>" in page
     assert not Scoresheet.objects.exists()
 
 
@@ -428,7 +431,7 @@ def test_list_page_queries_do_not_grow_with_assignments(
             Conflict.objects.create(
                 proposal=assignment.proposal, reviewer=reviewer, kind=Conflict.Kind.CHALLENGED, reason="사유"
             )
-    with django_assert_max_num_queries(8):
+    with django_assert_max_num_queries(9):  # + the progress bar's counts
         response = as_reviewer.get(list_url(competition))
     assert response.content.decode().count("<tr") == count + 1
 

@@ -168,3 +168,23 @@ def test_a_sign_in_that_meets_a_locked_database_gets_a_korean_page_not_a_500(cli
     blocker.release()
     response = client.post(reverse("login"), {"username": "kim", "password": "pw-test-1234"})
     assert response.status_code == 302
+
+
+def test_an_autosave_that_stays_locked_answers_busy_and_writes_nothing(
+    as_reviewer, assignment, criteria, locked
+):
+    """The sheet page's background save (review-sheet.js) goes through the same retries: still
+    locked, it answers 503 in JSON with the reason; the page keeps every value and tries again."""
+    response = as_reviewer.post(
+        reverse("review:autosave", args=[assignment.stage.competition.slug, assignment.pk]), typed(criteria)
+    )
+
+    assert response.status_code == 503
+    assert response.json() == {
+        "status": "busy",
+        "message": "자동 저장하지 못했습니다: 시스템이 다른 변경을 처리하고 있습니다. 입력한 값은 화면에 그대로 "
+        "있습니다. 잠시 뒤 다시 시도합니다.",
+        "errors": [],
+    }
+    assert len(locked.pauses) == sheets.BUSY_ATTEMPTS - 1
+    assert nothing_written(assignment)
