@@ -149,6 +149,7 @@ def _proposal_page(request, proposal, *, upload_form=None, replace=None, delete=
         "upload_form": upload_form or DocumentUploadForm(),
         "attachment_types": allowed_extensions_text("attachment"),
         "max_mb": f"{settings.DOCUMENT_MAX_BYTES / 1048576:,.0f}",
+        "max_bytes": settings.DOCUMENT_MAX_BYTES,
     }
     return render(request, "portal/manage/proposal_documents.html", context, status=status)
 
@@ -244,6 +245,7 @@ def documents_bulk(request, slug):
         "competition": competition,
         "form": form,
         "max_mb": f"{settings.DOCUMENT_ZIP_MAX_BYTES / 1048576:,.0f}",
+        "max_bytes": settings.DOCUMENT_ZIP_MAX_BYTES,
         "document_mb": f"{settings.DOCUMENT_MAX_BYTES / 1048576:,.0f}",
         "max_files": f"{settings.DOCUMENT_ZIP_MAX_FILES:,}",
         "attachment_types": allowed_extensions_text("attachment"),

@@ -229,6 +229,22 @@ def test_a_zip_upload_without_a_file_says_so(as_admin, proposal):
     assert response.status_code == 400 and "올릴 파일을 선택해 주세요." in text(response)
 
 
+def test_every_document_upload_is_the_krds_file_upload_with_its_size_limit(
+    as_admin, proposal, admin, settings
+):
+    """No browser's own "Choose File": the one-proposal page (upload and each replacement) and the
+    zip page use the KRDS file upload, which checks the size before sending."""
+    add_document(proposal, "plan", "사업계획서.pdf", pdf_bytes(), admin, "등록")
+    one = text(as_admin.get(page_url(proposal)))
+    assert one.count("data-file-upload") == 2  # a new document, and replacing the stored plan
+    assert one.count(f'data-max-bytes="{settings.DOCUMENT_MAX_BYTES}"') == 2
+    bulk = text(as_admin.get(reverse("manage:documents-bulk", args=[proposal.competition.slug])))
+    assert bulk.count("data-file-upload") == 1
+    assert f'data-max-bytes="{settings.DOCUMENT_ZIP_MAX_BYTES}"' in bulk
+    for page in (one, bulk):
+        assert "파일 선택" in page and "portal/file-upload.js" in page
+
+
 def test_the_name_offered_for_saving_is_harmless():
     from django.utils.http import content_disposition_header
 
