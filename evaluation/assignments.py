@@ -15,21 +15,9 @@ from proposals.korean import with_particle
 from proposals.models import Proposal, audit_context, audit_transaction
 
 from . import notices
+from .advancement import proposals_in_stage
 from .conflicts import Affiliation, affiliation_conflict
 from .models import Assignment, Conflict, Panel, Reviewer, Stage
-
-
-def proposals_in_stage(stage: Stage, tracks=None):
-    """Eligible proposals that reached ``stage``: every submitted one for the first stage; for a
-    later stage, those the previous stage advanced (SPEC §4.3)."""
-    from .ranking import stage_entrants
-
-    proposals = Proposal.objects.filter(competition_id=stage.competition_id, status=Proposal.Status.SUBMITTED)
-    if tracks is not None:
-        proposals = proposals.filter(track__in=tracks)
-    if stage.previous() is None:
-        return proposals
-    return proposals.filter(pk__in=stage_entrants(stage))
 
 
 def reviewer_affiliations(reviewer: Reviewer) -> list[Affiliation]:

@@ -163,12 +163,12 @@ def write_ranking(out, ranking: CompetitionRanking) -> None:
 def publish_demo(out, competition: Competition, ranking: CompetitionRanking) -> None:
     """Publish the shortlist as the demo official (``publish``), unless the publication in force
     already has this very outcome: a second run of the demo publishes nothing."""
-    from .publication import canonical_json, current_publication, outcome_of, snapshot_inputs
+    from .publication import canonical_json, current_publication
 
     out.write("")
     current = current_publication(competition)
     if current is not None:
-        outcome = outcome_of(ranking, snapshot_inputs(competition, ranking))
+        outcome = ranking.published_outcome()
         if canonical_json(outcome) == canonical_json(current.snapshot.get("outcome")):
             out.write(
                 _(

@@ -22,7 +22,6 @@ from proposals.xlsx import SheetWriter, safe_value
 
 from . import rules
 from .models import Criterion
-from .queries import criterion_averages, stage_results
 from .ranking import (
     CategoryRanking,
     CompetitionRanking,
@@ -31,6 +30,7 @@ from .ranking import (
     tie_break_label,
 )
 from .reviewer_codes import STATE_LABELS, stage_reviewer_sheets
+from .stage_scores import criterion_averages, stage_results
 
 # Proposals sent to the database per criterion-average query (bounded IN lists on any backend).
 AVERAGES_BATCH = 2000

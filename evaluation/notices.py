@@ -39,7 +39,7 @@ from functools import partial
 from django.conf import settings
 from django.core.mail import EmailMessage
 from django.db import transaction
-from django.db.models import Exists, Max, OuterRef, Q
+from django.db.models import Max
 from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone, translation
@@ -47,9 +47,9 @@ from django.utils.translation import gettext as _
 from django.utils.translation import pgettext
 
 from accounts.roles import Role, require_role
-from proposals.models import Proposal, audit_context, audit_transaction
+from proposals.models import audit_context, audit_transaction
 
-from .models import Assignment, Conflict, Notice, Publication, Reviewer, Scoresheet, SecurityPledge
+from .models import Assignment, Notice, Reviewer, Scoresheet, SecurityPledge
 
 logger = logging.getLogger(__name__)
 
@@ -267,25 +267,9 @@ def _notify_new(assignments, actor) -> list[Notice]:
 
 
 def owed_assignments(competition, stage=None, reviewers=None):
-    """The assignments whose sheet a reviewer still owes: assigned, no conflict recorded, the
-    proposal eligible (submitted), the sheet not submitted — and, once the result is published,
-    only sheets reopened after the latest publication (the others are closed, ``evaluation.sheets``)."""
-    conflicted = Conflict.objects.filter(
-        proposal_id=OuterRef("proposal_id"), reviewer_id=OuterRef("reviewer_id")
-    )
-    owed = (
-        Assignment.objects.filter(stage__competition=competition, proposal__status=Proposal.Status.SUBMITTED)
-        .exclude(Exists(conflicted))
-        .exclude(sheet__status=Scoresheet.Status.SUBMITTED)
-    )
-    closing = (
-        Publication.objects.filter(competition=competition)
-        .order_by("-number")
-        .values_list("pk", flat=True)
-        .first()
-    )
-    if closing is not None:
-        owed = owed.filter(Q(sheet__reopened_after_id=closing))
+    """The assignments whose sheet a reviewer still owes (``Assignment.objects.owed``), of
+    ``stage`` and ``reviewers`` if given."""
+    owed = Assignment.objects.owed(competition)
     if stage is not None:
         owed = owed.filter(stage=stage)
     if reviewers is not None:

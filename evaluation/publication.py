@@ -16,21 +16,19 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 from decimal import Decimal
 
-from django.db.models import Exists, OuterRef
 from django.utils.translation import gettext as _
 
 from accounts.roles import Role, require_role
 from proposals import canonical
-from proposals.models import Competition, Proposal, audit_context, audit_transaction
+from proposals.models import Competition, audit_context, audit_transaction
 
 from . import integrity, rules
 from .assignments import record_unrecorded_conflicts, unrecorded_conflicts
 from .corrections import snapshot_changes
+from .engine import published_outcome
 from .exporting import ranking_groups
-from .models import Adjustment, Assignment, Conflict, Criterion, Draw, Publication, Score
-from .queries import counted_sheets
-from .ranking import ELIMINATED, INELIGIBLE, WITHDRAWN, rank_competition, ranking_document
-from .reviewer_codes import stage_reviewer_codes
+from .models import Assignment, Publication
+from .ranking import rank_competition
 
 # 2: reviewer codes per proposal and stage (``evaluation.reviewer_codes``) and the correction's
 # ``changes`` (``evaluation.corrections``). 3: a correction's ``correction_reason`` (정정 사유).
@@ -80,17 +78,12 @@ class Check:
 
 
 def outstanding_sheets(competition) -> list[tuple]:
-    """(stage name, reference, applicant) of every assigned, non-conflicted sheet of an eligible
-    proposal that is not submitted, in stage order (one query)."""
-    conflicted = Conflict.objects.filter(
-        proposal_id=OuterRef("proposal_id"), reviewer_id=OuterRef("reviewer_id")
-    )
+    """(stage name, reference, applicant, proposal id) of every sheet still owed
+    (``Assignment.objects.owed``, SPEC §8.6), in stage order (one query)."""
     return list(
-        Assignment.objects.filter(stage__competition=competition, proposal__status=Proposal.Status.SUBMITTED)
-        .exclude(Exists(conflicted))
-        .exclude(sheet__status="submitted")
+        Assignment.objects.owed(competition)
         .order_by("stage__order", "stage__code", "proposal__reference", "proposal_id", "pk")
-        .values_list("stage__name", "proposal__reference", "proposal__applicant__name")
+        .values_list("stage__name", "proposal__reference", "proposal__applicant__name", "proposal_id")
     )
 
 
@@ -107,9 +100,18 @@ def publication_checks(competition, ranking=None, override_reason: str = "") -> 
     )
 
     by_stage = defaultdict(list)
-    for stage_name, reference, applicant in outstanding_sheets(competition):
+    outstanding = outstanding_sheets(competition)
+    for stage_name, reference, applicant, _pk in outstanding:
         by_stage[stage_name].append(f"{applicant} ({reference})" if reference else applicant)
     sheet_problems = []
+    if outstanding:  # SPEC §8.6: these proposals are pending, without a score or a rank
+        sheet_problems.append(
+            _(
+                "%(count)s proposals are still being evaluated: sheets of their assigned reviewers are "
+                "not submitted, so they have no score or rank yet."
+            )
+            % {"count": len({row[3] for row in outstanding})}
+        )
     for stage_name, names in by_stage.items():
         shown = ", ".join(dict.fromkeys(names[:5]))
         more = len(names) - 5
@@ -223,9 +225,8 @@ def _correction_refusal(competition, previous: Publication) -> PublicationRefuse
     ``publish``. Reads only (the competition as stored, as ``publish`` reads it)."""
     competition = Competition.objects.get(pk=competition.pk)
     _refuse_unless_verified(competition, previous)
-    ranking = rank_competition(competition)
-    inputs = snapshot_inputs(competition, ranking)
-    if _unchanged_since(previous, inputs, outcome_of(ranking, inputs)):
+    ranking = rank_competition(competition, closing=True)
+    if _unchanged_since(previous, ranking.inputs, ranking.published_outcome()):
         return _unchanged_refusal(previous)
     return PublicationRefused([correction_reason_missing(previous)], ["correction_reason"])
 
@@ -292,21 +293,14 @@ def publish(competition, user, override_reason: str = "", correction_reason: str
         competition = Competition.objects.select_for_update().get(pk=competition.pk)
         previous = current_publication(competition)
         _refuse_unless_verified(competition, previous)
-        ranking = rank_competition(competition)
+        # With a written reason, unsubmitted sheets are published as closed: nothing is pending.
+        ranking = rank_competition(competition, closing=bool(override_reason))
         checks = publication_checks(competition, ranking, override_reason)
         failures = _failures(checks)
         if failures:
             raise PublicationRefused(failures, [c.code for c in checks if not c.passed and not c.overridden])
-        inputs = snapshot_inputs(competition, ranking)
-        outcome = outcome_of(ranking, inputs)
-        if outcome_from_inputs(inputs, competition.slug) != _plain(outcome):
-            raise PublicationRefused(
-                [
-                    _(
-                        "The result recomputed from the snapshot differs from the ranking; nothing was published."
-                    )
-                ]
-            )
+        inputs = ranking.inputs
+        outcome = ranking.published_outcome()
         if previous is not None and _unchanged_since(previous, inputs, outcome):
             raise _unchanged_refusal(previous)
         if previous is not None and not correction_reason:  # published meanwhile by another
@@ -378,401 +372,6 @@ def _plain(value):
     return json.loads(canonical_json(value))
 
 
-def snapshot_inputs(competition, ranking) -> dict:
-    """Everything the outcome depends on, read in a constant number of queries."""
-    stages = ranking.stages
-    criteria_of = defaultdict(list)
-    for stage_id, code in (
-        Criterion.objects.filter(rubric__stage__in=stages, tie_break_priority__isnull=False)
-        .order_by("rubric__stage_id", "tie_break_priority", "code")
-        .values_list("rubric__stage_id", "code")
-    ):
-        if code not in criteria_of[stage_id]:
-            criteria_of[stage_id].append(code)
-    proposals = list(
-        Proposal.objects.filter(competition=competition)
-        .select_related("applicant", "track__category")
-        .order_by("pk")
-    )
-    key_of = {p.pk: p.reference or f"#{p.pk}" for p in proposals}
-
-    # Counted sheets of every stage, in sheet id order, each with its reviewer's code of the
-    # proposal in that stage (``evaluation.reviewer_codes``: the letters of the officials' pages).
-    sheets = []
-    kept_ids_last = defaultdict(list)
-    for index, stage in enumerate(stages):
-        codes = stage_reviewer_codes(stage)
-        rows = list(
-            counted_sheets(stage)
-            .order_by("assignment__proposal_id", "pk")
-            .values_list("pk", "assignment__proposal_id", "assignment__reviewer_id", "total")
-        )
-        by_proposal = defaultdict(list)
-        for sheet_id, proposal_id, reviewer_id, total in rows:
-            if proposal_id not in key_of:
-                continue
-            by_proposal[proposal_id].append((sheet_id, total))
-            sheets.append(
-                {
-                    "stage": stage.code,
-                    "proposal": key_of[proposal_id],
-                    "reviewer": codes[proposal_id][reviewer_id],
-                    "total": _text(total),
-                }
-            )
-        if index == len(stages) - 1:
-            for proposal_id, totals in by_proposal.items():
-                kept, _high, _low = rules.kept_sheets(
-                    [(sid, t) for sid, t in totals if t is not None],
-                    competition.trim_min_reviewers,
-                    competition.trim_count,
-                )
-                kept_ids_last[proposal_id] = [sid for sid, _t in kept]
-
-    # Kept-sheet averages of the last stage's tie-break criteria, for every ranked proposal.
-    averages = []
-    if stages and criteria_of[stages[-1].pk]:
-        last = stages[-1]
-        wanted = {sid: pk for pk, ids in kept_ids_last.items() for sid in ids}
-        sums = defaultdict(lambda: [Decimal(0), 0])
-        for sheet_id, code, points in Score.objects.filter(
-            sheet__in=counted_sheets(last), criterion__code__in=criteria_of[last.pk]
-        ).values_list("sheet_id", "criterion__code", "points"):
-            if sheet_id in wanted:
-                entry = sums[(wanted[sheet_id], code)]
-                entry[0] += points or 0
-                entry[1] += 1
-        for (proposal_id, code), (total, count) in sorted(
-            sums.items(), key=lambda i: (key_of[i[0][0]], i[0][1])
-        ):
-            if count:
-                averages.append(
-                    {
-                        "stage": last.code,
-                        "proposal": key_of[proposal_id],
-                        "criterion": code,
-                        "average": _text(Decimal(total) / Decimal(count)),
-                    }
-                )
-
-    adjustments = [
-        {"proposal": key_of[pid], "points": _text(points), "reason": reason}
-        for pid, points, reason in Adjustment.objects.filter(proposal__competition=competition)
-        .order_by("proposal_id", "created_at", "pk")
-        .values_list("proposal_id", "points", "reason")
-    ]
-    draws = [
-        {"proposal": key_of[pid], "order": order, "method": method}
-        for pid, order, method in Draw.objects.filter(proposal__competition=competition)
-        .order_by("proposal_id")
-        .values_list("proposal_id", "order", "method")
-    ]
-    return {
-        "rules": {
-            "trim_min_reviewers": competition.trim_min_reviewers,
-            "trim_count": competition.trim_count,
-            "adjustment_cap": _text(competition.adjustment_cap),
-            "reserve": competition.reserve,
-            "minimum_score": _text(competition.minimum_score),
-            "final": competition.final_score,
-        },
-        "stages": [
-            {
-                "code": stage.code,
-                "name": stage.name,
-                "order": stage.order,
-                "weight": _text(stage.weight),
-                "advance_top_multiple": _text(stage.advance_top_multiple),
-                "advance_cutoff": _text(stage.advance_cutoff),
-                "tie_break_criteria": criteria_of[stage.pk],
-            }
-            for stage in stages
-        ],
-        "categories": [
-            {
-                "code": category.code,
-                "name": category.name,
-                "slots": category.slots if category.pooled else None,
-                "tracks": [
-                    {
-                        "code": track.code,
-                        "name": track.name,
-                        "slots": None if category.pooled else track.slots,
-                        "subsidy": _text(track.subsidy),
-                        "matching_ratio": _text(track.matching_ratio),
-                    }
-                    for track in category.tracks
-                ],
-            }
-            for category in ranking.categories
-        ],
-        "proposals": [
-            {
-                "key": key_of[p.pk],
-                "id": p.pk,
-                "reference": p.reference,
-                "applicant": p.applicant.name,
-                "title": p.title,
-                "category": p.track.category.code,
-                "track": p.track.code,
-                "status": p.status,
-                "national_subsidy": _text(p.national_subsidy),
-                "local_matching": _text(p.local_matching),
-            }
-            for p in proposals
-        ],
-        "sheets": sheets,
-        "criterion_averages": averages,
-        "adjustments": adjustments,
-        "draws": draws,
-    }
-
-
-def outcome_of(ranking, inputs) -> dict:
-    """The stored outcome: the SPEC §6 document and the totals of the selected."""
-    document = ranking_document(ranking)
-    return {"ranking": document, "totals": selected_totals(document, inputs["proposals"])}
-
-
-def selected_totals(document: dict, proposals: list[dict]) -> dict:
-    """Per track, per category and overall: the selected (applicant, title, amounts) and the sums
-    of their national subsidy and local matching."""
-    by_key = {}
-    for p in proposals:
-        by_key.setdefault((p["category"], p["track"], p["reference"], p["applicant"]), p)
-    grand = {"selected": 0, "national_subsidy": Decimal(0), "local_matching": Decimal(0)}
-    categories, tracks = [], []
-    for category in document["categories"]:
-        sums = {"selected": 0, "national_subsidy": Decimal(0), "local_matching": Decimal(0)}
-        for track in category["tracks"]:
-            chosen = []
-            for row in track["ranking"]:
-                if row["status"] != rules.SELECTED:
-                    continue
-                p = by_key[(category["code"], track["code"], row["reference"], row["applicant"])]
-                chosen.append(
-                    {
-                        "reference": row["reference"],
-                        "applicant": row["applicant"],
-                        "title": row["title"],
-                        "national_subsidy": p["national_subsidy"],
-                        "local_matching": p["local_matching"],
-                    }
-                )
-            national = sum((Decimal(c["national_subsidy"]) for c in chosen), Decimal(0))
-            local = sum((Decimal(c["local_matching"]) for c in chosen), Decimal(0))
-            tracks.append(
-                {
-                    "category": category["code"],
-                    "track": track["code"],
-                    "selected": chosen,
-                    "national_subsidy": _text(national),
-                    "local_matching": _text(local),
-                }
-            )
-            for sums_of in (sums, grand):
-                sums_of["selected"] += len(chosen)
-                sums_of["national_subsidy"] += national
-                sums_of["local_matching"] += local
-        categories.append(
-            {
-                "category": category["code"],
-                "selected": sums["selected"],
-                "national_subsidy": _text(sums["national_subsidy"]),
-                "local_matching": _text(sums["local_matching"]),
-            }
-        )
-    return {
-        "tracks": tracks,
-        "categories": categories,
-        "all": {
-            "selected": grand["selected"],
-            "national_subsidy": _text(grand["national_subsidy"]),
-            "local_matching": _text(grand["local_matching"]),
-        },
-    }
-
-
-# --- Recomputing the outcome from a snapshot's inputs (pure: no database) ----------------------
-
-
-def _decimal(value) -> Decimal | None:
-    return None if value is None else Decimal(value)
-
-
-def outcome_from_inputs(inputs: dict, slug: str | None = None) -> dict:
-    """The outcome the snapshot's inputs give under the rules of ``evaluation.rules`` (SPEC §4),
-    as JSON-plain data. Mirrors ``evaluation.ranking.rank_competition`` without the database."""
-    settings = inputs["rules"]
-    stages = inputs["stages"]
-    proposals = inputs["proposals"]
-    weighted = settings["final"] == Competition.FinalScore.WEIGHTED
-    cap = Decimal(settings["adjustment_cap"])
-    minimum = _decimal(settings["minimum_score"])
-
-    pooled_slots, track_slots = {}, {}
-    for category in inputs["categories"]:
-        if category["slots"] is not None:
-            pooled_slots[category["code"]] = category["slots"]
-        for track in category["tracks"]:
-            track_slots[(category["code"], track["code"])] = track["slots"]
-
-    def group_of(p):
-        if p["category"] in pooled_slots:
-            return ("category", p["category"])
-        return ("track", p["category"], p["track"])
-
-    def slots_of(group):
-        return pooled_slots[group[1]] if group[0] == "category" else track_slots[(group[1], group[2])]
-
-    key_of_id = {p["id"]: p["key"] for p in proposals}
-    totals = defaultdict(list)  # (stage, key) → [total] in sheet order
-    for sheet in inputs["sheets"]:
-        if sheet["total"] is not None:
-            totals[(sheet["stage"], sheet["proposal"])].append(Decimal(sheet["total"]))
-    averages = {(a["proposal"], a["criterion"]): Decimal(a["average"]) for a in inputs["criterion_averages"]}
-    adjustments = defaultdict(list)
-    for adjustment in inputs["adjustments"]:
-        adjustments[adjustment["proposal"]].append(Decimal(adjustment["points"]))
-    draws = {d["proposal"]: d["order"] for d in inputs["draws"]}
-
-    eligible = [p["key"] for p in proposals if p["status"] == Proposal.Status.SUBMITTED]
-    by_key = {p["key"]: p for p in proposals}
-    rows = {p["key"]: {"score": None, "rank": None, "status": "", "tie_break": None} for p in proposals}
-    stage_scores = defaultdict(dict)
-
-    alive = set(eligible)
-    for index, stage in enumerate(stages):
-        scores = {}
-        for key in alive:
-            score = rules.trimmed_mean(
-                totals.get((stage["code"], key), []), settings["trim_min_reviewers"], settings["trim_count"]
-            )
-            stage_scores[key][stage["code"]] = score
-            scores[key] = score
-        if index < len(stages) - 1:
-            by_group = defaultdict(dict)
-            for key, score in scores.items():
-                if score is not None:
-                    by_group[group_of(by_key[key])][key] = score
-            advancing = set()
-            for group, group_scores in by_group.items():
-                advancing |= rules.advancing(
-                    group_scores,
-                    slots_of(group),
-                    _decimal(stage["advance_top_multiple"]),
-                    _decimal(stage["advance_cutoff"]),
-                )
-            alive = advancing
-    if not stages:
-        alive = set()
-    for key in set(eligible) - alive:
-        rows[key]["status"] = ELIMINATED
-    ranked = []
-    for key in alive:
-        base = rules.final_score(
-            [(stage_scores[key].get(s["code"]), _decimal(s["weight"])) for s in stages], weighted
-        )
-        if base is None:
-            rows[key]["status"] = ELIMINATED
-            continue
-        adjustment = rules.capped_adjustment([sum(adjustments.get(key, []), Decimal(0))], cap)
-        rows[key]["score"] = base + adjustment
-        ranked.append(key)
-
-    tie_criteria = stages[-1]["tie_break_criteria"] if stages else []
-    groups = defaultdict(list)
-    for key in ranked:
-        groups[group_of(by_key[key])].append(key)
-    for group, keys in groups.items():
-        contenders = [
-            rules.Contender(
-                key=by_key[key]["id"],
-                score=rows[key]["score"],
-                criteria=tuple((code, averages.get((key, code))) for code in tie_criteria),
-                subsidy=Decimal(by_key[key]["national_subsidy"]),
-                draw=draws.get(key),
-            )
-            for key in keys
-        ]
-        placed = rules.rank_contenders(contenders)
-        statuses = rules.select(placed, slots_of(group) or 0, settings["reserve"], minimum)
-        for item in placed:
-            row = rows[key_of_id[item.contender.key]]
-            row["rank"], row["tie_break"] = item.rank, item.tie_break
-            row["status"] = statuses[item.contender.key]
-    for p in proposals:
-        row = rows[p["key"]]
-        if p["status"] == Proposal.Status.INELIGIBLE:
-            row["status"] = INELIGIBLE
-        elif p["status"] == Proposal.Status.WITHDRAWN:
-            row["status"] = WITHDRAWN
-        if row["status"] in (ELIMINATED, INELIGIBLE, WITHDRAWN):
-            row["score"] = row["rank"] = row["tie_break"] = None
-
-    tail = [ELIMINATED, INELIGIBLE, WITHDRAWN]
-
-    def order_key(key):
-        row, p = rows[key], by_key[key]
-        if row["rank"] is not None:
-            return (0, row["rank"], p["reference"], p["id"])
-        return (1, tail.index(row["status"]) if row["status"] in tail else 5, p["reference"], p["id"])
-
-    def shown(row):
-        return {
-            "rank": row["rank"],
-            "score": None if row["score"] is None else f"{rules.round_half_up(row['score']):.2f}",
-            "status": row["status"],
-            "tie_break": row["tie_break"],
-        }
-
-    categories = []
-    for category in inputs["categories"]:
-        pooled = category["slots"] is not None
-        entry_tracks, applicants_total = [], 0
-        slots_total = category["slots"] or 0
-        for track in category["tracks"]:
-            keys = [
-                p["key"]
-                for p in proposals
-                if p["category"] == category["code"] and p["track"] == track["code"]
-            ]
-            applicants = sum(1 for key in keys if by_key[key]["status"] != Proposal.Status.WITHDRAWN)
-            applicants_total += applicants
-            if not pooled:
-                slots_total += track["slots"] or 0
-            entry_tracks.append(
-                {
-                    "code": track["code"],
-                    "name": track["name"],
-                    "applicants": applicants,
-                    "slots": None if pooled else track["slots"],
-                    "ratio": None if pooled else rules.competition_ratio(applicants, track["slots"]),
-                    "ranking": [
-                        {
-                            "reference": by_key[key]["reference"],
-                            "applicant": by_key[key]["applicant"],
-                            "title": by_key[key]["title"],
-                            **shown(rows[key]),
-                        }
-                        for key in sorted(keys, key=order_key)
-                    ],
-                }
-            )
-        categories.append(
-            {
-                "code": category["code"],
-                "name": category["name"],
-                "applicants": applicants_total,
-                "slots": slots_total,
-                "ratio": rules.competition_ratio(applicants_total, slots_total),
-                "tracks": entry_tracks,
-            }
-        )
-    document = {"competition": slug, "categories": categories}
-    return _plain({"ranking": document, "totals": selected_totals(document, proposals)})
-
-
 def verify(publication: Publication) -> tuple[bool, list[str]]:
     """Recompute the outcome from the snapshot's inputs and the digest of the stored snapshot,
     and check the digest against the audit chain (``evaluation.integrity``); say whether each
@@ -781,7 +380,7 @@ def verify(publication: Publication) -> tuple[bool, list[str]]:
     messages, ok = [], True
     try:
         stored = snapshot["outcome"]
-        recomputed = outcome_from_inputs(snapshot["inputs"], stored["ranking"].get("competition"))
+        recomputed = _plain(published_outcome(snapshot["inputs"], stored["ranking"].get("competition")))
         outcome_ok = recomputed == stored
     except (KeyError, TypeError, ValueError, ArithmeticError, IndexError) as error:
         outcome_ok = False
@@ -825,7 +424,6 @@ __all__ = [
     "check_publishable",
     "correction_reason_missing",
     "current_publication",
-    "outcome_from_inputs",
     "publication_checks",
     "publish",
     "snapshot_digest",

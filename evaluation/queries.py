@@ -1,7 +1,6 @@
 """Database-side computations for pages and commands (annotate/aggregate, not row loops)."""
 
 from dataclasses import dataclass, field
-from decimal import Decimal
 
 from django.db.models import CharField, Count, Exists, F, OuterRef, Q, StringAgg, Subquery, Value
 from django.db.models.functions import Cast
@@ -9,7 +8,9 @@ from django.utils.translation import gettext as _
 
 from proposals.models import AuditEntry, Competition, Proposal, Track
 
+from .advancement import proposals_of_stage
 from .models import Adjustment, Assignment, Conflict, Draw, Reviewer, Score, Scoresheet
+from .reviewer_codes import reviewer_codes
 from .rules import competition_ratio
 
 
@@ -74,18 +75,6 @@ def competition_overview(competition: Competition) -> list[CategoryOverview]:
 
 
 # --- Officials: progress per stage, and the audit trail of one proposal (issue 3 §7–§8) ---
-
-
-def proposals_of_stage(stage):
-    """Proposals an official follows in ``stage``: those that reached it, and any that has an
-    assignment in it (a proposal withdrawn after assignment stays visible)."""
-    from .assignments import proposals_in_stage
-
-    reached = proposals_in_stage(stage).values("pk")
-    assigned = Assignment.objects.filter(stage=stage).values("proposal_id")
-    return Proposal.objects.filter(competition_id=stage.competition_id).filter(
-        Q(pk__in=reached) | Q(pk__in=assigned)
-    )
 
 
 def stage_progress(stage):
@@ -226,8 +215,6 @@ class TrailNames:
 def proposal_trail_names(proposal, stage, entries, *, names: bool) -> TrailNames:
     """The reviewer names or codes of ``proposal``'s audit trail in ``stage`` (``entries`` from
     ``proposal_audit_trail``): names when ``names`` (admins), codes otherwise (officials)."""
-    from .reviewer_codes import reviewer_codes
-
     assignments = list(
         Assignment.objects.filter(stage=stage, proposal=proposal)
         .select_related("reviewer", "sheet")
@@ -275,93 +262,3 @@ def proposal_trail_names(proposal, stage, entries, *, names: bool) -> TrailNames
         code = codes.get(user_of.get(user_id))
         actors[user_id] = _("Reviewer %(code)s") % {"code": code} if code else _("Reviewer")
     return TrailNames(items, values, scoring, actors, hidden=_("Reviewer"))
-
-
-# --- Stage scores (SPEC §4.2), computed in the database: one query per stage -----------------
-
-
-@dataclass
-class StageResult:
-    """A proposal's stage score (exact) and which submitted sheets counted."""
-
-    score: object  # Decimal | None
-    kept: list  # [(sheet id, total)]
-    dropped_high: list
-    dropped_low: list
-
-
-def counted_sheets(stage):
-    """Submitted sheets of ``stage`` that count: never a conflicted reviewer's (SPEC §4.2)."""
-    conflicted = Conflict.objects.filter(
-        proposal_id=OuterRef("assignment__proposal_id"), reviewer_id=OuterRef("assignment__reviewer_id")
-    )
-    return Scoresheet.objects.filter(assignment__stage=stage, status=Scoresheet.Status.SUBMITTED).exclude(
-        Exists(conflicted)
-    )
-
-
-def stage_results(stage, proposal_ids=None) -> dict:
-    """Stage score per proposal id, with the dropped highest/lowest sheets, in one query.
-
-    The database numbers each proposal's sheets from the top (total desc, id asc) and from the
-    bottom (total asc, id asc) with window functions; the trim then keeps what
-    ``rules.kept_sheets`` keeps (a test proves both agree).
-    """
-    from django.db.models import Window
-    from django.db.models.functions import RowNumber
-
-    competition = stage.competition
-    partition = [F("assignment__proposal_id")]
-    sheets = counted_sheets(stage)
-    if proposal_ids is not None:
-        sheets = sheets.filter(assignment__proposal_id__in=proposal_ids)
-    rows = sheets.annotate(
-        sheets_in_proposal=Window(Count("id"), partition_by=partition),
-        from_top=Window(RowNumber(), partition_by=partition, order_by=[F("total").desc(), F("id").asc()]),
-        from_bottom=Window(RowNumber(), partition_by=partition, order_by=[F("total").asc(), F("id").asc()]),
-    ).values_list("assignment__proposal_id", "id", "total", "sheets_in_proposal", "from_top", "from_bottom")
-    grouped: dict = {}
-    for proposal_id, sheet_id, total, count, top, bottom in rows:
-        grouped.setdefault(proposal_id, []).append((sheet_id, total, count, top, bottom))
-    results = {}
-    trim = competition.trim_count
-    for proposal_id, sheets_of in grouped.items():
-        count = sheets_of[0][2]
-        high, low = [], []
-        if count >= competition.trim_min_reviewers and trim:
-            high = sorted((s for s in sheets_of if s[3] <= trim), key=lambda s: s[3])
-            high_ids = {s[0] for s in high}
-            low = sorted((s for s in sheets_of if s[0] not in high_ids), key=lambda s: s[4])[:trim]
-        dropped = {s[0] for s in high} | {s[0] for s in low}
-        kept = [(s[0], s[1]) for s in sorted(sheets_of, key=lambda s: s[4]) if s[0] not in dropped]
-        score = sum((total for _id, total in kept), Decimal(0)) / len(kept) if kept else None
-        results[proposal_id] = StageResult(
-            score, kept, [(s[0], s[1]) for s in high], [(s[0], s[1]) for s in low]
-        )
-    return results
-
-
-def criterion_averages(sheet_ids, batch: int = 2000) -> dict:
-    """Average points per (proposal id, criterion code) over the given (kept) sheets.
-
-    The ids go in batches: SQLite plans a long literal IN list very badly (14,000 ids took 20 s,
-    the same in batches of 2,000 under a second), and a sheet's scores never span two batches.
-    """
-    from django.db.models import Sum
-
-    sums: dict = {}
-    ids = list(sheet_ids)
-    for start in range(0, len(ids), batch):
-        rows = (
-            Score.objects.filter(sheet_id__in=ids[start : start + batch])
-            .order_by()  # Score's default ordering would add joins to the GROUP BY
-            .values("sheet__assignment__proposal_id", "criterion__code")
-            .annotate(points=Sum("points"), sheets=Count("id"))
-        )
-        for row in rows:
-            if row["points"] is None:
-                continue
-            key = (row["sheet__assignment__proposal_id"], row["criterion__code"])
-            points, sheets = sums.get(key, (Decimal(0), 0))
-            sums[key] = (points + Decimal(row["points"]), sheets + row["sheets"])
-    return {key: points / Decimal(sheets) for key, (points, sheets) in sums.items() if sheets}

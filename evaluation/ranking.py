@@ -1,26 +1,27 @@
-"""The ranking of a competition (SPEC §4, §6): stage scores from the database, then the pure
-rules of ``evaluation.rules`` for advancement, final score, adjustments, tie-breaks and
-selection. ``rank_competition`` is what the rank command, the officials' pages, exports and
-publications all read; ``ranking_document`` is its JSON form (SPEC §6)."""
+"""The ranking of a competition (SPEC §4, §6) from the database: ``ranking_inputs`` loads what the
+outcome depends on, ``evaluation.engine.rank`` computes it. ``rank_competition`` (both) is what the
+rank command, the officials' pages, exports and publishing read; ``ranking_document`` is its JSON
+form (SPEC §6); the labels here are how pages and exports name statuses and tie-break rules."""
 
 from collections import defaultdict
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from decimal import Decimal
 
-from django.db.models import Sum
+from django.db.models import Exists, F, OuterRef, Subquery, Window
+from django.db.models.functions import RowNumber
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
-from proposals.models import Competition, Proposal
+from proposals.models import Competition, Proposal, Track
 
-from . import rules
-from .models import Adjustment, Criterion, Draw, Stage
-from .queries import competition_overview, criterion_averages, stage_results
+from . import engine, rules
+from .engine import CategoryRanking, RankedProposal
+from .models import Adjustment, Assignment, Criterion, Score, Scoresheet, Stage
+from .reviewer_codes import reviewer_code
 
-ELIMINATED, INELIGIBLE, WITHDRAWN = "eliminated", "ineligible", "withdrawn"
-# SPEC §8.2 and §8.6: statuses of the province cap and of an evaluation still under way. This
-# ranking does not produce them yet; pages and exports already name them.
-OVER_CAP, PENDING = "over_cap", "pending"
+# The statuses of SPEC §6 live with the engine; pages and exports name them from here too.
+ELIMINATED, INELIGIBLE, WITHDRAWN = engine.ELIMINATED, engine.INELIGIBLE, engine.WITHDRAWN
+OVER_CAP, PENDING = engine.OVER_CAP, engine.PENDING  # SPEC §8.2 (not produced yet), §8.6
 
 # A status as officials read it (SPEC §6 statuses), in the order the ranking lists them.
 STATUS_LABELS = {
@@ -57,55 +58,18 @@ def tie_break_label(rule: str | None) -> str:
 
 
 @dataclass
-class RankedProposal:
-    id: int
-    reference: str
-    applicant: str
-    title: str
-    track: str
-    national_subsidy: Decimal
-    local_matching: Decimal
-    stage_scores: dict = field(default_factory=dict)  # stage code → exact score or None
-    adjustment: Decimal = Decimal(0)
-    score: Decimal | None = None  # final, adjustments included, exact
-    rank: int | None = None
-    status: str = ""
-    tie_break: str | None = None
-
-    @property
-    def shown_score(self) -> str | None:
-        return None if self.score is None else f"{rules.round_half_up(self.score):.2f}"
-
-
-@dataclass
-class TrackRanking:
-    code: str
-    name: str
-    applicants: int
-    slots: int | None
-    ratio: str | None
-    subsidy: Decimal
-    matching_ratio: Decimal
-    ranking: list[RankedProposal] = field(default_factory=list)
-
-
-@dataclass
-class CategoryRanking:
-    code: str
-    name: str
-    applicants: int
-    slots: int
-    ratio: str | None
-    pooled: bool
-    tracks: list[TrackRanking] = field(default_factory=list)
-    ranking: list[RankedProposal] = field(default_factory=list)  # the pooled ranking, if pooled
-
-
-@dataclass
 class CompetitionRanking:
+    """``engine.rank`` of the competition's inputs, with the competition and its stages (models)
+    for the pages that link to them."""
+
     competition: Competition
     stages: list[Stage]
-    categories: list[CategoryRanking]
+    inputs: engine.RankingInputs
+    outcome: engine.Outcome
+
+    @property
+    def categories(self) -> list[CategoryRanking]:
+        return self.outcome.categories
 
     def proposals(self):
         for category in self.categories:
@@ -116,253 +80,243 @@ class CompetitionRanking:
     def draws_required(self) -> list[RankedProposal]:
         return [row for row in self.proposals() if row.status == rules.DRAW_REQUIRED]
 
+    @property
+    def pending(self) -> list[RankedProposal]:
+        return [row for row in self.proposals() if row.status == PENDING]
 
-def rank_competition(competition: Competition) -> CompetitionRanking:
+    def published_outcome(self) -> dict:
+        """The outcome a publication of this ranking stores (``engine.published_outcome``)."""
+        return engine.published_outcome(self.inputs, self.competition.slug, self.outcome)
+
+
+def rank_competition(competition: Competition, *, closing: bool = False) -> CompetitionRanking:
+    """The competition ranked from what the database holds now (``ranking_inputs``, then
+    ``engine.rank``). ``closing``: as publishing would rank it, every unsubmitted sheet closed."""
     stages = list(competition.stages.order_by("order"))
-    proposals = list(
-        Proposal.objects.filter(competition=competition)
-        .select_related("applicant", "track__category")
-        .order_by("pk")
-    )
-    eligible = [p for p in proposals if p.status == Proposal.Status.SUBMITTED]
-    rows = {
-        p.pk: RankedProposal(
-            id=p.pk,
-            reference=p.reference,
-            applicant=p.applicant.name,
-            title=p.title,
-            track=p.track.code,
-            national_subsidy=p.national_subsidy,
-            local_matching=p.local_matching,
-        )
-        for p in proposals
-    }
-    group_of = {p.pk: _group_key(p) for p in proposals}
-    slots_of = {}
-    for p in proposals:
-        category = p.track.category
-        slots_of[group_of[p.pk]] = category.slots if category.pools_slots else p.track.slots
-
-    # Stages: each one scores those still in; all but the last advance some of them.
-    entrants, results_by_stage = _run_stages(stages, {p.pk for p in eligible}, group_of, slots_of)
-    for stage in stages:
-        for pk in entrants[stage.code]:
-            result = results_by_stage[stage.code].get(pk)
-            rows[pk].stage_scores[stage.code] = result.score if result else None
-    alive = set(entrants[stages[-1].code]) if stages else set()  # who reached the last stage
-    for pk in {p.pk for p in eligible} - alive:
-        rows[pk].status = ELIMINATED
-    last_results = results_by_stage[stages[-1].code] if stages else {}
-    # Final score with adjustments.
-    adjustments = dict(
-        Adjustment.objects.filter(proposal__competition=competition)
-        .values("proposal_id")
-        .annotate(total=Sum("points"))
-        .values_list("proposal_id", "total")
-    )
-    weighted = competition.final_score == Competition.FinalScore.WEIGHTED
-    for pk in alive:
-        row = rows[pk]
-        base = rules.final_score([(row.stage_scores.get(s.code), s.weight) for s in stages], weighted)
-        if base is None:
-            row.status = ELIMINATED
-            continue
-        row.adjustment = rules.capped_adjustment(
-            [Decimal(adjustments.get(pk) or 0)], competition.adjustment_cap
-        )
-        row.score = base + row.adjustment
-    ranked_ids = [pk for pk in alive if rows[pk].score is not None]
-
-    # Rank and select per quota.
-    draws = dict(Draw.objects.filter(proposal__competition=competition).values_list("proposal_id", "order"))
-    tie_criteria = _tie_break_criteria(stages[-1] if stages else None)
-    by_group = defaultdict(list)
-    for pk in ranked_ids:
-        by_group[group_of[pk]].append(pk)
-    for key, ids in by_group.items():
-        averages = _averages_for_ties(ids, rows, last_results, tie_criteria)
-        contenders = [
-            rules.Contender(
-                key=pk,
-                score=rows[pk].score,
-                criteria=tuple((code, averages.get((pk, code))) for code in tie_criteria),
-                subsidy=rows[pk].national_subsidy,
-                draw=draws.get(pk),
-            )
-            for pk in ids
-        ]
-        placed = rules.rank_contenders(contenders)
-        statuses = rules.select(placed, slots_of[key] or 0, competition.reserve, competition.minimum_score)
-        for item in placed:
-            row = rows[item.contender.key]
-            row.rank, row.tie_break, row.status = item.rank, item.tie_break, statuses[item.contender.key]
-    for p in proposals:
-        if p.status == Proposal.Status.INELIGIBLE:
-            rows[p.pk].status = INELIGIBLE
-        elif p.status == Proposal.Status.WITHDRAWN:
-            rows[p.pk].status = WITHDRAWN
-        if rows[p.pk].status in (ELIMINATED, INELIGIBLE, WITHDRAWN):
-            rows[p.pk].score, rows[p.pk].rank, rows[p.pk].tie_break = None, None, None
-
-    return CompetitionRanking(competition, stages, _arrange(competition, proposals, rows))
-
-
-def _run_stages(stages, eligible_ids: set, group_of: dict, slots_of: dict, *, score_last: bool = True):
-    """Who entered each stage, and each stage's results: the first stage takes every eligible
-    proposal; each later one those the stage before advanced (SPEC §4.3). With
-    ``score_last=False`` the last stage is entered but not scored (who reached it is all asked)."""
-    entrants, results_by_stage = {}, {}
-    alive = set(eligible_ids)
-    for index, stage in enumerate(stages):
-        entrants[stage.code] = alive
-        if index == len(stages) - 1 and not score_last:
-            break
-        results_by_stage[stage.code] = stage_results(stage)
-        if index < len(stages) - 1:
-            alive = _advancing(stage, alive, results_by_stage[stage.code], group_of, slots_of)
-    return entrants, results_by_stage
-
-
-def _advancing(stage, alive, results, group_of, slots_of) -> set:
-    by_group = defaultdict(dict)
-    for pk in alive:
-        result = results.get(pk)
-        if result is not None and result.score is not None:
-            by_group[group_of[pk]][pk] = result.score
-    advancing = set()
-    for key, scores in by_group.items():
-        advancing |= rules.advancing(scores, slots_of[key], stage.advance_top_multiple, stage.advance_cutoff)
-    return advancing
-
-
-def stage_entrants(stage: Stage) -> set[int]:
-    """Ids of the eligible proposals that reached ``stage``."""
-    competition = stage.competition
-    stages = [s for s in competition.stages.order_by("order") if s.order <= stage.order]
-    proposals = list(
-        Proposal.objects.filter(competition=competition, status=Proposal.Status.SUBMITTED).select_related(
-            "track__category"
-        )
-    )
-    group_of = {p.pk: _group_key(p) for p in proposals}
-    slots_of = {
-        group_of[p.pk]: (p.track.category.slots if p.track.category.pools_slots else p.track.slots)
-        for p in proposals
-    }
-    # Only earlier stages' results are needed: the stage itself decides nothing about entry.
-    entrants, _results = _run_stages(stages, set(group_of), group_of, slots_of, score_last=False)
-    return entrants[stage.code]
-
-
-def _group_key(proposal) -> tuple:
-    category = proposal.track.category
-    return ("category", category.pk) if category.pools_slots else ("track", proposal.track_id)
-
-
-def _tie_break_criteria(stage) -> list[str]:
-    if stage is None:
-        return []
-    codes = (
-        Criterion.objects.filter(rubric__stage=stage, tie_break_priority__isnull=False)
-        .order_by("tie_break_priority", "code")
-        .values_list("code", flat=True)
-    )
-    return list(dict.fromkeys(codes))
-
-
-def _averages_for_ties(ids, rows, results, criteria) -> dict:
-    """Kept-sheet criterion averages, fetched only for proposals that share a rounded score."""
-    if not criteria:
-        return {}
-    seen = defaultdict(list)
-    for pk in ids:
-        seen[rules.round_half_up(rows[pk].score)].append(pk)
-    tied = [pk for group in seen.values() if len(group) > 1 for pk in group]
-    if not tied:
-        return {}
-    sheet_ids = [sheet_id for pk in tied if pk in results for sheet_id, _total in results[pk].kept]
-    return criterion_averages(sheet_ids)
-
-
-def _order_key(row: RankedProposal):
-    order = ["selected", "draw_required", "reserve", "not_selected", "below_minimum"]
-    if row.rank is not None:
-        return (0, row.rank, row.reference, row.id)
-    tail = [ELIMINATED, INELIGIBLE, WITHDRAWN]
-    return (1, tail.index(row.status) if row.status in tail else len(order), row.reference, row.id)
-
-
-def _arrange(competition, proposals, rows) -> list[CategoryRanking]:
-    """The ranked rows under their categories and tracks, with applicants, slots and ratios
-    from ``competition_overview`` (one place computes those)."""
-    by_track = defaultdict(list)
-    for p in proposals:
-        by_track[p.track_id].append(rows[p.pk])
-    arranged = []
-    for overview in competition_overview(competition):
-        category = CategoryRanking(
-            code=overview.code,
-            name=overview.name,
-            applicants=overview.applicants,
-            slots=overview.slots,
-            ratio=overview.ratio,
-            pooled=overview.pooled,
-        )
-        for entry in overview.tracks:
-            track = entry.track
-            category.tracks.append(
-                TrackRanking(
-                    code=track.code,
-                    name=track.name,
-                    applicants=entry.applicants,
-                    slots=entry.slots,
-                    ratio=entry.ratio,
-                    subsidy=track.subsidy,
-                    matching_ratio=track.matching_ratio,
-                    ranking=sorted(by_track[track.pk], key=_order_key),
-                )
-            )
-        if category.pooled:
-            category.ranking = sorted((row for t in category.tracks for row in t.ranking), key=_order_key)
-        arranged.append(category)
-    return arranged
+    inputs = ranking_inputs(competition, stages, owed=not closing)
+    return CompetitionRanking(competition, stages, inputs, engine.rank(inputs))
 
 
 def ranking_document(ranking: CompetitionRanking) -> dict:
     """The JSON document of ``rank --json`` (SPEC §6)."""
+    return engine.ranking_document(ranking.categories, ranking.competition.slug)
 
-    def proposal(row: RankedProposal) -> dict:
-        return {
-            "rank": row.rank,
-            "reference": row.reference,
-            "applicant": row.applicant,
-            "title": row.title,
-            "score": row.shown_score,
-            "status": row.status,
-            "tie_break": row.tie_break,
-        }
 
-    return {
-        "competition": ranking.competition.slug,
-        "categories": [
+# --- Loading the inputs (one pass per stage) ---------------------------------------------------
+
+
+def _text(value) -> str | None:
+    """A Decimal (or number) as inputs and snapshots hold it: its exact text; None stays None."""
+    return None if value is None else format(Decimal(value), "f")
+
+
+def proposal_key(proposal_id: int, reference: str) -> str:
+    """How the inputs and a publication name a proposal: its 접수번호, or ``#id`` without one."""
+    return reference or f"#{proposal_id}"
+
+
+def ranking_inputs(
+    competition: Competition, stages=None, *, owed: bool = True, averages: bool = True
+) -> engine.RankingInputs:
+    """The competition's ``engine.RankingInputs`` as the database holds them now, in a constant
+    number of queries per stage. ``stages``: those to load (default every stage, in order).
+    ``owed=False`` leaves out the sheets still owed (publishing closes them); ``averages=False``
+    skips the tie-break averages (who enters a stage needs none)."""
+    if stages is None:
+        stages = list(competition.stages.order_by("order"))
+    criteria_of = defaultdict(list)
+    for stage_id, code in (
+        Criterion.objects.filter(rubric__stage__in=stages, tie_break_priority__isnull=False)
+        .order_by("rubric__stage_id", "tie_break_priority", "code")
+        .values_list("rubric__stage_id", "code")
+    ):
+        if code not in criteria_of[stage_id]:
+            criteria_of[stage_id].append(code)
+    proposals = list(
+        Proposal.objects.filter(competition=competition)
+        .order_by("pk")
+        .values_list(
+            "pk",
+            "reference",
+            "applicant__name",
+            "title",
+            "track__category__code",
+            "track__code",
+            "status",
+            "national_subsidy",
+            "local_matching",
+            "draw__order",
+            "draw__method",
+        )
+    )
+    key_of = {row[0]: proposal_key(row[0], row[1]) for row in proposals}
+
+    sheets, averages_found = [], []
+    for index, stage in enumerate(stages):
+        tie_codes = criteria_of[stage.pk] if averages and index == len(stages) - 1 else []
+        by_proposal = defaultdict(list)
+        for row in _stage_sheets(stage, tie_codes):
+            proposal_id, _sheet_id, total, letter = row[:4]
+            if proposal_id not in key_of:
+                continue
+            by_proposal[proposal_id].append(row[1:])
+            sheets.append(
+                {
+                    "stage": stage.code,
+                    "proposal": key_of[proposal_id],
+                    "reviewer": reviewer_code(letter - 1),
+                    "total": _text(total),
+                }
+            )
+        if tie_codes:
+            averages_found = _kept_averages(competition, stage, by_proposal, tie_codes, key_of)
+
+    missing = []
+    if owed:
+        stage_codes = {stage.pk: stage.code for stage in stages}
+        found = (
+            Assignment.objects.owed(competition)
+            .filter(stage__in=stages)
+            .order_by("stage__order", "proposal_id")
+            .values_list("stage_id", "proposal_id")
+            .distinct()
+        )
+        missing = [{"stage": stage_codes[stage_id], "proposal": key_of[pk]} for stage_id, pk in found]
+
+    inputs = {
+        "rules": {
+            "trim_min_reviewers": competition.trim_min_reviewers,
+            "trim_count": competition.trim_count,
+            "adjustment_cap": _text(competition.adjustment_cap),
+            "reserve": competition.reserve,
+            "minimum_score": _text(competition.minimum_score),
+            "final": competition.final_score,
+        },
+        "stages": [
+            {
+                "code": stage.code,
+                "name": stage.name,
+                "order": stage.order,
+                "weight": _text(stage.weight),
+                "advance_top_multiple": _text(stage.advance_top_multiple),
+                "advance_cutoff": _text(stage.advance_cutoff),
+                "tie_break_criteria": criteria_of[stage.pk],
+            }
+            for stage in stages
+        ],
+        "categories": _categories(competition),
+        "proposals": [
+            {
+                "key": key_of[pk],
+                "id": pk,
+                "reference": reference,
+                "applicant": applicant,
+                "title": title,
+                "category": category,
+                "track": track,
+                "status": status,
+                "national_subsidy": _text(national),
+                "local_matching": _text(local),
+            }
+            for pk, reference, applicant, title, category, track, status, national, local, *_draw in proposals
+        ],
+        "sheets": sheets,
+        "criterion_averages": averages_found,
+        "adjustments": [
+            {"proposal": key_of[pid], "points": _text(points), "reason": reason}
+            for pid, points, reason in Adjustment.objects.filter(proposal__competition=competition)
+            .order_by("proposal_id", "created_at", "pk")
+            .values_list("proposal_id", "points", "reason")
+        ],
+        "draws": [
+            {"proposal": key_of[row[0]], "order": row[9], "method": row[10]}
+            for row in proposals
+            if row[9] is not None
+        ],
+    }
+    if missing:  # present only while a sheet is owed: a publication never holds it
+        inputs["missing"] = missing
+    return inputs
+
+
+def _stage_sheets(stage, tie_codes) -> list[tuple]:
+    """The counted sheets of ``stage`` (``Scoresheet.objects.counted``) in one query, as (proposal
+    id, sheet id, total, n, points of each of ``tie_codes``…) in sheet order, where n is the
+    reviewer's place among the proposal's assignments in the stage (their code,
+    ``evaluation.reviewer_codes``: every assignment counts, so the letters are numbered over all
+    of them before the uncounted are left out)."""
+    counted = Scoresheet.objects.counted().filter(assignment_id=OuterRef("pk"))
+    assignments = Assignment.objects.filter(stage=stage).annotate(
+        letter=Window(RowNumber(), partition_by=[F("proposal_id")], order_by=F("pk").asc()),
+        counts=Exists(counted),
+        **{
+            f"tie_{n}": Subquery(
+                Score.objects.filter(sheet__assignment_id=OuterRef("pk"), criterion__code=code)
+                .order_by()
+                .values("points")[:1]
+            )
+            for n, code in enumerate(tie_codes)
+        },
+    )
+    fields = ["proposal_id", "sheet__pk", "sheet__total", "letter", "counts"]
+    rows = assignments.order_by("proposal_id", "sheet__pk").values_list(
+        *fields, *(f"tie_{n}" for n in range(len(tie_codes)))
+    )
+    return [(*row[:4], *row[5:]) for row in rows if row[4]]
+
+
+def _kept_averages(competition, stage, by_proposal, tie_codes, key_of) -> list[dict]:
+    """The kept-sheet average of each tie-break criterion (SPEC §4.5), per proposal: the sheets
+    ``rules.kept_sheets`` keeps, from rows (sheet id, total, n, points…)."""
+    found = []
+    for proposal_id in sorted(by_proposal, key=lambda pk: key_of[pk]):
+        rows = by_proposal[proposal_id]
+        points_of = {row[0]: row[3:] for row in rows}
+        kept, _high, _low = rules.kept_sheets(
+            [(row[0], row[1]) for row in rows if row[1] is not None],
+            competition.trim_min_reviewers,
+            competition.trim_count,
+        )
+        for n, code in enumerate(tie_codes):
+            values = [points_of[sheet_id][n] for sheet_id, _total in kept]
+            values = [value for value in values if value is not None]
+            if values:
+                found.append(
+                    {
+                        "stage": stage.code,
+                        "proposal": key_of[proposal_id],
+                        "criterion": code,
+                        "average": _text(sum(values, Decimal(0)) / Decimal(len(values))),
+                    }
+                )
+    return found
+
+
+def _categories(competition) -> list[dict]:
+    """Categories and their tracks, in the order of the competition file (one query)."""
+    categories: dict = {}
+    for track in (
+        Track.objects.filter(category__competition=competition)
+        .select_related("category")
+        .order_by("category__order", "category__code", "order", "code")
+    ):
+        category = track.category
+        entry = categories.setdefault(
+            category.pk,
             {
                 "code": category.code,
                 "name": category.name,
-                "applicants": category.applicants,
-                "slots": category.slots,
-                "ratio": category.ratio,
-                "tracks": [
-                    {
-                        "code": track.code,
-                        "name": track.name,
-                        "applicants": track.applicants,
-                        "slots": track.slots,
-                        "ratio": track.ratio,
-                        "ranking": [proposal(row) for row in track.ranking],
-                    }
-                    for track in category.tracks
-                ],
+                "slots": category.slots if category.pools_slots else None,
+                "tracks": [],
+            },
+        )
+        entry["tracks"].append(
+            {
+                "code": track.code,
+                "name": track.name,
+                "slots": None if category.pools_slots else track.slots,
+                "subsidy": _text(track.subsidy),
+                "matching_ratio": _text(track.matching_ratio),
             }
-            for category in ranking.categories
-        ],
-    }
+        )
+    return list(categories.values())

@@ -19,11 +19,10 @@ from collections import defaultdict
 from dataclasses import dataclass
 from decimal import Decimal
 
-from django.db.models import Exists, OuterRef
 from django.utils.translation import gettext_lazy as _
 
-from .models import Assignment, Conflict, Scoresheet
-from .queries import stage_results
+from .models import Assignment, Scoresheet
+from .stage_scores import stage_results
 
 
 def reviewer_code(index: int) -> str:
@@ -93,10 +92,7 @@ def stage_reviewer_sheets(stage, proposal_ids=None, results=None) -> dict[int, l
         states.update({sheet_id: KEPT for sheet_id, _total in result.kept})
         states.update({sheet_id: DROPPED_HIGH for sheet_id, _total in result.dropped_high})
         states.update({sheet_id: DROPPED_LOW for sheet_id, _total in result.dropped_low})
-    conflicted = Conflict.objects.filter(
-        proposal_id=OuterRef("proposal_id"), reviewer_id=OuterRef("reviewer_id")
-    )
-    assignments = Assignment.objects.filter(stage=stage).annotate(conflicted=Exists(conflicted))
+    assignments = Assignment.objects.filter(stage=stage).with_conflict_flag()
     if proposal_ids is not None:
         assignments = assignments.filter(proposal_id__in=proposal_ids)
     rows: dict[int, list[ReviewerSheet]] = defaultdict(list)

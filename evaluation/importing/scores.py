@@ -26,7 +26,8 @@ from proposals.importing.engine import Column, FieldChange, Importer, RowError, 
 from proposals.importing.workbook import SpreadsheetError
 from proposals.models import Competition, Proposal, audit_context
 
-from ..assignments import ConflictOfInterest, conflicts_between, proposals_in_stage
+from ..advancement import proposals_in_stage
+from ..assignments import ConflictOfInterest, conflicts_between
 from ..models import Assignment, Conflict, Criterion, Publication, Reviewer, Scoresheet, Stage
 from ..sheets import (
     SheetError,

@@ -6,8 +6,10 @@ from django.db import models, transaction
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
-from proposals.models import AuditedModel, AuditedQuerySet
+from proposals.models import AuditedModel, AuditedQuerySet, Proposal
 from proposals.models.audited import current_actor_and_reason
+
+from .result import Publication
 
 
 class Panel(AuditedModel):
@@ -46,6 +48,15 @@ _PAIR_FIELDS = ("stage_id", "proposal_id", "reviewer_id")
 _GUARDED_FIELDS = {"stage", "stage_id", "proposal", "proposal_id", "reviewer", "reviewer_id"}
 
 
+def conflicts_of_pair(prefix: str = ""):
+    """Conflicts recorded between the reviewer and the proposal of the outer row (an assignment, or
+    with ``prefix="assignment__"`` a sheet)."""
+    return Conflict.objects.filter(
+        proposal_id=models.OuterRef(f"{prefix}proposal_id"),
+        reviewer_id=models.OuterRef(f"{prefix}reviewer_id"),
+    )
+
+
 def _refuse_conflicted(pairs) -> None:
     from ..assignments import refuse_conflicted  # the service module imports the models
 
@@ -53,6 +64,29 @@ def _refuse_conflicted(pairs) -> None:
 
 
 class AssignmentQuerySet(AuditedQuerySet):
+    def with_conflict_flag(self):
+        """Each assignment annotated with ``conflicted``: a conflict is recorded between its reviewer
+        and its proposal (SPEC §3; such a reviewer's sheet never counts)."""
+        return self.annotate(conflicted=models.Exists(conflicts_of_pair()))
+
+    def unconflicted(self):
+        """Assignments whose reviewer has no recorded conflict on the proposal (SPEC §3)."""
+        return self.exclude(models.Exists(conflicts_of_pair()))
+
+    def owed(self, competition):
+        """The sheets a reviewer still owes (SPEC §8.6): assigned, unconflicted, the proposal
+        eligible (submitted), the sheet not submitted — and once the result is published, only a
+        sheet reopened after the latest publication (a publication closes the others,
+        ``evaluation.sheets``)."""
+        publications = Publication.objects.filter(competition=competition)
+        latest = publications.order_by("-number").values("pk")[:1]
+        return (
+            self.filter(stage__competition=competition, proposal__status=Proposal.Status.SUBMITTED)
+            .unconflicted()
+            .exclude(sheet__status="submitted")  # Scoresheet.Status.SUBMITTED (its module imports this one)
+            .filter(~models.Exists(publications) | models.Q(sheet__reopened_after_id=models.Subquery(latest)))
+        )
+
     def bulk_create(self, objs, *args, **kwargs):
         objs = list(objs)
         _refuse_conflicted([obj.conflict_pair() for obj in objs])

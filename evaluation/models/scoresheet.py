@@ -4,7 +4,17 @@ from django.db import models
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
 
-from proposals.models import AuditedModel
+from proposals.models import AuditedModel, AuditedQuerySet
+
+from .panel import conflicts_of_pair
+
+
+class ScoresheetQuerySet(AuditedQuerySet):
+    def counted(self):
+        """Sheets that count (SPEC §4.2): submitted, and never a conflicted reviewer's (SPEC §3)."""
+        return self.filter(status=Scoresheet.Status.SUBMITTED).exclude(
+            models.Exists(conflicts_of_pair("assignment__"))
+        )
 
 
 class Scoresheet(AuditedModel):
@@ -41,6 +51,7 @@ class Scoresheet(AuditedModel):
     )
     updated_at = models.DateTimeField(_("updated"), auto_now=True)
 
+    objects = ScoresheetQuerySet.as_manager()
     audit_competition_path = "assignment__stage__competition_id"
 
     class Meta:

@@ -41,15 +41,14 @@ from evaluation.publication import unresolved_ties
 from evaluation.queries import (
     SCORING_ENTRIES,
     competition_overview,
-    criterion_averages,
     proposal_audit_trail,
     proposal_trail_names,
     stage_progress,
-    stage_results,
 )
 from evaluation.ranking import rank_competition
 from evaluation.reviewer_codes import stage_reviewer_sheets
 from evaluation.sheets import can_reopen, closing_publication_id, criteria_for, is_closed
+from evaluation.stage_scores import criterion_averages, stage_results
 from proposals.models import Competition, Proposal, Track
 from proposals.xlsx import XLSX_CONTENT_TYPE
 

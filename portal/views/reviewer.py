@@ -27,7 +27,8 @@ from accounts.decorators import role_required
 from accounts.roles import Role
 from evaluation import sheets
 from evaluation.assignments import ConflictOfInterest, confirm_no_conflict, declare_conflict
-from evaluation.models import Assignment, Conflict, Reviewer, Scoresheet, SecurityPledge
+from evaluation.models import Assignment, Reviewer, Scoresheet, SecurityPledge
+from evaluation.models.panel import conflicts_of_pair
 from evaluation.rules import sheet_total
 from proposals.models import Competition
 
@@ -80,11 +81,6 @@ def reviewer_page(view):
     return role_required(Role.REVIEWER)(wrapped)
 
 
-def _with_conflict_flag(queryset):
-    conflicts = Conflict.objects.filter(proposal=OuterRef("proposal_id"), reviewer=OuterRef("reviewer_id"))
-    return queryset.annotate(conflicted=Exists(conflicts))
-
-
 def _pledge_redirect(request, competition):
     query = urlencode({"next": request.get_full_path()})
     return redirect(f"{reverse('review:pledge', args=[competition.slug])}?{query}")
@@ -102,11 +98,10 @@ def assignment_page(view):
             reviewer=OuterRef("reviewer_id"), competition=OuterRef("stage__competition_id")
         )
         assignment = (
-            _with_conflict_flag(
-                Assignment.objects.filter(
-                    pk=assignment_id, reviewer__user=request.user, stage__competition__slug=slug
-                )
+            Assignment.objects.filter(
+                pk=assignment_id, reviewer__user=request.user, stage__competition__slug=slug
             )
+            .with_conflict_flag()
             .annotate(pledged=Exists(pledged))
             .select_related(
                 "stage__competition", "proposal__track", "proposal__applicant", "sheet", "reviewer"
@@ -154,9 +149,8 @@ def _listed(reviewer_id, competition):
     """The reviewer's assignments in a competition, in the list's order, with their sheets and
     the conflict flag."""
     return (
-        _with_conflict_flag(
-            Assignment.objects.filter(reviewer_id=reviewer_id, stage__competition=competition)
-        )
+        Assignment.objects.filter(reviewer_id=reviewer_id, stage__competition=competition)
+        .with_conflict_flag()
         .select_related("stage", "proposal__track", "proposal__applicant", "sheet")
         .order_by(*LIST_ORDER)
     )
@@ -174,9 +168,7 @@ class StageProgress:
 
 def _progress(reviewer_id, competition, stage=None) -> list[StageProgress]:
     """Submitted of assigned (unconflicted) sheets per stage, counted by the database."""
-    conflicted = Exists(
-        Conflict.objects.filter(proposal=OuterRef("proposal_id"), reviewer=OuterRef("reviewer_id"))
-    )
+    conflicted = Exists(conflicts_of_pair())
     assignments = Assignment.objects.filter(reviewer_id=reviewer_id, stage__competition=competition)
     if stage is not None:
         assignments = assignments.filter(stage=stage)

@@ -83,9 +83,10 @@ def walk(journey, new_context, width):
     hub = page.locator("section", has=page.get_by_role("heading", name="거점형", exact=True))
     title = hub.locator("table tbody tr", has_text="울산광역시").locator("td").nth(1)
     expect(title).to_have_text("4차 산업 도약을 위한 新울산4.0 Inno City 구축 사업계획")
-    # 新 is drawn by the site's KS X 1001 supplement, which the browser fetched for it.
-    page.wait_for_function('() => document.fonts.status === "loaded"')
-    assert "Gongmo KSX1001" in page.evaluate(LOADED_FACES)
+    # 新 is drawn by the site's KS X 1001 supplement, which the browser fetches for it. The
+    # browser starts that fetch only after laying the text out, so ``document.fonts.status`` can
+    # still say "loaded" before it begins: wait for the face itself (a timeout fails the test).
+    page.wait_for_function(f'() => ({LOADED_FACES})().includes("Gongmo KSX1001")')
     assert page.evaluate('() => document.fonts.check("16px \\"Gongmo KSX1001\\"", "新")')
     total = hub.locator("tfoot tr")
     expect(total).to_contain_text("합계")

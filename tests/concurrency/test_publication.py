@@ -20,8 +20,9 @@ import pytest
 
 from accounts.roles import Role
 from evaluation import publication, sheets
+from evaluation.engine import published_outcome
 from evaluation.models import Publication, Scoresheet
-from evaluation.publication import PublicationRefused, outcome_from_inputs, publish, verify
+from evaluation.publication import PublicationRefused, canonical_json, publish, verify
 from evaluation.ranking import rank_competition, ranking_document
 from evaluation.sheets import SheetInput, criteria_for
 from proposals.models import AuditEntry, Competition
@@ -90,7 +91,9 @@ def test_a_submission_under_way_is_included_by_the_publication(race_setup, offic
     # outcome recomputed from its inputs.
     competition = Competition.objects.get()
     assert snapshot["outcome"]["ranking"] == ranking_document(rank_competition(competition))
-    assert outcome_from_inputs(snapshot["inputs"], competition.slug) == snapshot["outcome"]
+    assert canonical_json(published_outcome(snapshot["inputs"], competition.slug)) == canonical_json(
+        snapshot["outcome"]
+    )
     assert verify(Publication.objects.get(pk=published.pk))[0]
     assert competition.status == Competition.Status.PUBLISHED
 
@@ -143,7 +146,9 @@ def test_a_submission_during_a_publication_waits_for_it(
         snapshot = published.snapshot
         assert totals_of(snapshot, reference) == ["80.00"]  # without the late sheet, entirely
         assert snapshot["override_reason"] == override_reason
-        assert outcome_from_inputs(snapshot["inputs"], competition.slug) == snapshot["outcome"]
+        assert canonical_json(published_outcome(snapshot["inputs"], competition.slug)) == canonical_json(
+            snapshot["outcome"]
+        )
         assert verify(published)[0]
         hub = snapshot["outcome"]["ranking"]["categories"][0]["tracks"][0]["ranking"]
         assert [(row["reference"], row["score"]) for row in hub][2] == (reference, "80.00")

@@ -15,7 +15,7 @@ from django.utils import timezone
 
 from evaluation.assignments import ConflictOfInterest, confirm_no_conflict, form_panel, withdraw_conflict
 from evaluation.models import Assignment, Conflict, Panel, PastAffiliation, Stage
-from evaluation.queries import counted_sheets
+from evaluation.stage_scores import counted_sheets
 from proposals.models import AuditEntry, Proposal, Track, audit_context
 
 pytestmark = pytest.mark.django_db

@@ -18,7 +18,6 @@ from evaluation.publication import (
     PublicationRefused,
     canonical_json,
     check_publishable,
-    outcome_from_inputs,
     publish,
     snapshot_digest,
     verify,
@@ -29,6 +28,7 @@ from tests.conftest import record_submissions
 
 pytestmark = pytest.mark.django_db
 
+PENDING_MESSAGE = "평가 중인 사업이 1건 있습니다. 배정된 평가위원의 평가표가 제출되지 않아 아직 점수와 순위가 없습니다."
 SHEET_MESSAGE = (
     "서면평가에서 배정된 평가표 1건이 제출되지 않았습니다(시험시 004 (R-0004)). "
     "모든 평가표가 제출된 뒤 공개하거나, 그대로 공개하려면 사유를 적어 주십시오."
@@ -85,10 +85,10 @@ def state():
 def test_refused_while_a_sheet_is_missing_and_nothing_is_written(competition, scored, official):
     scored(skip={(4, 2)})
     before = state()
-    assert check_publishable(competition) == [SHEET_MESSAGE]
+    assert check_publishable(competition) == [PENDING_MESSAGE, SHEET_MESSAGE]
     with pytest.raises(PublicationRefused) as refused:
         publish(competition, official)
-    assert refused.value.messages == [SHEET_MESSAGE]
+    assert refused.value.messages == [PENDING_MESSAGE, SHEET_MESSAGE]
     assert refused.value.codes == {"sheets"}
     assert state() == before
 
@@ -101,7 +101,7 @@ def test_a_draft_sheet_is_outstanding_too_and_a_conflicted_one_is_not(
     proposals = scored(skip={(4, 2)})
     assignment = Assignment.objects.get(proposal=proposals[4], reviewer__user__username="park")
     submit_sheet(assignment, [1, 1, 1], draft_only=True)
-    assert check_publishable(competition) == [SHEET_MESSAGE]
+    assert check_publishable(competition) == [PENDING_MESSAGE, SHEET_MESSAGE]
     Conflict.objects.create(
         proposal=proposals[4], reviewer=assignment.reviewer, kind=Conflict.Kind.DECLARED, reason="친족"
     )
@@ -413,9 +413,8 @@ def test_the_outcome_recomputed_from_inputs_matches_the_ranking(
     for order, row in enumerate(ranking.draws_required, start=1):
         Draw.objects.create(proposal_id=row.id, order=order, method="추첨", recorded_by=official)
     publication = publish(competition, official)
-    assert (
-        outcome_from_inputs(publication.snapshot["inputs"], competition.slug)
-        == publication.snapshot["outcome"]
+    assert publication.snapshot["outcome"]["ranking"] == json.loads(
+        canonical_json(ranking_document(rank_competition(competition)))
     )
     assert verify(publication)[0]
     assert Proposal.objects.filter(competition=competition).count() == 18

@@ -1,6 +1,8 @@
-"""The database path and the pure rules agree (issue 4 §2): random sheet totals stored through the
-ORM, then ``evaluation.queries.stage_results`` (window functions) against
-``evaluation.rules.kept_sheets`` / ``trimmed_mean`` on the same totals, for several trim settings.
+"""The database path and the pure rules agree (SPEC §4.2, §4.5): random sheets stored through the
+ORM, then what the database path loads — ``evaluation.stage_scores.stage_results`` for the pages,
+``evaluation.ranking.ranking_inputs`` for the ranking engine (totals, reviewer letters, kept-sheet
+tie-break averages) — against ``evaluation.rules.kept_sheets`` / ``trimmed_mean`` on the same
+sheets, for several trim settings.
 
 Each example writes its sheets inside a savepoint that is rolled back, so the proposals and
 reviewers made once per test are shared by every example."""
@@ -14,7 +16,7 @@ from hypothesis import strategies as st
 
 from evaluation import rules
 from evaluation.models import Assignment, Conflict, Scoresheet
-from evaluation.queries import stage_results
+from evaluation.stage_scores import stage_results
 
 pytestmark = pytest.mark.django_db
 
@@ -130,3 +132,101 @@ def test_equal_extremes_drop_the_lowest_sheet_ids(stage, cast):
     result = stage_results(stage)[proposals[0].pk]
     assert result.dropped_high == [pairs[0]] and result.dropped_low == [pairs[2]]
     assert result.score == Decimal(90 + 80 + 70 + 90) / 4
+
+
+# --- The ranking's loading (``ranking_inputs``, SQL) equals the pure rules on the same sheets ------
+
+criterion_points = st.integers(min_value=0, max_value=100).map(lambda halves: Decimal(halves) / 2)
+scored_sheet = st.fixed_dictionaries(
+    {
+        "points": st.tuples(criterion_points, criterion_points),
+        "conflicted": st.sampled_from([False] * 4 + [True]),
+        "draft": st.sampled_from([False] * 9 + [True]),
+    }
+)
+
+
+@settings(
+    max_examples=30,
+    deadline=None,
+    database=None,
+    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
+)
+@given(
+    drawn=st.lists(st.lists(scored_sheet, min_size=1, max_size=MAX_SHEETS), min_size=1, max_size=PROPOSALS),
+    trim=st.sampled_from(TRIM_SETTINGS),
+    priorities=st.sampled_from([(1, 2), (2, 1), (1, None)]),
+)
+def test_ranking_inputs_load_what_the_pure_rules_compute(stage, cast, make_criteria, drawn, trim, priorities):
+    """Random sheets with two criteria: the counted totals in sheet order, each reviewer's letter
+    among all the proposal's assignments, and the kept-sheet averages of the tie-break criteria
+    (``rules.kept_sheets`` on the totals) — what ``ranking_inputs`` loads in its one query."""
+    from evaluation.models import Criterion, Score
+    from evaluation.ranking import ranking_inputs
+    from evaluation.reviewer_codes import reviewer_code
+
+    proposals, reviewers = cast
+    with transaction.atomic():
+        competition = stage.competition
+        competition.trim_min_reviewers, competition.trim_count = trim
+        competition.save(update_fields=["trim_min_reviewers", "trim_count"])
+        criteria = make_criteria(2, max_points=Decimal(50))
+        for criterion, priority in zip(criteria, priorities, strict=True):
+            Criterion.objects.filter(pk=criterion.pk).update(tie_break_priority=priority)
+        sheets = [[{**item, "total": sum(item["points"])} for item in group] for group in drawn]
+        counted = store(stage, proposals, reviewers, sheets)
+        points_of = {}
+        for proposal, group in zip(proposals, sheets, strict=False):
+            for reviewer, item in zip(reviewers, group, strict=False):
+                sheet_row = Scoresheet.objects.get(
+                    assignment__proposal=proposal, assignment__reviewer=reviewer
+                )
+                points_of[sheet_row.pk] = item["points"]
+                Score.objects.bulk_create(
+                    Score(sheet=sheet_row, criterion=criterion, points=value)
+                    for criterion, value in zip(criteria, item["points"], strict=True)
+                )
+
+        inputs = ranking_inputs(competition, [stage])
+
+        key_of = {p.pk: p.reference or f"#{p.pk}" for p in proposals}
+        letters = {}
+        for proposal, group in zip(proposals, sheets, strict=False):
+            for index, (reviewer, _item) in enumerate(zip(reviewers, group, strict=False)):
+                letters[(proposal.pk, reviewer.pk)] = reviewer_code(index)
+        expected_sheets, expected_averages = [], []
+        tie_order = [
+            c.code for c, p in sorted(zip(criteria, priorities, strict=True), key=lambda i: i[1] or 9) if p
+        ]
+        for proposal in proposals:
+            pairs = counted.get(proposal.pk, [])
+            reviewer_of = dict(
+                Scoresheet.objects.filter(pk__in=[pk for pk, _t in pairs]).values_list(
+                    "pk", "assignment__reviewer_id"
+                )
+            )
+            for sheet_id, total in pairs:
+                expected_sheets.append(
+                    {
+                        "stage": stage.code,
+                        "proposal": key_of[proposal.pk],
+                        "reviewer": letters[(proposal.pk, reviewer_of[sheet_id])],
+                        "total": Decimal(total),
+                    }
+                )
+        for proposal in sorted(proposals, key=lambda p: key_of[p.pk]):
+            pairs = counted.get(proposal.pk, [])
+            if not pairs:
+                continue
+            kept, _high, _low = rules.kept_sheets(pairs, *trim)
+            for code in tie_order:
+                n = [c.code for c in criteria].index(code)
+                values = [points_of[sheet_id][n] for sheet_id, _total in kept]
+                expected_averages.append((key_of[proposal.pk], code, sum(values) / Decimal(len(values))))
+
+        loaded = [{**s, "total": Decimal(s["total"])} for s in inputs["sheets"]]
+        assert loaded == expected_sheets  # by proposal, then in sheet order
+        assert [
+            (a["proposal"], a["criterion"], Decimal(a["average"])) for a in inputs["criterion_averages"]
+        ] == (expected_averages)
+        transaction.set_rollback(True)

@@ -1,0 +1,434 @@
+"""The ranking engine: ``rank(inputs)`` is the one computation of a competition's outcome (SPEC §4,
+§6, §8.6), a pure function of plain data. The officials' pages, ``rank``, the exports, ``publish``
+and ``verify_publication`` all call it: ``evaluation.ranking.ranking_inputs`` loads the inputs from
+the database, and a publication stores the very same inputs in its snapshot, so verifying a
+publication is ranking its stored inputs again.
+
+The inputs (``RankingInputs``) are shaped like a snapshot's ``inputs``; numbers are Decimals or
+their exact text (a stored snapshot holds text):
+
+- ``rules``: ``trim_min_reviewers``, ``trim_count``, ``adjustment_cap``, ``reserve``,
+  ``minimum_score`` (or None) and ``final`` (``last`` or ``weighted``);
+- ``stages`` in order: ``code``, ``name``, ``order``, ``weight``, ``advance_top_multiple``,
+  ``advance_cutoff`` and ``tie_break_criteria`` (criterion codes by priority);
+- ``categories``: ``code``, ``name``, ``slots`` (a category pooling its slots; else None) and
+  ``tracks`` (``code``, ``name``, ``slots``, ``subsidy``, ``matching_ratio``);
+- ``proposals``: ``key`` (the 접수번호, or ``#id``), ``id``, ``reference``, ``applicant``,
+  ``title``, ``category``, ``track``, ``status``, ``national_subsidy``, ``local_matching``;
+- ``sheets``: every counted sheet (SPEC §4.2) as ``stage``, ``proposal`` (key), ``reviewer`` (its
+  code, ``evaluation.reviewer_codes``) and ``total``, in sheet order;
+- ``criterion_averages``: the kept-sheet average of each tie-break criterion of the last stage,
+  as ``stage``, ``proposal``, ``criterion``, ``average``;
+- ``adjustments`` (``proposal``, ``points``, ``reason``) and ``draws`` (``proposal``, ``order``,
+  ``method``);
+- ``missing`` — only while any sheet is owed: ``stage`` and ``proposal`` of each sheet an
+  assigned, unconflicted reviewer has not submitted (SPEC §8.6).
+"""
+
+from collections import defaultdict
+from dataclasses import dataclass, field
+from decimal import Decimal
+from typing import Any
+
+from . import rules
+
+RankingInputs = dict[str, Any]
+
+# Statuses of SPEC §6 beside the selection statuses of ``evaluation.rules``.
+ELIMINATED, INELIGIBLE, WITHDRAWN = "eliminated", "ineligible", "withdrawn"
+OVER_CAP, PENDING = "over_cap", "pending"  # SPEC §8.2, §8.6
+# Unranked proposals follow the ranked ones in this order (SPEC §6).
+UNRANKED_ORDER = (OVER_CAP, PENDING, ELIMINATED, INELIGIBLE, WITHDRAWN)
+
+FINAL_WEIGHTED = "weighted"
+PROPOSAL_SUBMITTED, PROPOSAL_INELIGIBLE, PROPOSAL_WITHDRAWN = "submitted", "ineligible", "withdrawn"
+
+
+def counts_as_applicant(status: str) -> bool:
+    """Applicants for the competition ratio: every proposal not withdrawn (SPEC §4.7)."""
+    return status != PROPOSAL_WITHDRAWN
+
+
+def selection_group(category: str, track: str, pooled: bool) -> tuple:
+    """The ranking a proposal competes in for slots: its track, or its category where the category
+    pools its slots (SPEC §4.6)."""
+    return ("category", category) if pooled else ("track", category, track)
+
+
+def _decimal(value) -> Decimal | None:
+    return None if value is None else Decimal(value)
+
+
+@dataclass
+class RankedProposal:
+    id: int
+    key: str
+    reference: str
+    applicant: str
+    title: str
+    category: str
+    track: str
+    national_subsidy: Decimal
+    local_matching: Decimal
+    stage_scores: dict = field(default_factory=dict)  # code of each stage entered → exact score or None
+    adjustment: Decimal = Decimal(0)
+    score: Decimal | None = None  # final, adjustments included, exact
+    rank: int | None = None
+    status: str = ""
+    tie_break: str | None = None
+
+    @property
+    def shown_score(self) -> str | None:
+        return None if self.score is None else f"{rules.round_half_up(self.score):.2f}"
+
+
+@dataclass
+class TrackRanking:
+    code: str
+    name: str
+    applicants: int
+    slots: int | None
+    ratio: str | None
+    subsidy: Decimal
+    matching_ratio: Decimal
+    ranking: list[RankedProposal] = field(default_factory=list)
+
+
+@dataclass
+class CategoryRanking:
+    code: str
+    name: str
+    applicants: int
+    slots: int
+    ratio: str | None
+    pooled: bool
+    tracks: list[TrackRanking] = field(default_factory=list)
+    ranking: list[RankedProposal] = field(default_factory=list)  # the pooled ranking, if pooled
+
+
+@dataclass
+class Outcome:
+    categories: list[CategoryRanking]
+    rows: dict[str, RankedProposal]  # by proposal key
+    entrants: dict[str, set]  # stage code → keys of the proposals that entered it
+
+
+# --- The stages (SPEC §4.2–4.3, §8.6) ----------------------------------------------------------
+
+
+@dataclass
+class StageWalk:
+    entrants: dict  # stage code → keys that entered it
+    scores: dict  # key → {stage code: exact stage score or None}
+    pending: set  # keys still owed a sheet in a stage they reached
+    finished: set  # keys that passed every stage and are scored in the last
+
+
+class _Plan:
+    """The inputs, read once into lookups."""
+
+    def __init__(self, inputs: RankingInputs):
+        settings = inputs["rules"]
+        self.trim_min = settings["trim_min_reviewers"]
+        self.trim_count = settings["trim_count"]
+        self.stages = inputs["stages"]
+        self.proposals = inputs["proposals"]
+        self.by_key = {p["key"]: p for p in self.proposals}
+        pooled = {c["code"]: c["slots"] for c in inputs["categories"] if c["slots"] is not None}
+        self.slots = {("category", code): slots for code, slots in pooled.items()}
+        for category in inputs["categories"]:
+            for track in category["tracks"]:
+                self.slots.setdefault(("track", category["code"], track["code"]), track["slots"])
+        self.group = {
+            p["key"]: selection_group(p["category"], p["track"], p["category"] in pooled)
+            for p in self.proposals
+        }
+        self.totals = defaultdict(list)  # (stage, key) → [total] in sheet order
+        for sheet in inputs["sheets"]:
+            if sheet["total"] is not None:
+                self.totals[(sheet["stage"], sheet["proposal"])].append(Decimal(sheet["total"]))
+        self.missing = defaultdict(set)
+        for owed in inputs.get("missing") or ():
+            self.missing[owed["stage"]].add(owed["proposal"])
+        self.eligible = {p["key"] for p in self.proposals if p["status"] == PROPOSAL_SUBMITTED}
+
+
+def walk_stages(inputs: RankingInputs, *, last_advances: bool = False) -> StageWalk:
+    """Each stage scores those that entered it; all but the last advance some of them (SPEC §4.3).
+    A proposal still owed a sheet in a stage it reached is pending there: it neither advances nor
+    is eliminated (SPEC §8.6). With ``last_advances``, the last stage given advances too (who
+    would enter the stage after it)."""
+    return _walk(_Plan(inputs), last_advances)
+
+
+def _walk(plan: _Plan, last_advances: bool) -> StageWalk:
+    entrants, scores, pending = {}, defaultdict(dict), set()
+    alive = set(plan.eligible)
+    for index, stage in enumerate(plan.stages):
+        code = stage["code"]
+        entrants[code] = alive
+        owed = plan.missing[code] & alive
+        pending |= owed
+        scored = {}
+        for key in alive:
+            score = None
+            if key not in owed:
+                score = rules.trimmed_mean(plan.totals.get((code, key), []), plan.trim_min, plan.trim_count)
+                scored[key] = score
+            scores[key][code] = score
+        if index < len(plan.stages) - 1 or last_advances:
+            by_group = defaultdict(dict)
+            for key, score in scored.items():
+                if score is not None:
+                    by_group[plan.group[key]][key] = score
+            alive = set()
+            for group, group_scores in by_group.items():
+                alive |= rules.advancing(
+                    group_scores,
+                    plan.slots[group],
+                    _decimal(stage["advance_top_multiple"]),
+                    _decimal(stage["advance_cutoff"]),
+                )
+        else:
+            alive = set(scored)
+    if not plan.stages:
+        alive = set()
+    return StageWalk(entrants, scores, pending, alive)
+
+
+# --- The ranking (SPEC §4.4–4.7) -------------------------------------------------------------
+
+
+def rank(inputs: RankingInputs) -> Outcome:
+    """The outcome of the inputs under the rules of SPEC §4 and §8.6."""
+    plan = _Plan(inputs)
+    settings = inputs["rules"]
+    stages = plan.stages
+    weighted = settings["final"] == FINAL_WEIGHTED
+    cap = Decimal(settings["adjustment_cap"])
+    minimum = _decimal(settings["minimum_score"])
+    averages = {(a["proposal"], a["criterion"]): Decimal(a["average"]) for a in inputs["criterion_averages"]}
+    adjustments = defaultdict(list)
+    for adjustment in inputs["adjustments"]:
+        adjustments[adjustment["proposal"]].append(Decimal(adjustment["points"]))
+    draws = {d["proposal"]: d["order"] for d in inputs["draws"]}
+
+    rows = {
+        p["key"]: RankedProposal(
+            id=p["id"],
+            key=p["key"],
+            reference=p["reference"],
+            applicant=p["applicant"],
+            title=p["title"],
+            category=p["category"],
+            track=p["track"],
+            national_subsidy=Decimal(p["national_subsidy"]),
+            local_matching=Decimal(p["local_matching"]),
+        )
+        for p in plan.proposals
+    }
+    walk = _walk(plan, last_advances=False)
+    for key, scores in walk.scores.items():
+        rows[key].stage_scores = scores
+    for key in walk.pending:
+        rows[key].status = PENDING
+    for key in plan.eligible - walk.finished - walk.pending:
+        rows[key].status = ELIMINATED
+
+    ranked = []
+    for key in walk.finished:
+        row = rows[key]
+        base = rules.final_score(
+            [(row.stage_scores.get(s["code"]), _decimal(s["weight"])) for s in stages], weighted
+        )
+        if base is None:
+            row.status = ELIMINATED
+            continue
+        row.adjustment = rules.capped_adjustment([sum(adjustments.get(key, []), Decimal(0))], cap)
+        row.score = base + row.adjustment
+        ranked.append(key)
+
+    tie_criteria = stages[-1]["tie_break_criteria"] if stages else []
+    groups = defaultdict(list)
+    for key in ranked:
+        groups[plan.group[key]].append(key)
+    for group, keys in groups.items():
+        contenders = [
+            rules.Contender(
+                key=key,
+                score=rows[key].score,
+                criteria=tuple((code, averages.get((key, code))) for code in tie_criteria),
+                subsidy=rows[key].national_subsidy,
+                draw=draws.get(key),
+            )
+            for key in keys
+        ]
+        placed = rules.rank_contenders(contenders)
+        statuses = rules.select(placed, plan.slots[group] or 0, settings["reserve"], minimum)
+        for item in placed:
+            row = rows[item.contender.key]
+            row.rank, row.tie_break, row.status = item.rank, item.tie_break, statuses[item.contender.key]
+    for p in plan.proposals:
+        row = rows[p["key"]]
+        if p["status"] == PROPOSAL_INELIGIBLE:
+            row.status = INELIGIBLE
+        elif p["status"] == PROPOSAL_WITHDRAWN:
+            row.status = WITHDRAWN
+        if row.status in UNRANKED_ORDER:
+            row.score, row.rank, row.tie_break = None, None, None
+    return Outcome(_arrange(inputs, plan, rows), rows, walk.entrants)
+
+
+def _order_key(row: RankedProposal):
+    if row.rank is not None:
+        return (0, row.rank, row.reference, row.id)
+    tail = UNRANKED_ORDER.index(row.status) if row.status in UNRANKED_ORDER else len(UNRANKED_ORDER)
+    return (1, tail, row.reference, row.id)
+
+
+def _arrange(inputs, plan, rows) -> list[CategoryRanking]:
+    """The rows under their categories and tracks, with applicants, slots and ratios (SPEC §4.7)."""
+    by_track = defaultdict(list)
+    for p in plan.proposals:
+        by_track[(p["category"], p["track"])].append(rows[p["key"]])
+    arranged = []
+    for category in inputs["categories"]:
+        pooled = category["slots"] is not None
+        entry = CategoryRanking(
+            code=category["code"],
+            name=category["name"],
+            applicants=0,
+            slots=category["slots"] or 0,
+            ratio=None,
+            pooled=pooled,
+        )
+        for track in category["tracks"]:
+            members = by_track[(category["code"], track["code"])]
+            applicants = sum(1 for row in members if counts_as_applicant(plan.by_key[row.key]["status"]))
+            entry.applicants += applicants
+            if not pooled:
+                entry.slots += track["slots"] or 0
+            entry.tracks.append(
+                TrackRanking(
+                    code=track["code"],
+                    name=track["name"],
+                    applicants=applicants,
+                    slots=None if pooled else track["slots"],
+                    ratio=None if pooled else rules.competition_ratio(applicants, track["slots"]),
+                    subsidy=Decimal(track["subsidy"]),
+                    matching_ratio=Decimal(track["matching_ratio"]),
+                    ranking=sorted(members, key=_order_key),
+                )
+            )
+        entry.ratio = rules.competition_ratio(entry.applicants, entry.slots)
+        if pooled:
+            entry.ranking = sorted((row for t in entry.tracks for row in t.ranking), key=_order_key)
+        arranged.append(entry)
+    return arranged
+
+
+# --- The outcome as documents (SPEC §6) and as a publication stores it -------------------------
+
+
+def ranking_document(categories: list[CategoryRanking], slug: str | None) -> dict:
+    """The JSON document of ``rank --json`` (SPEC §6)."""
+
+    def proposal(row: RankedProposal) -> dict:
+        return {
+            "rank": row.rank,
+            "reference": row.reference,
+            "applicant": row.applicant,
+            "title": row.title,
+            "score": row.shown_score,
+            "status": row.status,
+            "tie_break": row.tie_break,
+        }
+
+    return {
+        "competition": slug,
+        "categories": [
+            {
+                "code": category.code,
+                "name": category.name,
+                "applicants": category.applicants,
+                "slots": category.slots,
+                "ratio": category.ratio,
+                "tracks": [
+                    {
+                        "code": track.code,
+                        "name": track.name,
+                        "applicants": track.applicants,
+                        "slots": track.slots,
+                        "ratio": track.ratio,
+                        "ranking": [proposal(row) for row in track.ranking],
+                    }
+                    for track in category.tracks
+                ],
+            }
+            for category in categories
+        ],
+    }
+
+
+def _text(value) -> str | None:
+    return None if value is None else format(Decimal(value), "f")
+
+
+def published_outcome(inputs: RankingInputs, slug: str | None, outcome: Outcome | None = None) -> dict:
+    """What a publication stores as its outcome: the SPEC §6 document and the totals of the
+    selected. ``outcome`` is ``rank(inputs)`` when the caller has it already."""
+    outcome = outcome or rank(inputs)
+    document = ranking_document(outcome.categories, slug)
+    return {"ranking": document, "totals": selected_totals(outcome)}
+
+
+def selected_totals(outcome: Outcome) -> dict:
+    """Per track, per category and overall: the selected (applicant, title, amounts) and the sums
+    of their national subsidy and local matching."""
+    grand = {"selected": 0, "national_subsidy": Decimal(0), "local_matching": Decimal(0)}
+    categories, tracks = [], []
+    for category in outcome.categories:
+        sums = {"selected": 0, "national_subsidy": Decimal(0), "local_matching": Decimal(0)}
+        for track in category.tracks:
+            chosen = [row for row in track.ranking if row.status == rules.SELECTED]
+            national = sum((row.national_subsidy for row in chosen), Decimal(0))
+            local = sum((row.local_matching for row in chosen), Decimal(0))
+            tracks.append(
+                {
+                    "category": category.code,
+                    "track": track.code,
+                    "selected": [
+                        {
+                            "reference": row.reference,
+                            "applicant": row.applicant,
+                            "title": row.title,
+                            "national_subsidy": _text(row.national_subsidy),
+                            "local_matching": _text(row.local_matching),
+                        }
+                        for row in chosen
+                    ],
+                    "national_subsidy": _text(national),
+                    "local_matching": _text(local),
+                }
+            )
+            for sums_of in (sums, grand):
+                sums_of["selected"] += len(chosen)
+                sums_of["national_subsidy"] += national
+                sums_of["local_matching"] += local
+        categories.append(
+            {
+                "category": category.code,
+                "selected": sums["selected"],
+                "national_subsidy": _text(sums["national_subsidy"]),
+                "local_matching": _text(sums["local_matching"]),
+            }
+        )
+    return {
+        "tracks": tracks,
+        "categories": categories,
+        "all": {
+            "selected": grand["selected"],
+            "national_subsidy": _text(grand["national_subsidy"]),
+            "local_matching": _text(grand["local_matching"]),
+        },
+    }
