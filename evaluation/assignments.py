@@ -4,164 +4,25 @@ import random
 from collections import defaultdict
 from dataclasses import dataclass, field
 
-from django.core.exceptions import ValidationError
 from django.db import transaction
-from django.db.models import Exists, Model, OuterRef
+from django.db.models import Exists, OuterRef
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from accounts.roles import Role, require_role
-from proposals.korean import with_particle
 from proposals.models import Proposal, audit_context, audit_transaction
 
 from . import notices
 from .advancement import proposals_in_stage
-from .conflicts import Affiliation, affiliation_conflict
 from .models import Assignment, Conflict, Panel, Reviewer, Stage
-
-
-def reviewer_affiliations(reviewer: Reviewer) -> list[Affiliation]:
-    return [Affiliation(reviewer.affiliation)] + [
-        Affiliation(past.organisation, past.until) for past in reviewer.past_affiliations.all()
-    ]
-
-
-def automatic_conflict_reason(reviewer: Reviewer, proposal: Proposal, today=None) -> str | None:
-    """Why the reviewer is disqualified (제척) from the proposal by affiliation today, or None."""
-    organisations = [proposal.applicant.name, *proposal.partners]
-    matched = affiliation_conflict(
-        reviewer_affiliations(reviewer), organisations, today or timezone.localdate()
-    )
-    if matched is None:
-        return None
-    if matched == proposal.applicant.name:
-        return _("The reviewer's affiliation is the applicant (%(organisation)s).") % {
-            "organisation": matched
-        }
-    return _(
-        "The reviewer's affiliation %(organisation_subject)s is a partner organisation of the proposal."
-    ) % {"organisation_subject": with_particle(matched, "이/가")}
-
-
-# --- The conflict check (SPEC §3) ------------------------------------------------------------
-# Every path that creates or confirms an assignment runs ``conflicts_between``: the admin (the
-# model's clean()), panels, the draw, the score import, the reviewer's confirmation, and a shell's
-# ``Assignment.objects.create()/save()/bulk_create()/update()`` (the model and its queryset call
-# ``refuse_conflicted``). A conflicted pair is refused and nothing is written.
-
-
-@dataclass(frozen=True)
-class FoundConflict:
-    """Why a (proposal, reviewer) pair is conflicted: a recorded conflict, or a 제척 the
-    affiliations show today that is not recorded yet (``recorded`` False)."""
-
-    kind: str  # Conflict.Kind
-    reason: str
-    recorded: bool = True
-
-    def describe(self) -> str:
-        return _("%(kind)s — %(reason)s") % {"kind": Conflict.Kind(self.kind).label, "reason": self.reason}
-
-
-class ConflictOfInterest(ValidationError):
-    """A conflicted pair was to be assigned or confirmed; nothing was written."""
-
-    def __init__(self, message: str, *, proposal_id: int, reviewer_id: int, conflict: FoundConflict):
-        super().__init__(message, code="conflict")
-        self.proposal_id = proposal_id
-        self.reviewer_id = reviewer_id
-        self.conflict = conflict
-
-    def __str__(self) -> str:
-        return self.message
-
-
-def _pk(value) -> int:
-    return value.pk if isinstance(value, Model) else value
-
-
-def _load(pairs) -> tuple[dict, dict]:
-    """Proposals (with applicant) and reviewers (with past affiliations) of ``pairs`` by id; the
-    instances given are used as they are, the rest loaded in two queries."""
-    proposals = {p.pk: p for p, _r in pairs if isinstance(p, Proposal)}
-    reviewers = {r.pk: r for _p, r in pairs if isinstance(r, Reviewer)}
-    missing = {_pk(p) for p, _r in pairs} - proposals.keys()
-    if missing:
-        proposals.update(Proposal.objects.select_related("applicant").in_bulk(missing))
-    missing = {_pk(r) for _p, r in pairs} - reviewers.keys()
-    if missing:
-        reviewers.update(Reviewer.objects.prefetch_related("past_affiliations").in_bulk(missing))
-    return proposals, reviewers
-
-
-def _recorded(pairs: set[tuple[int, int]]) -> dict[tuple[int, int], FoundConflict]:
-    """The first recorded conflict of each pair (by id), in one query."""
-    found: dict[tuple[int, int], FoundConflict] = {}
-    if not pairs:
-        return found
-    recorded = Conflict.objects.filter(
-        proposal_id__in={p for p, _r in pairs}, reviewer_id__in={r for _p, r in pairs}
-    ).order_by("pk")
-    for proposal_id, reviewer_id, kind, reason in recorded.values_list(
-        "proposal_id", "reviewer_id", "kind", "reason"
-    ):
-        if (proposal_id, reviewer_id) in pairs:
-            found.setdefault((proposal_id, reviewer_id), FoundConflict(kind, reason))
-    return found
-
-
-def _automatic(pairs, today=None) -> dict[tuple[int, int], str]:
-    """(proposal id, reviewer id) → the 제척 reason, for the pairs the affiliations disqualify."""
-    pairs = list(pairs)
-    proposals, reviewers = _load(pairs)
-    today = today or timezone.localdate()
-    found = {}
-    for proposal, reviewer in pairs:
-        key = (_pk(proposal), _pk(reviewer))
-        reason = automatic_conflict_reason(reviewers[key[1]], proposals[key[0]], today)
-        if reason:
-            found[key] = reason
-    return found
-
-
-def conflicts_between(pairs, today=None) -> dict[tuple[int, int], FoundConflict]:
-    """The conflict check: of ``pairs`` of (proposal, reviewer) — model instances or ids — the
-    conflicted ones, keyed (proposal id, reviewer id): a recorded conflict of any kind, else an
-    automatic 제척 by affiliation found today (not recorded: this function writes nothing)."""
-    pairs = list(dict.fromkeys(pairs))
-    found = _recorded({(_pk(p), _pk(r)) for p, r in pairs})
-    rest = [(p, r) for p, r in pairs if (_pk(p), _pk(r)) not in found]
-    for key, reason in _automatic(rest, today).items():
-        found[key] = FoundConflict(Conflict.Kind.AUTOMATIC, reason, recorded=False)
-    return found
-
-
-def _proposal_label(proposal: Proposal) -> str:
-    return (
-        f"{proposal.reference} {proposal.applicant.name}" if proposal.reference else proposal.applicant.name
-    )
-
-
-def refuse_conflicted(pairs) -> None:
-    """Raise ``ConflictOfInterest`` naming the first conflicted pair of ``pairs``, if any."""
-    pairs = list(pairs)
-    found = conflicts_between(pairs)
-    if not found:
-        return
-    proposal, reviewer = next((p, r) for p, r in pairs if (_pk(p), _pk(r)) in found)
-    proposals, reviewers = _load([(proposal, reviewer)])
-    proposal, reviewer = proposals[_pk(proposal)], reviewers[_pk(reviewer)]
-    conflict = found[(proposal.pk, reviewer.pk)]
-    raise ConflictOfInterest(
-        _(
-            "Reviewer %(reviewer)s cannot be assigned to the proposal %(proposal)s because of a "
-            "conflict of interest: %(conflict)s"
-        )
-        % {"reviewer": reviewer.name, "proposal": _proposal_label(proposal), "conflict": conflict.describe()},
-        proposal_id=proposal.pk,
-        reviewer_id=reviewer.pk,
-        conflict=conflict,
-    )
+from .models.conflict import (  # the conflict check lives with the models; services use it from here
+    ConflictOfInterest,
+    FoundConflict,
+    automatic_conflicts,
+    check_withdrawal,
+    proposal_label,
+    recorded_conflicts,
+)
 
 
 def record_automatic_conflicts(reviewers, proposals, actor=None) -> list[Conflict]:
@@ -180,7 +41,7 @@ def record_automatic_conflicts(reviewers, proposals, actor=None) -> list[Conflic
         ).values_list("proposal_id", "reviewer_id")
     )
     pairs = [(p, r) for r in reviewers for p in proposals if (p.pk, r.pk) not in existing]
-    found = _automatic(pairs)
+    found = automatic_conflicts(pairs)
     created = []
     with audit_context(actor, _("automatic conflict check")):
         for proposal, reviewer in pairs:
@@ -205,7 +66,7 @@ class ConflictedAssignment:
 
     @property
     def proposal_label(self) -> str:
-        return _proposal_label(self.assignment.proposal)
+        return proposal_label(self.assignment.proposal)
 
     def message(self) -> str:
         values = {
@@ -235,7 +96,7 @@ class ConflictedAssignment:
 def conflicted_assignments(assignments, found_now=()) -> list[ConflictedAssignment]:
     """Of ``assignments`` (a queryset), those whose pair has a recorded conflict."""
     assignments = list(assignments.select_related("stage", "reviewer", "proposal__applicant", "sheet"))
-    recorded = _recorded({(a.proposal_id, a.reviewer_id) for a in assignments})
+    recorded = recorded_conflicts({(a.proposal_id, a.reviewer_id) for a in assignments})
     new = {(c.proposal_id, c.reviewer_id) for c in found_now}
     result = []
     for assignment in assignments:
@@ -267,7 +128,7 @@ def unrecorded_conflicts(competition, today=None) -> list[ConflictedAssignment]:
         .prefetch_related("reviewer__past_affiliations")
         .order_by("stage__order", "proposal_id", "pk")
     )
-    found = _automatic([(a.proposal, a.reviewer) for a in assignments], today)
+    found = automatic_conflicts([(a.proposal, a.reviewer) for a in assignments], today)
     result = []
     for assignment in assignments:
         reason = found.get((assignment.proposal_id, assignment.reviewer_id))
@@ -320,7 +181,7 @@ def form_panel(panel: Panel, actor=None) -> AssignmentReport:
     existing = Assignment.objects.filter(stage=panel.stage, proposal__in=proposals, reviewer__in=members)
     report.conflicted = conflicted_assignments(existing, found_now)
     assigned = set(existing.values_list("proposal_id", "reviewer_id"))
-    conflicted = _recorded({(p.pk, r.pk) for p in proposals for r in members})
+    conflicted = recorded_conflicts({(p.pk, r.pk) for p in proposals for r in members})
     created = []
     with audit_context(actor, _("panel %(name)s formed") % {"name": panel.name}):
         for proposal in proposals:
@@ -476,33 +337,6 @@ def assignments_conflicted_by(conflict: Conflict) -> list[ConflictedAssignment]:
 
 
 # --- Withdrawing a recorded conflict (SPEC §3): a written reason, audited --------------------
-
-
-def check_withdrawal(conflicts, reason: str) -> None:
-    """Raise ``ValidationError`` unless ``conflicts`` may be removed with ``reason``: a written
-    reason is required, and a 제척 stays while the affiliations still disqualify the reviewer
-    (correct the reviewer's affiliation or the proposal's partners first). Called by
-    ``Conflict.delete()`` and the queryset's ``delete()``, so every path runs it."""
-    if not (reason or "").strip():
-        raise ValidationError(
-            _(
-                "A recorded conflict of interest is only removed with a written reason "
-                "(evaluation.assignments.withdraw_conflict). Nothing was deleted."
-            ),
-            code="reason",
-        )
-    automatic = [c for c in conflicts if c.kind == Conflict.Kind.AUTOMATIC]
-    holding = _automatic([(c.proposal_id, c.reviewer_id) for c in automatic])
-    for conflict in automatic:
-        if (conflict.proposal_id, conflict.reviewer_id) in holding:
-            raise ValidationError(
-                _(
-                    "This disqualification still holds: %(reason)s Correct the reviewer's affiliation "
-                    "(or the proposal's partner organisations) first. Nothing was deleted."
-                )
-                % {"reason": holding[(conflict.proposal_id, conflict.reviewer_id)]},
-                code="holds",
-            )
 
 
 @transaction.atomic

@@ -13,7 +13,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from accounts.roles import Role
-from proposals.models import Competition, Track
+from proposals.models import Competition, Track, track_display_name
 
 from . import notices, rules
 from .assignments import form_panel
@@ -151,9 +151,7 @@ def write_ranking(out, ranking: CompetitionRanking) -> None:
     out.write(_("Ranking (final score: %(stage)s)") % {"stage": ranking.stages[-1].name})
     for category in ranking.categories:
         for track in category.tracks:
-            out.write(
-                f"  [{category.name} · {track.name}]" if category.name != track.name else f"  [{track.name}]"
-            )
+            out.write(f"  [{track_display_name(category.name, track.name)}]")
             for row in track.ranking:
                 rank = "-" if row.rank is None else str(row.rank)
                 score = row.shown_score or "-"

@@ -85,13 +85,11 @@ class _PlanWriter:
         pdf.set_font(FAMILY, "B", 15)
         pdf.multi_cell(0, 8, proposal.title)
         pdf.ln(4)
-        track = proposal.track
-        category = track.category.name if track.category.name != track.name else ""
         total = Decimal(proposal.national_subsidy or 0) + Decimal(proposal.local_matching or 0)
         self.facts(
             [
                 ("접수번호", proposal.reference or "—"),
-                ("사업 유형", f"{category} · {track.name}" if category else track.name),
+                ("사업 유형", proposal.track.display_name),
                 ("지자체", f"{proposal.applicant.name} ({proposal.applicant.province})"),
                 ("사업명", proposal.title),
                 ("접수일", _date(proposal.submitted_on)),

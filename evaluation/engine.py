@@ -30,6 +30,8 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
 
+from proposals.models import Competition, Proposal
+
 from . import rules
 
 RankingInputs = dict[str, Any]
@@ -40,13 +42,13 @@ OVER_CAP, PENDING = "over_cap", "pending"  # SPEC §8.2, §8.6
 # Unranked proposals follow the ranked ones in this order (SPEC §6).
 UNRANKED_ORDER = (OVER_CAP, PENDING, ELIMINATED, INELIGIBLE, WITHDRAWN)
 
-FINAL_WEIGHTED = "weighted"
-PROPOSAL_SUBMITTED, PROPOSAL_INELIGIBLE, PROPOSAL_WITHDRAWN = "submitted", "ineligible", "withdrawn"
-
-
-def counts_as_applicant(status: str) -> bool:
-    """Applicants for the competition ratio: every proposal not withdrawn (SPEC §4.7)."""
-    return status != PROPOSAL_WITHDRAWN
+FINAL_WEIGHTED = Competition.FinalScore.WEIGHTED
+PROPOSAL_SUBMITTED, PROPOSAL_INELIGIBLE, PROPOSAL_WITHDRAWN = (
+    Proposal.Status.SUBMITTED,
+    Proposal.Status.INELIGIBLE,
+    Proposal.Status.WITHDRAWN,
+)
+counts_as_applicant = Proposal.status_counts_as_applicant
 
 
 def selection_group(category: str, track: str, pooled: bool) -> tuple:
@@ -79,7 +81,7 @@ class RankedProposal:
 
     @property
     def shown_score(self) -> str | None:
-        return None if self.score is None else f"{rules.round_half_up(self.score):.2f}"
+        return rules.score_text(self.score)
 
 
 @dataclass

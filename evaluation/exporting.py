@@ -1,4 +1,4 @@
-"""The ranking as files for officials (issue 4 §4, §7): the rows of the ranking page as CSV, the
+"""The ranking as files for officials (SPEC §6, §7): the rows of the ranking page as CSV, the
 reviewers' totals by code as CSV, and the results workbook (summary, a ranking sheet per ranking
 group, criterion averages, reviewers' totals) as .xlsx.
 
@@ -18,6 +18,7 @@ from django.utils import timezone
 from django.utils.formats import date_format
 from django.utils.translation import gettext as _
 
+from proposals.models import track_display_name
 from proposals.xlsx import SheetWriter, safe_value
 
 from . import rules
@@ -77,7 +78,7 @@ def ranking_groups(ranking: CompetitionRanking) -> list[RankingGroup]:
             )
             continue
         for track in category.tracks:
-            name = category.name if track.name == category.name else f"{category.name} · {track.name}"
+            name = track_display_name(category.name, track.name)
             groups.append(
                 RankingGroup(
                     key=f"track-{track.code}",

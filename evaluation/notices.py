@@ -1,4 +1,4 @@
-"""Notices to reviewers by e-mail (issue 10 §9), through Django's mail API.
+"""Notices to reviewers by e-mail, through Django's mail API.
 
 Three kinds, each logged as a ``Notice`` (audited: recipient, kind, subject, text, the assignments
 it is about, when, by whom) and sent only after the transaction that made it commits

@@ -38,7 +38,7 @@ def tracks_with_applicants(competition: Competition):
     return (
         Track.objects.filter(category__competition=competition)
         .select_related("category")
-        .annotate(applicants=Count("proposals", filter=~Q(proposals__status=Proposal.Status.WITHDRAWN)))
+        .annotate(applicants=Count("proposals", filter=Proposal.applicants_q("proposals__")))
         .order_by("category__order", "category__code", "order", "code")
     )
 
@@ -74,7 +74,7 @@ def competition_overview(competition: Competition) -> list[CategoryOverview]:
     return list(categories.values())
 
 
-# --- Officials: progress per stage, and the audit trail of one proposal (issue 3 §7–§8) ---
+# --- Officials: progress per stage, and the audit trail of one proposal (SPEC §2) --------
 
 
 def stage_progress(stage):

@@ -10,6 +10,12 @@ def round_half_up(value: Decimal, places: int = 2) -> Decimal:
     return value.quantize(Decimal(1).scaleb(-places), rounding=ROUND_HALF_UP)
 
 
+def score_text(value: Decimal | None) -> str | None:
+    """A score as published (SPEC §4.5, §6): rounded half-up to two decimals, as text ("88.40");
+    None stays None."""
+    return None if value is None else f"{round_half_up(value):.2f}"
+
+
 def competition_ratio(applicants: int, slots: int | None) -> str | None:
     """Competition ratio (경쟁률, SPEC §4.7): applicants ÷ slots as ``5:1``, ``3.5:1``, ``2.3:1``.
 

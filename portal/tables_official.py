@@ -400,11 +400,11 @@ def _localtime(value):
     return datetime_seconds(value)
 
 
-# --- The ranking (issue 4 §4) and a proposal's scores ----------------------------------------
+# --- The ranking (SPEC §4.5–§4.7) and a proposal's scores ----------------------------------------
 
 
 def _score(value) -> str:
-    return "—" if value is None else f"{value:.2f}"
+    return rules.score_text(value) or "—"
 
 
 def _signed(value) -> str:

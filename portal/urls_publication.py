@@ -1,4 +1,4 @@
-"""Officials' publication pages (issue 4 §5), under official/publications/."""
+"""Officials' publication pages (SPEC §2), under official/publications/."""
 
 from django.urls import path
 

@@ -1,4 +1,4 @@
-"""Submitted scoresheets of one stage (SPEC §5 and issue 3 §9, ``import_scores``).
+"""Submitted scoresheets of one stage (SPEC §5, ``import_scores``).
 
 One row per reviewer × proposal: ``평가위원`` (username or e-mail), ``접수번호`` or ``트랙`` +
 ``지자체``, one column per criterion code of the stage (the header is the code, e.g. ``C1``) and
@@ -27,8 +27,8 @@ from proposals.importing.workbook import SpreadsheetError
 from proposals.models import Competition, Proposal, audit_context
 
 from ..advancement import proposals_in_stage
-from ..assignments import ConflictOfInterest, conflicts_between
 from ..models import Assignment, Conflict, Criterion, Publication, Reviewer, Scoresheet, Stage
+from ..models.conflict import ConflictOfInterest, conflicts_between
 from ..sheets import (
     SheetError,
     SheetInput,

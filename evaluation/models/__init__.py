@@ -1,5 +1,6 @@
+from .conflict import Conflict
 from .notice import Notice
-from .panel import Assignment, Conflict, Panel, SecurityPledge
+from .panel import Assignment, Panel, SecurityPledge
 from .result import Adjustment, Draw, Publication
 from .reviewer import PastAffiliation, Reviewer
 from .scoresheet import Score, Scoresheet

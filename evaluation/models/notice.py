@@ -1,4 +1,4 @@
-"""Notices sent to reviewers by e-mail (issue 10 §9): each one logged, with whom it went to, what
+"""Notices sent to reviewers by e-mail: each one logged, with whom it went to, what
 it was about, when and by whom; ``evaluation.notices`` writes and sends them."""
 
 from django.conf import settings

@@ -1,14 +1,11 @@
 """Panels, assignments of reviewers to proposals, conflicts of interest and security pledges."""
 
-from django.conf import settings
-from django.core.exceptions import ValidationError
 from django.db import models, transaction
-from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from proposals.models import AuditedModel, AuditedQuerySet, Proposal
-from proposals.models.audited import current_actor_and_reason
 
+from .conflict import Conflict, refuse_conflicted
 from .result import Publication
 
 
@@ -58,8 +55,6 @@ def conflicts_of_pair(prefix: str = ""):
 
 
 def _refuse_conflicted(pairs) -> None:
-    from ..assignments import refuse_conflicted  # the service module imports the models
-
     refuse_conflicted(pairs)
 
 
@@ -217,103 +212,6 @@ class Assignment(AuditedModel):
             _refuse_conflicted([self.conflict_pair()])
         super().save(*args, **kwargs)
         self._stored_pair = self._pair_state()
-
-
-_CONFLICT_KEY = ("proposal_id", "reviewer_id", "kind")
-
-
-def _moved_message() -> str:
-    return gettext(
-        "A recorded conflict of interest keeps its reviewer, proposal and kind. Withdraw it with a "
-        "reason and record a new one. Nothing was changed."
-    )
-
-
-class ConflictQuerySet(AuditedQuerySet):
-    """A recorded conflict is removed only with a written reason (``withdraw_conflict``) and keeps
-    its pair and kind: moving it to another pair would remove it without one."""
-
-    def delete(self):
-        from ..assignments import check_withdrawal
-
-        check_withdrawal(list(self), current_actor_and_reason()[1])
-        return super().delete()
-
-    def update(self, **kwargs):
-        if {"proposal", "reviewer", *_CONFLICT_KEY} & kwargs.keys():
-            raise ValidationError(_moved_message(), code="moved")
-        return super().update(**kwargs)
-
-    def bulk_update(self, objs, fields, batch_size=None):
-        if {"proposal", "reviewer", *_CONFLICT_KEY} & set(fields):
-            raise ValidationError(_moved_message(), code="moved")
-        return super().bulk_update(objs, fields, batch_size=batch_size)
-
-
-class Conflict(AuditedModel):
-    """A conflict of interest: a conflicted pair never scores, and its sheet never counts."""
-
-    class Kind(models.TextChoices):
-        AUTOMATIC = "automatic", _("Disqualified (automatic, 제척)")
-        DECLARED = "declared", _("Declared by the reviewer (회피)")
-        CHALLENGED = "challenged", _("Challenged (기피)")
-
-    proposal = models.ForeignKey(
-        "proposals.Proposal", on_delete=models.CASCADE, related_name="conflicts", verbose_name=_("proposal")
-    )
-    reviewer = models.ForeignKey(
-        "evaluation.Reviewer", on_delete=models.CASCADE, related_name="conflicts", verbose_name=_("reviewer")
-    )
-    kind = models.CharField(_("kind"), max_length=12, choices=Kind.choices)
-    reason = models.TextField(_("reason"))
-    recorded_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL,
-        on_delete=models.PROTECT,
-        null=True,
-        blank=True,
-        related_name="+",
-        verbose_name=_("recorded by"),
-    )
-    created_at = models.DateTimeField(_("recorded"), auto_now_add=True)
-
-    objects = ConflictQuerySet.as_manager()
-    audit_competition_path = "proposal__competition_id"
-
-    class Meta:
-        verbose_name = _("conflict of interest")
-        verbose_name_plural = _("conflicts of interest")
-        ordering = ["proposal", "reviewer", "kind"]
-        constraints = [
-            models.UniqueConstraint(fields=["proposal", "reviewer", "kind"], name="conflict_unique")
-        ]
-
-    def __str__(self):
-        return f"{self.get_kind_display()}: {self.reviewer} / {self.proposal}"
-
-    def audit_competition_id(self):
-        return self.proposal.competition_id
-
-    @classmethod
-    def from_db(cls, db, field_names, values, **kwargs):
-        instance = super().from_db(db, field_names, values, **kwargs)
-        instance._stored_key = instance._key()
-        return instance
-
-    def _key(self):
-        return tuple(self.__dict__.get(name) for name in _CONFLICT_KEY)
-
-    def save(self, *args, **kwargs):
-        stored = getattr(self, "_stored_key", None)
-        if not self._state.adding and stored is not None and stored != self._key():
-            raise ValidationError(_moved_message(), code="moved")
-        super().save(*args, **kwargs)
-        self._stored_key = self._key()
-
-    def delete(self, *args, **kwargs):
-        from ..assignments import check_withdrawal
-
-        check_withdrawal([self], current_actor_and_reason()[1])
-        return super().delete(*args, **kwargs)
 
 
 class SecurityPledge(AuditedModel):

@@ -1,5 +1,5 @@
 """What turns scores into a published result: bonus/penalty points, recorded draws and the
-frozen publications (SPEC §4.4–§4.6, issue 4)."""
+frozen publications (SPEC §4.4–§4.6, §6)."""
 
 from django.conf import settings
 from django.core.exceptions import ValidationError

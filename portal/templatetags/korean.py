@@ -9,6 +9,7 @@ from django.utils import timezone
 from django.utils.formats import date_format
 
 from proposals.korean import with_particle
+from proposals.models import track_display_name
 
 register = template.Library()
 
@@ -18,6 +19,12 @@ def josa(word, pair):
     """``word`` with its particle in Korean ("이/가", "을/를", "은/는", "과/와", "(으)로"); the word
     alone in another language."""
     return with_particle(word, pair)
+
+
+@register.filter
+def in_category(track_name, category_name):
+    """A track's name with its category's where they differ (``track_display_name``)."""
+    return track_display_name(category_name, track_name)
 
 
 @register.filter

@@ -385,7 +385,7 @@ def record_challenge(request, slug, stage, pk):
     return redirect("official:proposal", competition.slug, stage.code, proposal.pk)
 
 
-# --- The ranking, its downloads and draws (issue 4 §4) ----------------------------------------
+# --- The ranking, its downloads and draws (SPEC §4.5) ----------------------------------------
 
 
 @role_required(*OFFICIALS)
@@ -415,6 +415,7 @@ def ranking(request, slug):
         "stages": result.stages,
         "sections": sections,
         "draws_required": result.draws_required,
+        "pending": result.pending,
     }
     return render(request, "portal/official/ranking.html", context)
 

@@ -1,4 +1,4 @@
-"""Officials publish a competition's result (issue 4 §5): the checks, the publications so far with
+"""Officials publish a competition's result (SPEC §2): the checks, the publications so far with
 each correction's changes (정정 사항) and reason (정정 사유), and a publish form that asks for an
 explicit confirmation and, for a correction, its reason (a publication is never changed or deleted;
 a correction is a new publication that supersedes the previous one)."""

@@ -8,8 +8,8 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from .. import audit
-from ..bulk import insert_audited_rows, update_audited_rows
 from ..models import Applicant, Competition, Proposal, audit_context
+from ..models.bulk_audit import insert_audited_rows, update_audited_rows
 from . import cells
 from .engine import Column, FieldChange, Importer, RowError, RowStatus
 

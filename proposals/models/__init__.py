@@ -1,6 +1,12 @@
 from .audit import AuditEntry, audit_transaction
 from .audited import AuditedModel, AuditedQuerySet, audit_context, audited_models
-from .competition import Category, Competition, Track, lock_competition_shared
+from .competition import (
+    Category,
+    Competition,
+    Track,
+    lock_competition_shared,
+    track_display_name,  # noqa: F401
+)
 from .documents import ProposalDocument, StoredFile
 from .imports import ImportProgress, ImportUpload
 from .proposal import Applicant, Proposal

@@ -38,6 +38,7 @@ from django.db import DEFAULT_DB_ALIAS, connections, models, transaction
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from ..bulk import insert_rows
 from ..canonical import canonical_json, digest, plain, utc_text
 
 GENESIS = "0" * 64  # the "previous digest" of the first entry
@@ -186,8 +187,6 @@ def _write(entries: Iterable, using: str) -> None:
     """Chain and insert ``entries`` (AuditEntry objects, possibly a lazy stream) in one
     transaction. Small batches go through the ORM (the objects get their ids); large ones, an
     import's, through one prepared INSERT (``proposals.bulk.insert_rows``)."""
-    from ..bulk import insert_rows
-
     entries = iter(entries)
     first = list(islice(entries, BATCH))
     if not first:

@@ -136,6 +136,12 @@ class Category(AuditedModel):
         return self.slots is not None
 
 
+def track_display_name(category_name: str, track_name: str) -> str:
+    """How a track is named where its category matters: "강소형 · 기후위기 대응형", or the track's
+    own name where the category is named the same (거점형)."""
+    return track_name if track_name == category_name else f"{category_name} · {track_name}"
+
+
 class Track(AuditedModel):
     category = models.ForeignKey(
         Category, on_delete=models.CASCADE, related_name="tracks", verbose_name=_("category")
@@ -164,6 +170,10 @@ class Track(AuditedModel):
         constraints = [
             models.UniqueConstraint(fields=["category", "code"], name="track_code_unique"),
         ]
+
+    @property
+    def display_name(self) -> str:
+        return track_display_name(self.category.name, self.name)
 
     def __str__(self):
         return self.name

@@ -96,7 +96,16 @@ class Proposal(AuditedModel):
     def __str__(self):
         return f"{self.applicant} — {self.title}"
 
+    @staticmethod
+    def status_counts_as_applicant(status: str) -> bool:
+        """Applicants for the competition ratio: every proposal not withdrawn (SPEC §4.7)."""
+        return status != Proposal.Status.WITHDRAWN
+
+    @staticmethod
+    def applicants_q(prefix: str = "") -> models.Q:
+        """``status_counts_as_applicant`` as a filter (``prefix``: the path to the proposal)."""
+        return ~models.Q(**{f"{prefix}status": Proposal.Status.WITHDRAWN})
+
     @property
     def counts_as_applicant(self) -> bool:
-        """Applicants for the competition ratio: every proposal not withdrawn (SPEC §4.7)."""
-        return self.status != self.Status.WITHDRAWN
+        return self.status_counts_as_applicant(self.status)

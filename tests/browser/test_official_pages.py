@@ -63,14 +63,17 @@ APPLICANTS = [
     ("평택시", "H-03", "평택 탄소중립 스마트 항만도시"),
     ("비공개 지자체 01", "H-04", "스마트 농촌 생활권 조성"),
     ("비공개 지자체 02", "H-05", "디지털 트윈 도시 관리"),
+    ("비공개 지자체 03", "H-06", "스마트 섬 생활 돌봄"),
 ]
 # 고양시 and 평택시 tie on every rule at the last slot: a draw decides. 비공개 지자체 02 is under 60.
+# 김서연 still owes sheets of 비공개 지자체 01 and 03: they are pending (평가 중, SPEC §8.6).
 SHEETS = {
     "울산광역시": [(54, 36), (55, 35), (53, 37)],
     "고양시": [(45, 30), (46, 29), (44, 31)],
     "평택시": [(44, 31), (45, 30), (46, 29)],
     "비공개 지자체 01": [(40, 25), (41, 24), (39, 26)],
     "비공개 지자체 02": [(35, 20), (36, 19), (34, 21)],
+    "비공개 지자체 03": [(38, 24), (39, 23), (37, 25)],
 }
 PANEL = [("이준호", "한국교통연구원"), ("박민지", "서울대학교"), ("최유진", "국토연구원")]
 REOPEN_REASON = "C2 점수가 서면 의견과 맞지 않아 다시 확인을 요청합니다."
@@ -123,7 +126,7 @@ def build(user_factory, submit_sheet, tmp_path):
         affiliation="한국국토정보공사",
         email="reviewer-kim@example.kr",
     )
-    for name in ("울산광역시", "비공개 지자체 02"):
+    for name in ("비공개 지자체 01", "비공개 지자체 03"):
         Assignment.objects.create(
             stage=stage, proposal=Proposal.objects.get(applicant__name=name), reviewer=kim
         )
@@ -179,7 +182,7 @@ def test_the_officials_pages(
     expect(page.get_by_role("heading", level=1)).to_have_text("순위")
     table = page.locator("table", has=page.locator("caption", has_text="거점형 순위"))
     expect(table.locator(".status-badge")).to_have_text(
-        ["선정", "추첨 필요", "추첨 필요", "예비", "최저점 미달"]
+        ["선정", "추첨 필요", "추첨 필요", "최저점 미달", "평가 중", "평가 중"]
     )
     expect(table.locator(".status-badge.bg-success")).to_have_count(1)
     expect(table.locator(".status-badge.bg-warning")).to_have_count(2)
@@ -211,7 +214,9 @@ def test_the_officials_pages(
     page.get_by_role("button", name="추첨 결과 기록").click()
     expect(message(page)).to_contain_text("추첨 결과를 기록했습니다.")
     expect(table.locator("tr.slot-line")).to_have_text("선정 2곳은 여기까지입니다: 위의 사업이 선정됩니다.")
-    expect(table.locator(".status-badge")).to_have_text(["선정", "선정", "예비", "미선정", "최저점 미달"])
+    expect(table.locator(".status-badge")).to_have_text(
+        ["선정", "선정", "예비", "최저점 미달", "평가 중", "평가 중"]
+    )
     journey.check(page, "ranking-drawn")
     fits(page, width)
     page.goto(f"/official/{slug}/draw/")
@@ -228,8 +233,8 @@ def test_the_officials_pages(
     owed = page.locator("table.owed tbody tr")
     expect(owed).to_have_count(1)
     expect(owed).to_contain_text("김서연")
-    expect(owed).to_contain_text("H-01 울산광역시")
-    expect(owed).to_contain_text("H-05 비공개 지자체 02")
+    expect(owed).to_contain_text("H-04 비공개 지자체 01")
+    expect(owed).to_contain_text("H-06 비공개 지자체 03")
     journey.check(page, "progress")
     fits(page, width)
     mail.outbox.clear()

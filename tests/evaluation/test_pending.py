@@ -151,3 +151,14 @@ def test_pending_in_the_first_stage_enters_no_later_stage_and_is_not_eliminated(
     assert stage_entrants(final) == {scored_one.pk}
     rows = rows_by_id(rank_competition(competition))
     assert (rows[waiting.pk].status, rows[waiting.pk].stage_scores) == (PENDING, {stage.code: None})
+
+
+def test_the_officials_ranking_page_says_what_pending_means(hub, official, client):
+    proposals, _reviewers = hub
+    client.force_login(official)
+    html = client.get(f"/official/{proposals[0].competition.slug}/ranking/").content.decode()
+    assert (
+        "평가 중인 사업이 1건 있습니다. 배정된 평가위원의 평가표가 모두 제출될 때까지 점수와 순위가 없으며, "
+        "그전에는 결과를 공개할 수 없습니다." in html
+    )
+    assert html.count(">평가 중</span>") == 1  # the badge of the waiting proposal

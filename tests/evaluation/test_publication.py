@@ -28,7 +28,9 @@ from tests.conftest import record_submissions
 
 pytestmark = pytest.mark.django_db
 
-PENDING_MESSAGE = "평가 중인 사업이 1건 있습니다. 배정된 평가위원의 평가표가 제출되지 않아 아직 점수와 순위가 없습니다."
+PENDING_MESSAGE = (
+    "평가 중인 사업이 1건 있습니다. 배정된 평가위원의 평가표가 제출되지 않아 아직 점수와 순위가 없습니다."
+)
 SHEET_MESSAGE = (
     "서면평가에서 배정된 평가표 1건이 제출되지 않았습니다(시험시 004 (R-0004)). "
     "모든 평가표가 제출된 뒤 공개하거나, 그대로 공개하려면 사유를 적어 주십시오."

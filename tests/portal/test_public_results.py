@@ -239,3 +239,21 @@ def test_the_results_are_stacked_rows_with_labels_for_narrow_screens(client, com
     )  # one table per track (hub, climate, depopulation)
     assert '<td class="num" data-label="국비">1,200억원</td>' in html
     assert '<td class="num" data-label="지방비">1,250억원</td>' in html
+
+
+def test_the_page_reads_the_parts_it_shows_and_never_the_snapshots_inputs(client, competition, published):
+    """The snapshot's inputs hold every sheet total (2.5 MB at 2,000 proposals): the database hands
+    the page the outcome, the competition and the correction's notes only."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    with CaptureQueriesContext(connection) as queries:
+        response = client.get(reverse("public-results", args=[competition.slug]))
+    assert response.status_code == 200
+    assert "snapshot" in response.context["publication"].get_deferred_fields()
+    column = re.escape('"evaluation_publication"."snapshot"')
+    selects = [q["sql"] for q in queries.captured_queries if "evaluation_publication" in q["sql"]]
+    # A key taken out of the column in the database: JSON_EXTRACT(col, '$…') or (col -> 'key').
+    extracted = re.compile(column + r"""(\s*,\s*'\$|\s*->)""")
+    assert selects and all(not re.search(column, extracted.sub("", sql)) for sql in selects)
+    assert "inputs" not in "".join(selects)

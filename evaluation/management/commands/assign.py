@@ -17,7 +17,7 @@ def default_seed(competition_slug: str, stage_code: str) -> int:
 class Command(BaseCommand):
     help = (
         "Draw R reviewers per proposal of a stage from the reviewer pool: balanced loads, never a "
-        "conflicted pair, deterministic for the seed (issue 3 §3). Existing assignments with a conflict of "
+        "conflicted pair, deterministic for the seed (SPEC §3). Existing assignments with a conflict of "
         "interest do not count towards R and are listed."
     )
 
