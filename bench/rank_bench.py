@@ -1,6 +1,7 @@
-"""Ranking benchmark (issue 4): 20,000 proposals × 7 submitted sheets × 15 criteria in a fresh
+"""Ranking benchmark (SPEC §4): 20,000 proposals × 7 submitted sheets × 15 criteria in a fresh
 SQLite file; (a) a bare ``sqlite3`` query (Python's sqlite3 module, no Django) computing the same
-trimmed means (one highest and one lowest total dropped with ≥ 5 sheets) against (b)
+trimmed means (one highest and one lowest total dropped with ≥ 5 sheets) and the kept sheets'
+averages of the three tie-break criteria, against (b)
 ``manage.py rank --json`` (``call_command`` into a StringIO) over the same file, in one run.
 
     .venv/bin/python bench/rank_bench.py [--proposals 20000] [--repeat 3] [--profile]
@@ -13,6 +14,7 @@ reported, with the ratio b/a (target ≤ 2). The data are built with one prepare
 
 import argparse
 import json
+import math
 import os
 import random
 import subprocess
@@ -73,9 +75,12 @@ code = "final"
 name = "발표평가"
 """
 
-# The bare query: the same counted sheets as evaluation.queries.counted_sheets (submitted, no
-# conflicted reviewer), numbered from the top and the bottom per proposal; with ≥ 5 sheets the
-# first of each end is dropped. AVG is a float here; the kept totals are the engine's.
+# The bare query: the same counted sheets as Scoresheet.objects.counted (submitted, no conflicted
+# reviewer), numbered from the top and the bottom per proposal; with ≥ 5 sheets the first of each
+# end is dropped; then the trimmed mean and, over the same kept sheets, the average of each
+# tie-break criterion (SPEC §4.5) — everything the ranking reads from the sheets. AVG is a float
+# here. (Where every total of a proposal is equal the engine drops two sheets, this query one:
+# the mean is the same, and the synthetic data has no such proposal.)
 BARE_QUERY = """
 WITH counted AS (
     SELECT a.proposal_id AS proposal, s.id AS id, s.total AS total,
@@ -88,10 +93,18 @@ WITH counted AS (
       AND NOT EXISTS (SELECT 1 FROM evaluation_conflict c
                       WHERE c.proposal_id = a.proposal_id AND c.reviewer_id = a.reviewer_id)
     WINDOW per_proposal AS (PARTITION BY a.proposal_id)
+),
+kept AS (
+    SELECT proposal, id, total FROM counted WHERE sheets < 5 OR (from_top > 1 AND from_bottom > 1)
 )
-SELECT proposal, AVG(total) FROM counted
-WHERE sheets < 5 OR (from_top > 1 AND from_bottom > 1)
-GROUP BY proposal
+SELECT k.proposal, AVG(k.total),
+       AVG(CASE WHEN c.tie_break_priority = 1 THEN sc.points END),
+       AVG(CASE WHEN c.tie_break_priority = 2 THEN sc.points END),
+       AVG(CASE WHEN c.tie_break_priority = 3 THEN sc.points END)
+FROM kept k
+JOIN evaluation_score sc ON sc.sheet_id = k.id
+JOIN evaluation_criterion c ON c.id = sc.criterion_id AND c.tie_break_priority IS NOT NULL
+GROUP BY k.proposal
 """
 
 
@@ -212,11 +225,21 @@ def build(proposals: int) -> dict:
                     total += points
                     score_id += 1
                     scores.append((score_id, sheet_id, criterion.pk, points, ""))
-                sheets.append((sheet_id, sheet_id, "submitted", total, "", 2, now, now))
+                sheets.append((sheet_id, sheet_id, "submitted", total, "", "", 2, now, now))
         insert_rows(Assignment, ["id", "stage", "proposal", "reviewer", "source", "created_at"], assignments)
         insert_rows(
             Scoresheet,
-            ["id", "assignment", "status", "total", "comment", "version", "submitted_at", "updated_at"],
+            [
+                "id",
+                "assignment",
+                "status",
+                "total",
+                "comment",
+                "reopen_reason",
+                "version",
+                "submitted_at",
+                "updated_at",
+            ],
             sheets,
         )
         insert_rows(Score, ["id", "sheet", "criterion", "points", "comment"], scores)
@@ -238,7 +261,8 @@ def phase_bare(database: Path, stage_id: int, out: Path) -> dict:
 
     started = time.perf_counter()
     connection = sqlite3.connect(database)
-    means = dict(connection.execute(BARE_QUERY, (stage_id,)).fetchall())
+    rows = connection.execute(BARE_QUERY, (stage_id,)).fetchall()
+    means = {proposal: mean for proposal, mean, *_averages in rows}
     seconds = time.perf_counter() - started
     connection.close()
     out.write_text(json.dumps(means))
@@ -322,6 +346,12 @@ def main() -> None:
     )
     parser.add_argument("--timeout", type=float, default=900, help="seconds before a rank run is given up")
     parser.add_argument("--profile", action="store_true", help="print a cProfile of one rank run")
+    parser.add_argument(
+        "--growth-from",
+        type=int,
+        default=1_000,
+        help="also rank a file of this many proposals and report the growth exponent (0: skip)",
+    )
     parser.add_argument("--phase", choices=("build", "bare", "rank"), help=argparse.SUPPRESS)
     parser.add_argument("--stage", type=int, help=argparse.SUPPRESS)
     parser.add_argument("--out", help=argparse.SUPPRESS)
@@ -362,7 +392,7 @@ def main() -> None:
     print(
         f"runs (seconds): bare {', '.join(f'{t:.2f}' for t in bares)}; rank --json {shown}; best of {args.repeat} below"
     )
-    print(f"(a) bare sqlite3 trimmed means:      {bare:8.2f} s")
+    print(f"(a) bare sqlite3 means + tie avgs:   {bare:8.2f} s")
     finished = [t for t in ranks if t is not None]
     if finished:
         best = min(finished)
@@ -378,6 +408,18 @@ def main() -> None:
     if rank_out.exists():
         compared, disagreements = same_scores(rank_out, workdir / "bare.json")
         print(f"    scores compared at two decimals: {compared:,}, disagreements: {disagreements}")
+    if finished and args.growth_from and args.growth_from < args.proposals:
+        small = workdir / "rank-bench-small.sqlite3"
+        run(["--phase", "build", "--proposals", str(args.growth_from)], small)
+        times = [
+            run(["--phase", "rank", "--out", str(workdir / "small.json")], small)["seconds"]
+            for _attempt in range(args.repeat)
+        ]
+        exponent = math.log(best / min(times)) / math.log(args.proposals / args.growth_from)
+        print(
+            f"growth: rank --json {min(times):.3f} s at {args.growth_from:,} proposals, {best:.2f} s at "
+            f"{args.proposals:,}: exponent {exponent:.2f}  (target ≤ 1.1)"
+        )
     if args.profile:
         print("\nprofile of one rank --json run (cumulative), to stderr:", flush=True)
         profiled = ["--phase", "rank", "--profile", "--out", str(workdir / "profile.json")]

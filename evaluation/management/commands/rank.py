@@ -53,4 +53,6 @@ class Command(BaseCommand):
 
 
 def _dumps(document) -> str:
-    return json.dumps(document, ensure_ascii=False, indent=2)
+    # One line: json's C encoder (an indent falls back to the pure-Python one, 4× slower on a
+    # 20,000-proposal document). ``python -m json.tool`` indents it for reading.
+    return json.dumps(document, ensure_ascii=False)
