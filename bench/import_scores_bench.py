@@ -24,11 +24,8 @@ script); ``--profile`` adds a cProfile of one (b) run per workload to stderr. No
 
 import argparse
 import json
-import os
 import random
-import resource
 import sqlite3
-import subprocess
 import sys
 import tempfile
 import time
@@ -36,6 +33,8 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
+
+from phases import peak_rss_mb, run_phase  # noqa: E402
 
 SLUG = "scores-bench"
 STAGE = "final"
@@ -97,10 +96,6 @@ def scaled(workload: str, scale: float) -> tuple[int, int, int, int, int, float]
     sheets = max(proposals, round(sheets * scale))
     reviewers = max(-(-sheets // proposals), round(reviewers * scale), 5)
     return sheets, proposals, criteria, reviewers, maximum, step
-
-
-def peak_rss_mb() -> float:
-    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # KiB on Linux
 
 
 # --- Building the file and the spreadsheet (a process of its own) -----------------------------
@@ -299,26 +294,8 @@ def phase_import(xlsx: Path, profile: bool = False) -> dict:
 
 
 def run(args: list[str], database: Path, stderr=None, timeout=None) -> dict | None:
-    """A phase in a process of its own; None if it did not finish within ``timeout`` seconds."""
-    env = {
-        **os.environ,
-        "DATABASE_URL": f"sqlite:///{database}",
-        "SECRET_KEY": "bench-only",
-        "DJANGO_SETTINGS_MODULE": "config.settings",
-    }
-    try:
-        output = subprocess.run(
-            [sys.executable, __file__, *args],
-            env=env,
-            check=True,
-            stdout=subprocess.PIPE,
-            stderr=stderr,
-            text=True,
-            timeout=timeout,
-        ).stdout
-    except subprocess.TimeoutExpired:
-        return None
-    return json.loads(output.strip().splitlines()[-1])
+    """A phase of this script in a process of its own (``phases.run_phase``)."""
+    return run_phase(__file__, args, database, stderr=stderr, timeout=timeout)
 
 
 def fresh_copy(source: Path, target: Path) -> None:

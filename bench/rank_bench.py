@@ -17,7 +17,6 @@ import json
 import math
 import os
 import random
-import subprocess
 import sys
 import tempfile
 import time
@@ -26,6 +25,8 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
+
+from phases import run_phase  # noqa: E402
 
 SLUG = "rank-bench"
 SHEETS = 7
@@ -299,26 +300,8 @@ def phase_rank(out: Path, profile: bool = False) -> dict:
 
 
 def run(args: list[str], database: Path, stderr=None, timeout=None) -> dict | None:
-    """A phase in a process of its own; None if it did not finish within ``timeout`` seconds."""
-    env = {
-        **os.environ,
-        "DATABASE_URL": f"sqlite:///{database}",
-        "SECRET_KEY": "bench-only",
-        "DJANGO_SETTINGS_MODULE": "config.settings",
-    }
-    try:
-        output = subprocess.run(
-            [sys.executable, __file__, *args],
-            env=env,
-            check=True,
-            stdout=subprocess.PIPE,
-            stderr=stderr,
-            text=True,
-            timeout=timeout,
-        ).stdout
-    except subprocess.TimeoutExpired:
-        return None
-    return json.loads(output.strip().splitlines()[-1])
+    """A phase of this script in a process of its own (``phases.run_phase``)."""
+    return run_phase(__file__, args, database, stderr=stderr, timeout=timeout)
 
 
 def same_scores(rank_file: Path, bare_file: Path) -> tuple[int, int]:

@@ -15,6 +15,7 @@ from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 
 from evaluation.sheets import SheetInput, is_closed, point_messages
+from portal.tables import PlainRows
 from proposals.importing import cells
 
 
@@ -259,7 +260,7 @@ def _labelled(label):
     return {"td": {"data-label": label}, "th": {"data-label": label}}
 
 
-class AssignmentTable(tables.Table):
+class AssignmentTable(PlainRows, tables.Table):
     """The reviewer's own assignments: no other reviewer's data, no score, no aggregate."""
 
     stage = tables.Column(verbose_name=_("Stage"), accessor="stage__name", attrs=_labelled(_("Stage")))

@@ -25,6 +25,7 @@ from evaluation.ranking import (
     tie_break_label,
 )
 from evaluation.reviewer_codes import STATE_LABELS
+from portal.tables import PlainRows
 from portal.templatetags.korean import datetime_seconds
 from proposals.audit_display import action_label, audit_model, display_action
 
@@ -75,7 +76,7 @@ class CaptionedTable(tables.Table):
         self.caption = caption
 
 
-class ProgressTable(tables.Table):
+class ProgressTable(PlainRows, tables.Table):
     """One track of a stage: per proposal, who reviews it and how far the sheets are."""
 
     reference = tables.Column(
@@ -468,7 +469,7 @@ def status_badge(status: str):
 IN_SLOTS = (rules.SELECTED, rules.DRAW_REQUIRED)
 
 
-class RankingTable(tables.Table):
+class RankingTable(PlainRows, tables.Table):
     """One ranking (a track, or a category pooling its slots): the rows of ``rank_competition``.
     In the ranking's own order a line follows the last proposal that takes (or contests, until a
     draw) one of the group's slots: ``slot_line``."""

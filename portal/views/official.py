@@ -91,6 +91,9 @@ def index(request):
     return render(request, "portal/official/index.html", {"competitions": competitions})
 
 
+PROGRESS_PAGE = 50
+
+
 @role_required(*OFFICIALS)
 def progress(request, slug, stage):
     """One stage of a competition: a table per track, counts from one query for the stage."""
@@ -111,6 +114,8 @@ def progress(request, slug, stage):
         )
         for track in tracks
     ]
+    for table in tables:  # pages of PROGRESS_PAGE proposals per track; the footers total them all
+        RequestConfig(request, paginate={"per_page": PROGRESS_PAGE}).configure(table)
     rows = [row for track_rows in by_track.values() for row in track_rows]
     totals = {name: sum(getattr(row, name) for row in rows) for name in PROGRESS_COUNTS}
     totals["proposals"] = len(rows)
@@ -387,13 +392,17 @@ def record_challenge(request, slug, stage, pk):
 
 # --- The ranking, its downloads and draws (SPEC §4.5) ----------------------------------------
 
+RANKING_PAGE = 50
+
 
 @role_required(*OFFICIALS)
 def ranking(request, slug):
     """Every ranking of the competition (a track, or a category pooling its slots) with ratios."""
     competition = get_object_or_404(Competition, slug=slug)
     result = rank_competition(competition)
-    config = RequestConfig(request, paginate=False)
+    # Pages of RANKING_PAGE rows per ranking (its own ?<group>-page=): the page stays light at
+    # thousands of proposals; the downloads hold every row.
+    config = RequestConfig(request, paginate={"per_page": RANKING_PAGE})
     sections = []
     for group in exporting.ranking_groups(result):
         table = RankingTable(

@@ -22,6 +22,7 @@ from django.utils import timezone
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST
+from django_tables2 import RequestConfig
 
 from accounts.decorators import role_required
 from accounts.roles import Role
@@ -166,6 +167,9 @@ class StageProgress:
     assigned: int
 
 
+REVIEW_LIST_PAGE = 50
+
+
 def _progress(reviewer_id, competition, stage=None) -> list[StageProgress]:
     """Submitted of assigned (unconflicted) sheets per stage, counted by the database."""
     conflicted = Exists(conflicts_of_pair())
@@ -205,6 +209,8 @@ def _next_open(assignment, closing_id):
 def competition(request, reviewer, competition):
     closing_id = sheets.closing_publication_id(competition.pk)
     table = AssignmentTable(_listed(reviewer.pk, competition), competition=competition, closing_id=closing_id)
+    # A page of REVIEW_LIST_PAGE: a panel's usual load fits on one; thousands stay quick.
+    RequestConfig(request, paginate={"per_page": REVIEW_LIST_PAGE}).configure(table)
     return render(
         request,
         "portal/review/competition.html",

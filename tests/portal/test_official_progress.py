@@ -160,3 +160,23 @@ def test_progress_page_runs_a_constant_number_of_queries(
         response = official_client.get(progress_url(stage))
     assert response.context["totals"]["proposals"] == count
     assert response.context["totals"]["submitted"] == count
+
+
+def test_a_track_of_many_proposals_is_paged_and_its_footer_totals_them_all(
+    official_client, stage, make_criteria, make_proposal, make_reviewer, make_assignment, submit_sheet
+):
+    from portal.views.official import PROGRESS_PAGE
+
+    make_criteria(2, max_points=Decimal(50))
+    reviewers = [make_reviewer(f"reviewer{n}") for n in range(3)]
+    count = 3 * (PROGRESS_PAGE + 2)  # each of the three tracks one page and two rows more
+    many_proposals(count, make_proposal, reviewers, make_assignment, submit_sheet)
+    response = official_client.get(progress_url(stage))
+    hub = next(table for track, table in response.context["sections"] if track.code == "hub")
+    html = response.content.decode()
+    footers = 3  # each track's "합계" cell has the column's class too
+    assert html.count('<td class="col-ref">') == 3 * PROGRESS_PAGE + footers
+    assert hub.columns["assigned"].footer == 3 * (PROGRESS_PAGE + 2)  # every hub proposal, 3 each
+    prefix = hub.prefix
+    second = official_client.get(progress_url(stage) + f"?{prefix}page=2").content.decode()
+    assert second.count('<td class="col-ref">') == 2 + 2 * PROGRESS_PAGE + footers
