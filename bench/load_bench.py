@@ -112,7 +112,7 @@ def setup(proposals: int, reviewers: int, per_proposal: int, seed: int) -> dict:
     from evaluation.assignments import confirm_no_conflict, draw_assignments
     from evaluation.models import Assignment, Conflict, Reviewer, SecurityPledge, Stage
     from evaluation.sheets import criteria_for
-    from portal.views.reviewer import PLEDGE_TEXT_VERSION
+    from portal.reviewer.views import PLEDGE_TEXT_VERSION
     from proposals.models import Applicant, AuditEntry, Competition, Proposal, Track
 
     started = time.perf_counter()

@@ -51,7 +51,7 @@ class Reading:
 
 
 def reviewer_may_read(assignment: Assignment, document: ProposalDocument, user) -> bool:
-    """The rule of the reviewer's sheet page (``portal.views.reviewer``), checked on its own."""
+    """The rule of the reviewer's sheet page (``portal.reviewer.views``), checked on its own."""
     if assignment.proposal_id != document.proposal_id or assignment.reviewer.user_id != user.pk:
         return False
     if Conflict.objects.filter(

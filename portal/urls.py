@@ -2,15 +2,16 @@
 
 from django.urls import include, path
 
-from .views import home, public
+from .public import views as public
+from .views import home
 
 urlpatterns = [
     path("", home.home, name="home"),
     path("public/", public.landing, name="public-landing"),
     path("public/results/<slug:slug>/", public.results, name="public-results"),
     path("privacy/", public.privacy, name="privacy"),
-    path("manage/", include(("portal.urls_manage", "manage"))),
-    path("official/", include(("portal.urls_official", "official"))),
-    path("official/publications/", include(("portal.urls_publication", "publication"))),
-    path("review/", include(("portal.urls_review", "review"))),
+    path("manage/", include(("portal.manage.urls", "manage"))),
+    path("official/", include(("portal.official.urls", "official"))),
+    path("official/publications/", include(("portal.official.publication_urls", "publication"))),
+    path("review/", include(("portal.reviewer.urls", "review"))),
 ]

@@ -2,7 +2,7 @@
 
 The engine reports to a ``Progress``. The command line and services use ``NO_PROGRESS``; the web
 pages use ``RecordedProgress``, which writes an ``ImportProgress`` row that the waiting page polls
-(``portal.views.manage.import_progress``) through any app server.
+(``portal.manage.views.import_progress``) through any app server.
 
 Its writes are tiny autocommit UPDATEs, made only while no transaction is open in the importing
 connection: the rows are read and checked outside any transaction (``engine.check_import``), and

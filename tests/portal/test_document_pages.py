@@ -248,7 +248,7 @@ def test_every_document_upload_is_the_krds_file_upload_with_its_size_limit(
 def test_the_name_offered_for_saving_is_harmless():
     from django.utils.http import content_disposition_header
 
-    from portal.views.documents import safe_filename
+    from portal.documents.views import safe_filename
 
     assert safe_filename('계획 "최종"\r\nSet-Cookie: x.pdf') == "계획 '최종'  Set-Cookie: x.pdf"
     assert safe_filename("../../a\\b.pdf") == "b.pdf"

@@ -165,7 +165,7 @@ def test_progress_page_runs_a_constant_number_of_queries(
 def test_a_track_of_many_proposals_is_paged_and_its_footer_totals_them_all(
     official_client, stage, make_criteria, make_proposal, make_reviewer, make_assignment, submit_sheet
 ):
-    from portal.views.official import PROGRESS_PAGE
+    from portal.official.views import PROGRESS_PAGE
 
     make_criteria(2, max_points=Decimal(50))
     reviewers = [make_reviewer(f"reviewer{n}") for n in range(3)]

@@ -630,7 +630,7 @@ def test_pages_work_before_any_stage_or_proposal(official_client, competition):
 
 def test_every_status_has_its_own_badge_colour_and_its_label():
     from evaluation.ranking import STATUS_LABELS
-    from portal.tables_official import STATUS_BADGES, status_badge
+    from portal.official.tables import STATUS_BADGES, status_badge
 
     spec_statuses = {
         "selected", "reserve", "not_selected", "below_minimum", "draw_required", "over_cap", "pending",

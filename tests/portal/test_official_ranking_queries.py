@@ -10,7 +10,7 @@ from django.urls import reverse
 
 from accounts.roles import Role
 from evaluation.models import Adjustment, Assignment, Criterion, Score, Scoresheet
-from portal.views.official import RANKING_PAGE
+from portal.official.views import RANKING_PAGE
 from proposals.models import Applicant, Proposal, Track
 
 pytestmark = pytest.mark.django_db

@@ -6,7 +6,8 @@ from decimal import Decimal
 import pytest
 from django.utils import translation
 
-from portal.views.public import announcement, format_eok
+from portal.public.announcement import announcement
+from portal.public.views import format_eok
 
 
 @pytest.mark.parametrize(

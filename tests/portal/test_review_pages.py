@@ -8,7 +8,7 @@ from django.utils.html import escape
 
 from accounts.roles import Role
 from evaluation.models import Conflict, Score, Scoresheet, SecurityPledge
-from portal.views.reviewer import REVIEW_LIST_PAGE
+from portal.reviewer.views import REVIEW_LIST_PAGE
 from proposals.models import AuditEntry
 
 pytestmark = pytest.mark.django_db

@@ -32,15 +32,15 @@ from proposals.documents.filetypes import DocumentRefused, allowed_extensions_te
 from proposals.documents.service import add_document, delete_document, replace_document
 from proposals.models import Competition, ImportUpload, Proposal, ProposalDocument
 
-from ..forms_documents import (
+from ..reviewer.tables import sheet_or_none
+from ..reviewer.views import assignment_page
+from .forms import (
     BundleConfirmForm,
     BundleUploadForm,
     DocumentDeleteForm,
     DocumentReplaceForm,
     DocumentUploadForm,
 )
-from ..forms_review import sheet_or_none
-from .reviewer import assignment_page
 
 admin_only = role_required(Role.ADMIN)
 OFFICIALS = (Role.OFFICIAL, Role.ADMIN)

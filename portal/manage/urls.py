@@ -1,6 +1,7 @@
 from django.urls import path
 
-from .views import documents, manage
+from ..documents import views as documents
+from . import views as manage
 
 urlpatterns = [
     path("", manage.index, name="index"),

@@ -2,7 +2,7 @@
 
 from django.urls import path
 
-from .views import publication
+from . import publication
 
 urlpatterns = [
     path("", publication.index, name="index"),

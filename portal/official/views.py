@@ -52,7 +52,7 @@ from evaluation.stage_scores import criterion_averages, stage_results
 from proposals.models import Competition, Proposal, Track
 from proposals.xlsx import XLSX_CONTENT_TYPE
 
-from ..forms_official import (
+from .forms import (
     AdjustmentForm,
     AuditFilterForm,
     ChallengeForm,
@@ -60,7 +60,7 @@ from ..forms_official import (
     RemindForm,
     ReopenSheetForm,
 )
-from ..tables_official import (
+from .tables import (
     SHEET_STATES,
     AdjustmentTable,
     AssignmentTable,

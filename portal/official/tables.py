@@ -129,7 +129,7 @@ class ProgressTable(PlainRows, tables.Table):
 
 
 class OwedTable(CaptionedTable):
-    """Who still owes sheets in a stage (rows: ``portal.views.official.owed_by_reviewer``): the
+    """Who still owes sheets in a stage (rows: ``portal.official.views.owed_by_reviewer``): the
     reviewer, how many, which proposals (to the officials' proposal page), the last reminder and a
     button that sends one. No score."""
 

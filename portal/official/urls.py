@@ -1,6 +1,7 @@
 from django.urls import path
 
-from .views import documents, official
+from ..documents import views as documents
+from . import views as official
 
 urlpatterns = [
     path("", official.index, name="index"),

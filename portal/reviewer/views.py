@@ -33,16 +33,14 @@ from evaluation.models.panel import conflicts_of_pair
 from evaluation.rules import sheet_total
 from proposals.models import Competition
 
-from ..forms_review import (
-    AssignmentTable,
+from .forms import (
     ConfirmNoConflictForm,
     DeclareConflictForm,
     PledgeForm,
     ScoresheetForm,
-    SheetState,
     plain_number,
-    sheet_or_none,
 )
+from .tables import AssignmentTable, SheetState, sheet_or_none
 
 PLEDGE_TEXT_VERSION = "2023-1"
 

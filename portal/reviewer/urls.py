@@ -1,6 +1,7 @@
 from django.urls import path
 
-from .views import documents, reviewer
+from ..documents import views as documents
+from . import views as reviewer
 
 urlpatterns = [
     path("", reviewer.index, name="index"),

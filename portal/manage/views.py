@@ -24,8 +24,8 @@ from proposals.importing.uploads import (
 from proposals.models import Competition, ImportProgress, ImportUpload
 from proposals.xlsx import XLSX_CONTENT_TYPE
 
-from ..forms import ConfirmImportForm, SpreadsheetUploadForm
-from ..tables import ImportRowTable
+from .forms import ConfirmImportForm, SpreadsheetUploadForm
+from .tables import ImportRowTable
 
 admin_only = role_required(Role.ADMIN)
 
