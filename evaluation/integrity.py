@@ -147,11 +147,13 @@ def sheet_content(
     }
 
 
-def sheet_digest(sheet: Scoresheet) -> str:
+def sheet_digest(sheet: Scoresheet, scores=None) -> str:
     """The digest of ``sheet`` as it is being submitted: its values in memory, its scores as
-    stored (``evaluation.sheets.submit`` writes them first)."""
+    stored (``evaluation.sheets.submit`` writes them first) or as given, (criterion id, points,
+    comment) each, by a caller that has just written them."""
     assignment = sheet.assignment
-    scores = Score.objects.filter(sheet=sheet).order_by().values_list("criterion_id", "points", "comment")
+    if scores is None:
+        scores = Score.objects.filter(sheet=sheet).order_by().values_list("criterion_id", "points", "comment")
     return digest(
         sheet_content(
             sheet_id=sheet.pk,

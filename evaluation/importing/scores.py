@@ -27,17 +27,17 @@ from proposals.importing.workbook import SpreadsheetError
 from proposals.models import Competition, Proposal, audit_context
 
 from ..advancement import proposals_in_stage
-from ..models import Assignment, Conflict, Criterion, Publication, Reviewer, Scoresheet, Stage
-from ..models.conflict import ConflictOfInterest, conflicts_between
+from ..models import Assignment, Criterion, Publication, Reviewer, Scoresheet, Stage
+from ..models.conflict import ConflictOfInterest, conflicts_between, recorded_conflicts
 from ..sheets import (
-    SheetError,
+    CheckedSheet,
     SheetInput,
     closed_error,
     closing_publication_id,
     criteria_for,
     is_closed,
     point_messages,
-    submit,
+    submit_checked,
 )
 
 CRITERION = "criterion:"
@@ -119,10 +119,8 @@ class ScoreImporter(Importer):
             self.tracks[cells.fold(proposal.track.code)] = proposal.track
             self.tracks[cells.fold(proposal.track.name)] = proposal.track
         self.in_stage = set(proposals_in_stage(self.stage).values_list("pk", flat=True))
-        self.conflicts = {
-            (c.proposal_id, c.reviewer_id): c.reason
-            for c in Conflict.objects.filter(proposal__competition=self.competition).order_by("-pk")
-        }
+        self.recorded = recorded_conflicts(competition=self.competition)
+        self.conflicts = {pair: found.reason for pair, found in self.recorded.items()}
         self.assignments = {
             (a.proposal_id, a.reviewer_id): a
             for a in Assignment.objects.filter(stage=self.stage).select_related("reviewer", "proposal")
@@ -200,7 +198,8 @@ class ScoreImporter(Importer):
                 % {"stage": self.stage.name},
             )
         pair = (proposal.pk, reviewer.pk)
-        conflict = conflicts_between([(proposal, reviewer)]).get(pair)  # the one check (SPEC §3)
+        # The one check (SPEC §3), with the recorded conflicts loaded once for every row.
+        conflict = conflicts_between([(proposal, reviewer)], recorded=self.recorded).get(pair)
         if conflict is not None:
             raise RowError(
                 "reviewer",
@@ -318,27 +317,45 @@ class ScoreImporter(Importer):
         ]
 
     def write(self, plans: list, report) -> None:
+        """Under the competition's lock (``lock``), with every row checked again under it: the
+        missing assignments in one statement (the conflict check runs once for all of them), then
+        every sheet submitted at once (``evaluation.sheets.submit_checked``: the audit entries of
+        ``submit``, a few statements in all)."""
         reason = _("score import %(file)s") % {"file": report.filename}
-        for status, planned in plans:
-            if status == RowStatus.UNCHANGED:
-                continue
-            assignment = planned.assignment
-            if assignment is None:
-                try:
-                    with audit_context(self.actor, reason):
-                        assignment = Assignment.objects.create(  # runs the conflict check again
-                            stage=self.stage,
-                            proposal=planned.proposal,
-                            reviewer=planned.reviewer,
-                            source=Assignment.Source.IMPORT,
-                        )
-                except ConflictOfInterest as error:  # recorded by someone else since the check
-                    raise IntegrityError(error.message) from error
-            version = planned.sheet.version if planned.sheet is not None else 1
+        writing = [planned for status, planned in plans if status != RowStatus.UNCHANGED]
+        unassigned = [planned for planned in writing if planned.assignment is None]
+        if unassigned:
             try:
-                submit(assignment, version, planned.data, self.actor)
-            except SheetError as error:  # changed by someone else since the check: start again
+                with audit_context(self.actor, reason):
+                    created = Assignment.objects.bulk_create(  # runs the conflict check again
+                        [
+                            Assignment(
+                                stage=self.stage,
+                                proposal=planned.proposal,
+                                reviewer=planned.reviewer,
+                                source=Assignment.Source.IMPORT,
+                            )
+                            for planned in unassigned
+                        ]
+                    )
+            except ConflictOfInterest as error:  # recorded by someone else since the check
                 raise IntegrityError(error.message) from error
+            for planned, assignment in zip(unassigned, created, strict=True):
+                assignment.stage, assignment.proposal, assignment.reviewer = (
+                    self.stage,
+                    planned.proposal,
+                    planned.reviewer,
+                )
+                planned.assignment = assignment
+        for planned in writing:  # the audit trail names each row's competition through its stage
+            planned.assignment.stage = self.stage
+        submit_checked(
+            [
+                CheckedSheet(planned.assignment, planned.sheet, planned.criteria, planned.data)
+                for planned in writing
+            ],
+            self.actor,
+        )
         self.applied_entry(
             report,
             "stage",

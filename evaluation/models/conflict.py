@@ -194,18 +194,22 @@ def _load(pairs) -> tuple[dict, dict]:
     return proposals, reviewers
 
 
-def recorded_conflicts(pairs: set[tuple[int, int]]) -> dict[tuple[int, int], FoundConflict]:
-    """The first recorded conflict of each pair (by id), in one query."""
+def recorded_conflicts(pairs: set[tuple[int, int]] | None = None, competition=None) -> dict:
+    """The first recorded conflict of each pair (by id), in one query: of ``pairs``, or of every
+    pair of ``competition``."""
     found: dict[tuple[int, int], FoundConflict] = {}
-    if not pairs:
+    if pairs is not None and not pairs:
         return found
-    recorded = Conflict.objects.filter(
-        proposal_id__in={p for p, _r in pairs}, reviewer_id__in={r for _p, r in pairs}
-    ).order_by("pk")
+    if pairs is None:
+        recorded = Conflict.objects.filter(proposal__competition=competition).order_by("pk")
+    else:
+        recorded = Conflict.objects.filter(
+            proposal_id__in={p for p, _r in pairs}, reviewer_id__in={r for _p, r in pairs}
+        ).order_by("pk")
     for proposal_id, reviewer_id, kind, reason in recorded.values_list(
         "proposal_id", "reviewer_id", "kind", "reason"
     ):
-        if (proposal_id, reviewer_id) in pairs:
+        if pairs is None or (proposal_id, reviewer_id) in pairs:
             found.setdefault((proposal_id, reviewer_id), FoundConflict(kind, reason))
     return found
 
@@ -224,12 +228,18 @@ def automatic_conflicts(pairs, today=None) -> dict[tuple[int, int], str]:
     return found
 
 
-def conflicts_between(pairs, today=None) -> dict[tuple[int, int], FoundConflict]:
+def conflicts_between(pairs, today=None, recorded=None) -> dict[tuple[int, int], FoundConflict]:
     """The conflict check: of ``pairs`` of (proposal, reviewer) — model instances or ids — the
     conflicted ones, keyed (proposal id, reviewer id): a recorded conflict of any kind, else an
-    automatic 제척 by affiliation found today (not recorded: this function writes nothing)."""
+    automatic 제척 by affiliation found today (not recorded: this function writes nothing).
+    ``recorded``: the competition's recorded conflicts (``recorded_conflicts``) when a caller
+    checking many pairs one by one has loaded them already."""
     pairs = list(dict.fromkeys(pairs))
-    found = recorded_conflicts({(_pk(p), _pk(r)) for p, r in pairs})
+    keys = {(_pk(p), _pk(r)) for p, r in pairs}
+    if recorded is None:
+        found = recorded_conflicts(keys)
+    else:
+        found = {key: recorded[key] for key in keys if key in recorded}
     rest = [(p, r) for p, r in pairs if (_pk(p), _pk(r)) not in found]
     for key, reason in automatic_conflicts(rest, today).items():
         found[key] = FoundConflict(Conflict.Kind.AUTOMATIC, reason, recorded=False)

@@ -333,15 +333,33 @@ class AuditedModel(models.Model):
 
     @classmethod
     def audit_competition_ids(cls, pks, using="default") -> dict:
-        """Competition id per pk, for entries written by queryset operations (one query per
-        batch of ids)."""
+        """Competition id per pk, for entries written by queryset operations: one hop of
+        ``audit_competition_path`` at a time (the parent ids, then the parents' competitions),
+        each one query per batch of ids looked up by primary key. A query joining the whole path
+        let SQLite start from the stage and read every assignment of it for each batch."""
         path = cls.audit_competition_path
         if not path:
             return {}
+        first, _sep, rest = path.partition("__")
+        column = first if not rest else cls._meta.get_field(first).attname
         found = {}
         for batch in _batches(list(pks)):
-            found.update(cls._base_manager.using(using).filter(pk__in=batch).values_list("pk", path))
-        return found
+            found.update(
+                cls._base_manager.using(using).filter(pk__in=batch).order_by().values_list("pk", column)
+            )
+        if not rest:
+            return found
+        parent = cls._meta.get_field(first).related_model
+        parent_ids = {value for value in found.values() if value is not None}
+        if issubclass(parent, AuditedModel) and parent.audit_competition_path == rest:
+            of_parent = parent.audit_competition_ids(parent_ids, using=using)
+        else:
+            of_parent = {}
+            for batch in _batches(list(parent_ids)):
+                of_parent.update(
+                    parent._base_manager.using(using).filter(pk__in=batch).order_by().values_list("pk", rest)
+                )
+        return {pk: of_parent.get(parent_id) for pk, parent_id in found.items()}
 
     @classmethod
     def audit_entry(

@@ -80,13 +80,23 @@ def _recorded_form(field):
 
 
 def update_audited_rows(
-    model, field_names: list[str], rows: list[tuple], before: list[dict], using: str = DEFAULT_DB_ALIAS
+    model,
+    field_names: list[str],
+    rows: list[tuple],
+    before: list[dict],
+    using: str = DEFAULT_DB_ALIAS,
+    *,
+    audit_verb: str = "updated",
+    audit_after=None,
+    changed_only: bool = False,
 ) -> None:
     """``update_rows`` for an audited model: the rows (new values of ``field_names``, then the
-    primary key), then one "updated" entry per row in the audit chain with ``before`` (the old
-    values by field name, as the importer checked them) and the new values, as ``save()`` would
-    record them (actor and reason of the ``audit_context``; fields the model does not audit,
-    such as ``updated_at``, are left out of the entry)."""
+    primary key), then one entry per row in the audit chain with ``before`` (the old values by
+    field name, as the importer checked them) and the new values, as ``save()`` would record them
+    (actor and reason of the ``audit_context``; fields the model does not audit, such as
+    ``updated_at``, are left out of the entry). ``changed_only``: only the fields whose value
+    changes, as ``save()`` records an update; ``audit_verb`` and ``audit_after(pk)`` (facts added
+    to ``after``) as ``save()``'s arguments of the same names."""
     update_rows(model, field_names, rows, using=using)
     fields = [model._meta.get_field(name) for name in field_names]
     recorded = [
@@ -101,14 +111,21 @@ def update_audited_rows(
 
     def entries():
         for pk, row, old in zip(ids, rows, before, strict=True):
+            was = {field.attname: form(old[field.name]) for _i, field, form in recorded}
+            now = {field.attname: form(row[index]) for index, field, form in recorded}
+            if changed_only:
+                changed = [key for key in now if was[key] != now[key]]
+                was, now = {key: was[key] for key in changed}, {key: now[key] for key in changed}
+            if audit_after is not None:
+                now = {**now, **audit_after(pk)}
             yield ChainRow(
-                action=f"{name}.updated",
+                action=f"{name}.{audit_verb}",
                 object_type=name,
                 object_id=str(pk),
                 actor_id=getattr(actor, "pk", None),
                 competition_id=competitions.get(pk),
-                before={field.attname: form(old[field.name]) for _i, field, form in recorded},
-                after={field.attname: form(row[index]) for index, field, form in recorded},
+                before=was,
+                after=now,
                 reason=reason,
             )
 

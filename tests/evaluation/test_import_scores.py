@@ -242,3 +242,61 @@ def test_minus_zero_points_are_stored_as_zero(staged, kim, make_xlsx):
     run(make_xlsx([row(kim, points=["-0", 15, 12, 16, -0.0])], header=HEADER))
     points = sorted(Score.objects.values_list("points", flat=True))
     assert points[0] == 0 and not any(p.is_signed() for p in points)
+
+
+def _entries_of_sheet(sheet):
+    """The audit entries of one sheet and its scores, as (action, reason, actor, before, after)
+    with the ids, times and digest left out (they differ from sheet to sheet)."""
+    varying = {"assignment_id", "sheet_id", "submitted_at", "digest", "criterion_id"}
+
+    def plain(values):
+        return None if values is None else {k: v for k, v in values.items() if k not in varying}
+
+    score_ids = [str(pk) for pk in Score.objects.filter(sheet=sheet).values_list("pk", flat=True)]
+    entries = AuditEntry.objects.filter(
+        object_type="scoresheet", object_id=str(sheet.pk)
+    ) | AuditEntry.objects.filter(object_type="score", object_id__in=score_ids)
+    rows = [
+        (
+            e.action,
+            e.reason,
+            e.actor_id,
+            e.competition_id,
+            plain(e.before),
+            plain(e.after),
+            "digest" in (e.after or {}),
+        )
+        for e in entries
+    ]
+    return sorted(rows, key=str)
+
+
+def test_an_imported_sheet_leaves_the_audit_trail_a_reviewers_submission_leaves(staged, kim, lee, make_xlsx):
+    """The import submits its sheets in bulk (``evaluation.sheets.submit_checked``): for each the
+    same entries as ``submit`` — sheet opened, each score, "submitted" with the content digest —
+    and the digests verify. Kim's sheet is submitted through ``submit``, Lee's imported."""
+    from evaluation import integrity
+    from evaluation.sheets import submit
+
+    stage = Stage.objects.get(competition__slug="smartcity-2023", code="document")
+    proposal = Proposal.objects.get(reference="2023-H-04")
+    assignment = Assignment.objects.create(stage=stage, proposal=proposal, reviewer=kim)
+    criteria = list(
+        Criterion.objects.filter(rubric__stage=stage, rubric__tracks=proposal.track).order_by("order")
+    )
+    if not criteria:
+        criteria = list(Criterion.objects.filter(rubric__stage=stage).order_by("order"))[:5]
+    submit(
+        assignment,
+        1,
+        SheetInput(points={c.pk: Decimal(p) for c, p in zip(criteria, GOOD, strict=True)}, comment="우수"),
+        None,
+    )
+    Assignment.objects.create(stage=stage, proposal=proposal, reviewer=lee)
+    run(make_xlsx([row(lee)], header=HEADER))
+    by_reviewer = {s.assignment.reviewer_id: s for s in Scoresheet.objects.select_related("assignment")}
+    submitted, imported = _entries_of_sheet(by_reviewer[kim.pk]), _entries_of_sheet(by_reviewer[lee.pk])
+    assert imported == submitted
+    assert [entry[0] for entry in imported].count("scoresheet.submitted") == 1
+    checked, problems = integrity.check_sheets()
+    assert checked == 2 and problems == []
