@@ -19,10 +19,10 @@ from decimal import Decimal
 import pytest
 
 from accounts.roles import Role
-from evaluation import publication, sheets
+from evaluation import sheets
 from evaluation.engine import published_outcome
 from evaluation.models import Publication, Scoresheet
-from evaluation.publication import PublicationRefused, canonical_json, publish, verify
+from evaluation.publication import PublicationRefused, canonical_json, publish, publishing, verify
 from evaluation.ranking import rank_competition, ranking_document
 from evaluation.sheets import SheetInput, criteria_for
 from proposals.models import AuditEntry, Competition
@@ -107,7 +107,7 @@ def test_a_submission_during_a_publication_waits_for_it(
     the publication refuses for the missing sheet, and only afterwards is the sheet submitted —
     or, with a written reason, publishes without it (a consistent cut), and the submission then
     finds the evaluation closed and writes nothing."""
-    stop = gate(publication, "publication_checks")
+    stop = gate(publishing, "publication_checks")  # where publish() looks it up
     written_while_publishing = []
     write_scores = sheets._write_scores
 
@@ -131,7 +131,8 @@ def test_a_submission_during_a_publication_waits_for_it(
         with pytest.raises(PublicationRefused) as refused:
             publisher.outcome()
         assert refused.value.codes == {"sheets"}
-        assert reference in refused.value.messages[0]
+        assert refused.value.messages[0].startswith("평가 중인 사업이 1건 있습니다.")  # SPEC §8.6
+        assert reference in refused.value.messages[1]
         assert not Publication.objects.exists()
         assert Competition.objects.get().status != Competition.Status.PUBLISHED
     else:
@@ -158,7 +159,7 @@ def test_a_reopening_during_a_publication_waits_for_it(race_setup, official, gat
     """An official reopens a submitted sheet while another publishes (stopped between its
     reads): the reopening waits, so the publication holds the sheet as submitted — entirely —
     and the sheet is reopened only after the publication was made."""
-    stop = gate(publication, "publication_checks")
+    stop = gate(publishing, "publication_checks")  # where publish() looks it up
     competition = race_setup.stage.competition
     sheet = Scoresheet.objects.get(
         assignment__proposal=race_setup.proposal, assignment__reviewer__user__username="kim"
