@@ -111,6 +111,26 @@ def phase_stream(lines: Path, out: Path) -> dict:
     return {}
 
 
+def phase_cells(exported: Path, cells: Path, lines: Path) -> dict:
+    """Read the exported workbook's cells; store them for the bare writer (pickled, to be held in
+    memory) and for the streaming one (JSON lines: a sheet's title, then its rows)."""
+    started = time.perf_counter()
+    sheets = read_cells(exported)
+    with cells.open("wb") as handle:
+        pickle.dump(sheets, handle, protocol=pickle.HIGHEST_PROTOCOL)
+    with lines.open("w", encoding="utf-8") as handle:
+        for title, rows in sheets:
+            handle.write(json.dumps(title, ensure_ascii=False) + "\n")
+            for row in rows:
+                handle.write(json.dumps(row, ensure_ascii=False, default=str) + "\n")
+    return {
+        "seconds": time.perf_counter() - started,
+        "sheets": len(sheets),
+        "cells": sum(len(row) for _title, rows in sheets for row in rows),
+        "shown": "; ".join(f"{title} {len(rows):,}" for title, rows in sheets),
+    }
+
+
 def phase_django() -> dict:
     import django
 
@@ -150,8 +170,9 @@ def main() -> None:
     parser.add_argument("--timeout", type=float, default=900, help="seconds before an export run is given up")
     parser.add_argument("--profile", action="store_true", help="print a cProfile of one export run")
     parser.add_argument(
-        "--phase", choices=("build", "bare", "stream", "export", "django"), help=argparse.SUPPRESS
+        "--phase", choices=("build", "cells", "bare", "stream", "export", "django"), help=argparse.SUPPRESS
     )
+    parser.add_argument("--lines", help=argparse.SUPPRESS)
     parser.add_argument("--cells", help=argparse.SUPPRESS)
     parser.add_argument("--out", help=argparse.SUPPRESS)
     args = parser.parse_args()
@@ -160,6 +181,8 @@ def main() -> None:
             result = build(args.proposals)
         elif args.phase == "bare":
             result = phase_bare(Path(args.cells), Path(args.out))
+        elif args.phase == "cells":
+            result = phase_cells(Path(args.out), Path(args.cells), Path(args.lines))
         elif args.phase == "stream":
             result = phase_stream(Path(args.cells), Path(args.out))
         elif args.phase == "export":
@@ -190,23 +213,17 @@ def main() -> None:
             if result is None:
                 print(f"(b) export_results did not finish within {args.timeout:.0f} s: nothing to compare")
                 return
-            started = time.perf_counter()
-            sheets = read_cells(exported)
-            with cells.open("wb") as handle:
-                pickle.dump(sheets, handle, protocol=pickle.HIGHEST_PROTOCOL)
-            with lines.open("w", encoding="utf-8") as handle:  # a sheet's title, then its rows
-                for title, rows in sheets:
-                    handle.write(json.dumps(title, ensure_ascii=False) + "\n")
-                    for row in rows:
-                        handle.write(json.dumps(row, ensure_ascii=False, default=str) + "\n")
-            counted = sum(len(row) for _title, rows in sheets for row in rows)
-            shown = "; ".join(f"{title} {len(rows):,}" for title, rows in sheets)
+            # In a process of its own: on Linux a child's peak RSS starts from its parent's at the
+            # fork, so a parent holding the cells would inflate every later measurement.
+            found = run(
+                ["--phase", "cells", "--out", str(exported), "--cells", str(cells), "--lines", str(lines)],
+                database,
+            )
             print(
-                f"workbook: {exported.stat().st_size / 1048576:.1f} MB, {len(sheets)} sheets, {counted:,} cells "
-                f"(rows: {shown}); read back in {time.perf_counter() - started:.1f} s",
+                f"workbook: {exported.stat().st_size / 1048576:.1f} MB, {found['sheets']} sheets, "
+                f"{found['cells']:,} cells (rows: {found['shown']}); read back in {found['seconds']:.1f} s",
                 flush=True,
             )
-            del sheets
         bares.append(run(["--phase", "bare", "--cells", str(cells), "--out", str(written)], database))
     bare_django = run(["--phase", "django"], database)
     streamed = run(
