@@ -7,8 +7,8 @@ from collections import defaultdict
 from dataclasses import dataclass
 from decimal import Decimal
 
-from django.db.models import CharField, Exists, F, OuterRef, Subquery, Window
-from django.db.models.functions import Cast, RowNumber
+from django.db.models import CharField, Exists, OuterRef, Subquery
+from django.db.models.functions import Cast
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
@@ -17,7 +17,7 @@ from proposals.models import Competition, Proposal, Track
 from . import engine, rules
 from .engine import CategoryRanking, RankedProposal
 from .models import Adjustment, Assignment, Criterion, Score, Scoresheet, Stage
-from .reviewer_codes import reviewer_code
+from .reviewer_codes import assignment_place, reviewer_code
 
 # The statuses of SPEC §6 live with the engine; pages and exports name them from here too.
 ELIMINATED, INELIGIBLE, WITHDRAWN = engine.ELIMINATED, engine.INELIGIBLE, engine.WITHDRAWN
@@ -253,7 +253,7 @@ def _stage_sheets(stage, tie_criteria) -> list[tuple]:
     assignments = Assignment.objects.filter(
         stage=stage
     ).annotate(
-        letter=Window(RowNumber(), partition_by=[F("proposal_id")], order_by=F("pk").asc()),
+        letter=assignment_place(),
         counts=Exists(counted),
         # Totals and points come as text and become Decimals here: Django's per-value decimal
         # converter was half the time of ranking 140,000 sheets on SQLite.

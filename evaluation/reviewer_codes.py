@@ -19,6 +19,8 @@ from collections import defaultdict
 from dataclasses import dataclass
 from decimal import Decimal
 
+from django.db.models import F, Window
+from django.db.models.functions import RowNumber
 from django.utils.translation import gettext_lazy as _
 
 from .models import Assignment, Scoresheet
@@ -35,18 +37,26 @@ def reviewer_code(index: int) -> str:
     return code
 
 
+def assignment_place():
+    """An annotation of a stage's assignments: each one's place (1, 2, …) among its proposal's
+    assignments, in order of id — ``reviewer_code(place - 1)`` is its reviewer's code. The one
+    statement of the basis above, for every query that letters reviewers."""
+    return Window(RowNumber(), partition_by=[F("proposal_id")], order_by=F("pk").asc())
+
+
 def stage_reviewer_codes(stage, proposal_ids=None) -> dict[int, dict[int, str]]:
     """{proposal id: {reviewer id: code}} for every proposal assigned in ``stage`` (or those of
-    ``proposal_ids``), in one query."""
+    ``proposal_ids``: whole proposals, so their places stand), in one query."""
     assignments = Assignment.objects.filter(stage=stage)
     if proposal_ids is not None:
         assignments = assignments.filter(proposal_id__in=list(proposal_ids))
     codes: dict[int, dict[int, str]] = defaultdict(dict)
-    for proposal_id, reviewer_id in assignments.order_by("proposal_id", "pk").values_list(
-        "proposal_id", "reviewer_id"
+    for proposal_id, reviewer_id, place in (
+        assignments.annotate(place=assignment_place())
+        .order_by()
+        .values_list("proposal_id", "reviewer_id", "place")
     ):
-        known = codes[proposal_id]
-        known[reviewer_id] = reviewer_code(len(known))
+        codes[proposal_id][reviewer_id] = reviewer_code(place - 1)
     return dict(codes)
 
 
