@@ -371,7 +371,12 @@ class CheckedImport:
     parsed: list[tuple[int, tuple]] = field(default_factory=list)
 
     def rows(self) -> Iterator[tuple[int, tuple, dict, list]]:
-        for number, values in self.parsed:
+        """The kept rows, in file order, each released as it is handed out (once: a second
+        pass finds none)."""
+        parsed = self.parsed
+        parsed.reverse()
+        while parsed:
+            number, values = parsed.pop()
             yield number, None, dict(zip(self.keys, values, strict=True)), []
 
 
@@ -443,6 +448,7 @@ def apply_import(
         report.unconfirmed = True
         return report
     fresh = ImportReport(filename=report.filename, dry_run=False, header=report.header)
+    report.rows = []  # the fresh check below reports every row again: release these first
     progress.phase(Phase.WRITING)  # the last write the page sees before the commit
     try:
         # Every row first, then the audit entries (``audit_transaction`` appends them when the

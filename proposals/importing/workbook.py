@@ -1,27 +1,32 @@
-"""Open an uploaded .xlsx safely and stream its first sheet (SPEC §5).
+"""Open an uploaded .xlsx safely and read its first sheet (SPEC §5).
 
 Every file-level problem raises ``SpreadsheetError`` with one clear message: not an .xlsx,
-corrupt, password-protected, empty, too large, formulas without a saved value. Rows stream from
-the sheet's XML one at a time, so memory stays flat however long the sheet is.
+corrupt, password-protected, empty, too large, formulas without a saved value. Nothing big is
+built before the file has passed them.
 
 Every row the sheet holds is read, or the file is refused: the sheet's ``<dimension>`` element
 is not used at all (a file may claim ``A1:G3`` and hold ten rows, or fewer columns than it has),
 rows come with their own numbers, and a row number that repeats or goes backwards, or a cell
 position that repeats within a row, makes the file damaged rather than silently dropped.
 
-Reading is bounded by ``IMPORT_MAX_CELLS`` and ``IMPORT_MAX_CHARACTERS``: the cells (each row
-counts at least one) and the characters of text are counted while the rows stream, and before
-any row is parsed a raw scan of the sheet's XML counts its cells and rows (C-speed, about a
-second for 300 MB), so a file past the budget is refused before anything big is built.
+Reading is bounded by ``IMPORT_MAX_CELLS`` and ``IMPORT_MAX_CHARACTERS``. Before the values are
+read, a raw scan of the sheet's XML (C-speed, about a second for 300 MB) counts its cells and rows
+and the characters its cells show from the shared string table, checks that row numbers and cell
+positions only go forward, and lists the formulas without a saved value and the error cells; so
+a file past the budget is refused before anything big is built. The text of the cells read is
+counted again as the rows are turned into values.
 
-openpyxl parts used (pinned to openpyxl 3.1.x in pyproject.toml; tests/proposals/
-test_workbook_reader.py fails if they change): ``ExcelReader``'s steps up to the stylesheet (not
-``read_worksheets``: in read-only mode it sizes every sheet at open, parsing the whole XML of
-each sheet that has no ``<dimension>``) and ``WorkSheetParser.parse`` for the rows, with the
-workbook's date formats. Nothing of openpyxl is patched.
+Two readers share the work. openpyxl (pinned to 3.1.x in pyproject.toml; tests/proposals/
+test_workbook_reader.py fails if the parts used change) reads the workbook's manifest, its sheet
+list (title, state, path) and the shared string table's lengths — not ``read_worksheets``, which
+in read-only mode sizes every sheet at open. python-calamine (Rust) reads the values of the first
+sheet only: ten times faster than openpyxl's worksheet parser, with the same date handling (a
+number in a date format is a date, 1900 or 1904 epoch). Nothing of either is patched.
 """
 
+import datetime
 import io
+import operator
 import re
 import zipfile
 from collections.abc import Iterator
@@ -29,14 +34,12 @@ from dataclasses import dataclass, field
 
 from django.conf import settings
 from django.utils.translation import gettext as _
-from openpyxl.cell.text import Text
 from openpyxl.reader.excel import ExcelReader
-from openpyxl.styles.stylesheet import apply_stylesheet
-from openpyxl.utils import get_column_letter
+from openpyxl.utils import column_index_from_string, get_column_letter
 from openpyxl.utils.exceptions import InvalidFileException
-from openpyxl.worksheet._reader import WorkSheetParser
 from openpyxl.xml.constants import SHARED_STRINGS, SHEET_MAIN_NS
 from openpyxl.xml.functions import iterparse
+from python_calamine import CalamineWorkbook
 
 OLE2_SIGNATURE = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
 ENCRYPTED_MARKER = "EncryptedPackage".encode("utf-16-le")
@@ -49,6 +52,25 @@ _ROOT = re.compile(rb"<(?:(\w+):)?worksheet[\s>]")
 # A cell that shows shared string number N: <c r="B7" t="s"><v>N</v></c> (any namespace prefix).
 _SHARED_STRING_CELL = re.compile(rb'<(?:\w+:)?c\s[^>]*?\bt="s"[^>]*>\s*<(?:\w+:)?v>\s*(\d+)\s*</')
 _SHARED_STRING_TAG = f"{{{SHEET_MAIN_NS}}}si"
+_TEXT_TAG = f"{{{SHEET_MAIN_NS}}}t"
+# Every row and cell start tag (any namespace prefix) with its position when it has one:
+# (tag, column letters, row digits). A tag without ``r`` follows the one before it.
+_POSITION = re.compile(rb'<(?:\w+:)?(row|c)(?=[\s/>])(?:[^>]*?\sr="([A-Z]*)(\d*)")?')
+# An error cell (#N/A, #DIV/0!, …) with its text: <c r="B7" … t="e">[<f>…</f>]<v>#N/A</v></c>.
+_ERROR_CELL = re.compile(
+    rb'<(?:\w+:)?c\s[^>]*?\br="([A-Z]{1,3})(\d+)"[^>]*?\bt="e"[^>]*>\s*'
+    rb"(?:<(?:\w+:)?f(?:\s[^>]*)?(?:/>|>[^<]*</(?:\w+:)?f>)\s*)?<(?:\w+:)?v>([^<]*)<"
+)
+_ANY_ROW = re.compile(rb"<(?:\w+:)?row(?=[\s/>])")
+_ANY_CELL = re.compile(rb"<(?:\w+:)?c(?=[\s/>])")
+# A cell's place as a tuple that sorts as places do, built by the regex engine (C): the row's
+# digits first, in one of 7 groups by their count (a longer number has an earlier group filled,
+# so it sorts after a shorter one), then the column letters in one of 3 groups the same way.
+_CELL_PLACE = (
+    rb'c r="(?=[A-Z]{1,3}(?:(\d{7})|(\d{6})|(\d{5})|(\d{4})|(\d{3})|(\d{2})|(\d))")'
+    rb"(?:([A-Z]{3})|([A-Z]{2})|([A-Z]))\d"
+)
+_BIGGEST_EXACT_FLOAT = 2**53
 
 
 class SpreadsheetError(Exception):
@@ -61,8 +83,8 @@ class SpreadsheetError(Exception):
 
 @dataclass
 class Tally:
-    """The sheet's rows after the header (row elements, blank ones too, as the raw scan counted
-    them) and how many of them were read so far: an import's progress."""
+    """The sheet's rows after the header up to its last used row (blank ones too) and how many
+    of them were read so far: an import's progress."""
 
     total: int = 0
     read: int = 0
@@ -140,16 +162,16 @@ def read_first_sheet(content: bytes) -> Sheet:
         raise SpreadsheetError(_("Not an Excel .xlsx file. Save the file as .xlsx and try again."))
     _check_archive(content)
     budget = Budget()
-    reader = _open_workbook(content, budget)
+    reader, shared_lengths = _open_workbook(content, budget)
     title, state, sheet_path = _first_worksheet(reader)
     if state != "visible":
         raise SpreadsheetError(
             _("The first sheet '%(title)s' is hidden. Put the data on the first, visible sheet.")
             % {"title": title}
         )
-    shared_lengths = [len(text) for text in reader.shared_strings]
-    missing_values, row_elements = _scan_sheet(reader.archive, sheet_path, budget, shared_lengths)
-    if missing_values:
+    scan = _scan_sheet(reader.archive, sheet_path, budget, shared_lengths)
+    if scan.missing_values:
+        missing_values = scan.missing_values
         shown = ", ".join(missing_values[:5]) + (" …" if len(missing_values) > 5 else "")
         raise SpreadsheetError(
             _(
@@ -158,14 +180,14 @@ def read_first_sheet(content: bytes) -> Sheet:
             )
             % {"count": len(missing_values), "cells": shown}
         )
-    rows = _sheet_rows(reader, sheet_path, budget)
-    header_row, header, consumed = _find_header(rows)
+    rows, last_row = _sheet_rows(content, title, budget, scan, sheet_path)
+    header_row, header = _find_header(rows)
     if len(header) > settings.IMPORT_MAX_COLUMNS:
         raise SpreadsheetError(
             _("Too many columns (%(count)s). The limit is %(limit)s.")
             % {"count": f"{len(header):,}", "limit": f"{settings.IMPORT_MAX_COLUMNS:,}"}
         )
-    tally = Tally(total=max(row_elements - consumed, 0))
+    tally = Tally(total=max(last_row - header_row, 0))
     return Sheet(title, header_row, header, _data_rows(rows, len(header), tally), tally)
 
 
@@ -189,15 +211,14 @@ def _check_archive(content: bytes) -> None:
         )
 
 
-def _open_workbook(content: bytes, budget: Budget) -> ExcelReader:
-    """The workbook's parts that every sheet needs: manifest, shared strings, sheet list, styles
-    (their date formats). The worksheets themselves are not opened here."""
+def _open_workbook(content: bytes, budget: Budget) -> tuple[ExcelReader, list[int]]:
+    """The workbook's parts that the scan needs: manifest, sheet list, and the length of every
+    shared string. The worksheets themselves are not opened here."""
     try:
         reader = ExcelReader(io.BytesIO(content), read_only=True, data_only=True)
         reader.read_manifest()
-        reader.shared_strings = _shared_strings(reader, budget)
+        shared_lengths = _shared_string_lengths(reader, budget)
         reader.read_workbook()
-        apply_stylesheet(reader.archive, reader.wb)
     except SpreadsheetError:
         raise
     except (InvalidFileException, zipfile.BadZipFile, KeyError, OSError, ValueError) as exc:
@@ -206,24 +227,25 @@ def _open_workbook(content: bytes, budget: Budget) -> ExcelReader:
         ) from None
     except Exception:  # openpyxl raises many types on malformed XML
         raise damaged() from None
-    return reader
+    return reader, shared_lengths
 
 
-def _shared_strings(reader: ExcelReader, budget: Budget) -> list[str]:
-    """The shared string table, as openpyxl reads it, its characters counted as they are read."""
+def _shared_string_lengths(reader: ExcelReader, budget: Budget) -> list[int]:
+    """The characters of each string of the shared string table, counted as they are read (its
+    text runs, phonetic ones too: a count that can only be generous)."""
     part = reader.package.find(SHARED_STRINGS)
     if part is None:
         return []
-    strings = []
+    lengths = []
     with reader.archive.open(part.PartName[1:]) as source:
         for _event, node in iterparse(source):
             if node.tag == _SHARED_STRING_TAG:
-                text = Text.from_tree(node).content.replace("x005F_", "")
+                length = sum(len(text.text or "") for text in node.iter(_TEXT_TAG))
                 node.clear()
-                budget.spend(0, len(text))
-                strings.append(text)
+                budget.spend(0, length)
+                lengths.append(length)
     budget.characters = 0  # the table is within the budget; cells count their text where used
-    return strings
+    return lengths
 
 
 def _first_worksheet(reader: ExcelReader) -> tuple[str, str, str]:
@@ -237,19 +259,188 @@ def _first_worksheet(reader: ExcelReader) -> tuple[str, str, str]:
     raise SpreadsheetError(_("The workbook has no worksheet."))
 
 
-def _scan_sheet(
-    archive: zipfile.ZipFile, sheet_path: str, budget: Budget, shared_lengths=()
-) -> tuple[list[str], int]:
-    """One pass over the sheet's raw XML, in chunks, before any row is parsed: refuse it when it
+@dataclass
+class Scan:
+    """What the raw scan of the sheet's XML found: formula cells without a saved value, and the
+    error cells' texts by row and column — the value reader shows them as blank."""
+
+    missing_values: list[str] = field(default_factory=list)
+    errors: dict[int, dict[int, str]] = field(default_factory=dict)
+    values: int = 0  # cells holding a value (saved or inline, not an empty one)
+    prefix: bytes = b""  # the sheet's namespace prefix
+
+
+def repeated_row(number: int) -> SpreadsheetError:
+    return SpreadsheetError(
+        _(
+            "The file is damaged: row %(row)s appears more than once or out of order. "
+            "Open it in Excel, save it, and upload it again."
+        )
+        % {"row": number}
+    )
+
+
+def repeated_cell(column: int, row: int) -> SpreadsheetError:
+    return SpreadsheetError(
+        _(
+            "The file is damaged: cell %(cell)s appears more than once or out of order. "
+            "Open it in Excel, save it, and upload it again."
+        )
+        % {"cell": f"{get_column_letter(column)}{row}"}
+    )
+
+
+class _Tags:
+    """The sheet's tags under its root namespace prefix (usually none), counted in C."""
+
+    __slots__ = ("cells", "empty_values", "prefix", "rows", "values")
+
+    def __init__(self, prefix: bytes):
+        self.prefix = prefix
+        self.cells = tuple(b"<" + prefix + b"c" + end for end in (b" ", b">", b"/"))
+        self.rows = tuple(b"<" + prefix + b"row" + end for end in (b" ", b">", b"/"))
+        # A cell's value, saved (<v>) or inline (<is>), and those that hold nothing.
+        self.values = (b"<" + prefix + b"v>", b"<" + prefix + b"is>")
+        t, v = b"<" + prefix + b"t", b"<" + prefix + b"v>"
+        self.empty_values = (v + b"</" + prefix + b"v>", t + b"/>", t + b"></" + prefix + b"t>")
+
+    def count(self, text: bytes) -> tuple[int, int, int]:
+        """Cells, rows and cells with a value in ``text`` (whole tags only). Tags with a prefix of
+        their own (declared on the tag) escape a byte count: then every tag is looked at."""
+        if b":c" in text or b":row" in text:
+            cells, rows = len(_ANY_CELL.findall(text)), len(_ANY_ROW.findall(text))
+        else:
+            cells = sum(text.count(tag) for tag in self.cells)
+            rows = sum(text.count(tag) for tag in self.rows)
+        values = sum(text.count(tag) for tag in self.values) - sum(
+            text.count(tag) for tag in self.empty_values
+        )
+        return cells, rows, values
+
+
+class _Places:
+    """Row numbers and cell places as they come, each of which must go forward, so that no two
+    cells of the file name the same place (the value reader keeps only the last of them).
+
+    Excel and openpyxl write every row and cell with its place first (``<c r="B7" …>``): such a
+    stretch is checked by comparing the places as sortable keys, in C. Any other stretch (a tag
+    without ``r``, which takes the place after the one before it, or ``r`` not first) is followed
+    tag by tag."""
+
+    __slots__ = ("cell_at", "column", "columns", "key", "row", "row_at", "tags")
+
+    def __init__(self, tags: _Tags):
+        self.tags = tags
+        self.columns: dict[bytes, int] = {}
+        self.row = self.column = 0
+        self.key = ()  # the last cell's place as _CELL_PLACE gives it
+        self.cell_at = re.compile(b"<" + re.escape(tags.prefix) + _CELL_PLACE)
+        self.row_at = re.compile(b"<" + re.escape(tags.prefix) + rb'row r="(\d+)"')
+
+    def follow(self, text: bytes) -> None:
+        """Check the places of the tags in ``text`` (whole tags only)."""
+        cells, rows, _values = self.tags.count(text)
+        row_places, cell_places = self.row_at.findall(text), self.cell_at.findall(text)
+        if len(row_places) == rows and len(cell_places) == cells:
+            self._follow_places(row_places, cell_places)
+        else:
+            self._follow_tags(text)
+
+    def _follow_places(self, row_places: list, cell_places: list) -> None:
+        if row_places:
+            numbers = list(map(int, row_places))
+            if numbers[0] <= self.row or not all(map(operator.lt, numbers, numbers[1:])):
+                previous = self.row
+                for number in numbers:
+                    if number <= previous:
+                        raise repeated_row(number)
+                    previous = number
+            self.row, self.column = numbers[-1], 0
+        if cell_places:
+            if cell_places[0] <= self.key or not all(map(operator.lt, cell_places, cell_places[1:])):
+                previous = self.key
+                for place in cell_places:
+                    if place <= previous:
+                        raise repeated_cell(self._column(b"".join(place[7:])), int(b"".join(place[:7])))
+                    previous = place
+            self.key = last = cell_places[-1]
+            if int(b"".join(last[:7])) == self.row:
+                self.column = self._column(b"".join(last[7:]))
+
+    def _column(self, letters: bytes) -> int:
+        place = self.columns.get(letters)
+        if place is None:
+            place = self.columns[letters] = column_index_from_string(letters.decode())
+        return place
+
+    def _follow_tags(self, text: bytes) -> None:
+        row, column = self.row, self.column
+        for tag, letters, digits in _POSITION.findall(text):
+            if tag == b"c":
+                place = self._column(letters) if letters else column + 1
+                if place <= column:
+                    raise repeated_cell(place, row)
+                column = place
+                key = _place_key(row, column)
+                if key <= self.key:
+                    raise repeated_cell(place, row)
+                self.key = key
+            else:
+                number = int(digits) if digits else row + 1
+                if number <= row:
+                    raise repeated_row(number)
+                row, column = number, 0
+        self.row, self.column = row, column
+
+
+def _place_key(row: int, column: int) -> tuple:
+    """(row, column) as _CELL_PLACE gives a cell's place."""
+    digits, letters = str(row).encode(), get_column_letter(column).encode()
+    return (
+        *(digits if len(digits) == size else b"" for size in range(7, 0, -1)),
+        *(letters if len(letters) == size else b"" for size in range(3, 0, -1)),
+    )
+
+
+def _segments(archive: zipfile.ZipFile, sheet_path: str) -> Iterator[tuple[bytes, bytes]]:
+    """The sheet's XML in chunks of about 1 MB, each with the text before its last ``<``
+    joined to the previous chunk's rest (whole tags only): (chunk, whole tags)."""
+    try:
+        stream = archive.open(sheet_path)
+    except KeyError:
+        raise damaged() from None
+    unfinished = b""  # the last tag's start, cut by the chunk's end
+    with stream:
+        while chunk := stream.read(1 << 20):
+            text = unfinished + chunk
+            cut = text.rfind(b"<")
+            cut = cut if cut >= 0 else len(text)
+            unfinished = text[cut:]
+            if len(unfinished) > 1 << 16:  # text, not a tag: no start tag is that long
+                unfinished = b""
+            yield chunk, text[:cut]
+    yield b"", unfinished
+
+
+def _verify_places(content: bytes, sheet_path: str, prefix: bytes) -> None:
+    """Refuse the file when two of its cells name the same place (see ``_Places``)."""
+    with zipfile.ZipFile(io.BytesIO(content)) as archive:
+        places = _Places(_Tags(prefix))
+        for _chunk, whole in _segments(archive, sheet_path):
+            places.follow(whole)
+
+
+def _scan_sheet(archive: zipfile.ZipFile, sheet_path: str, budget: Budget, shared_lengths=()) -> Scan:
+    """One pass over the sheet's raw XML, in chunks, before any value is read: refuse it when it
     holds more cells or rows than the budget allows, or when its cells show more characters of
     shared text than it allows (one 30,000-character string shown by every cell: refused here in
-    a fraction of a second, not after parsing rows); and list the cells holding a formula but no
-    saved value (openpyxl reads such cells as empty in values-only mode; an import must not).
-    Returns those cells and the number of row elements (the total of an import's progress)."""
-    found: list[str] = []
+    a fraction of a second, not after reading rows); count the cells holding a value (the value
+    reader must give as many, see ``_sheet_rows``); list the cells holding a formula but no saved
+    value (the value reader shows such cells as empty; an import must not) and the error cells."""
+    scan = Scan()
     overlap = b""
-    cells = rows = characters = 0
-    cell_tags = row_tags = ()
+    characters = cells = rows = 0
+    tags = None
     pending = b""  # the start of a cell cut by the chunk's end, for the shared text count
 
     def shared_characters(data: bytes) -> int:
@@ -260,134 +451,154 @@ def _scan_sheet(
                 total += shared_lengths[index]
         return total
 
-    try:
-        stream = archive.open(sheet_path)
-    except KeyError:
-        raise damaged() from None
-    with stream:
-        while chunk := stream.read(1 << 20):
-            if not cell_tags:
-                root = _ROOT.search(chunk)
-                prefix = (root.group(1) + b":") if root and root.group(1) else b""
-                cell_tags = tuple(b"<" + prefix + b"c" + end for end in (b" ", b">", b"/"))
-                row_tags = tuple(b"<" + prefix + b"row" + end for end in (b" ", b">", b"/"))
-            cells += sum(chunk.count(tag) for tag in cell_tags)
-            rows += sum(chunk.count(tag) for tag in row_tags)
-            if max(cells, rows) > budget.max_cells:
-                raise too_much()
-            if shared_lengths:
-                text = pending + chunk
-                cut = text.rfind(cell_tags[0])
-                cut = cut if cut > 0 else len(text)
-                characters += shared_characters(text[:cut])
-                pending = text[cut:][-(1 << 16) :]  # a cell's start: never more than a few bytes
-                if characters > budget.max_characters:
-                    raise too_much()
-            window = overlap + chunk
-            if b"<f" in window:
-                cut = window.rfind(b"<c ")
-                head = window[:cut] if cut > 0 else window
-                found.extend(
-                    f"{m.group(1).decode()}{m.group(2).decode()}"
-                    for m in _FORMULA_WITHOUT_VALUE.finditer(head)
-                )
-                overlap = window[cut:] if cut > 0 else b""
-            else:
-                overlap = window[-16384:]
-                cut = overlap.rfind(b"<c ")
-                overlap = overlap[cut:] if cut >= 0 else b""
-        found.extend(
-            f"{m.group(1).decode()}{m.group(2).decode()}" for m in _FORMULA_WITHOUT_VALUE.finditer(overlap)
-        )
-        if shared_lengths and characters + shared_characters(pending) > budget.max_characters:
+    for chunk, whole in _segments(archive, sheet_path):
+        if tags is None:
+            root = _ROOT.search(chunk)
+            tags = _Tags((root.group(1) + b":") if root and root.group(1) else b"")
+            scan.prefix = tags.prefix
+        more_cells, more_rows, values = tags.count(whole)
+        cells, rows, scan.values = cells + more_cells, rows + more_rows, scan.values + values
+        if max(cells, rows) > budget.max_cells:
             raise too_much()
-    return found, rows
+        if shared_lengths and chunk:
+            text = pending + chunk
+            cut = text.rfind(tags.cells[0])
+            cut = cut if cut > 0 else len(text)
+            characters += shared_characters(text[:cut])
+            pending = text[cut:][-(1 << 16) :]  # a cell's start: never more than a few bytes
+            if characters > budget.max_characters:
+                raise too_much()
+        window = overlap + chunk
+        if b"<f" in window or b't="e"' in window:
+            cut = window.rfind(b"<c ")
+            head = window[:cut] if cut > 0 else window
+            _whole_cells(head, scan)
+            overlap = window[cut:] if cut > 0 else b""
+        else:
+            overlap = window[-16384:]
+            cut = overlap.rfind(b"<c ")
+            overlap = overlap[cut:] if cut >= 0 else b""
+    _whole_cells(overlap, scan)
+    if shared_lengths and characters + shared_characters(pending) > budget.max_characters:
+        raise too_much()
+    return scan
 
 
-def _sheet_rows(reader: ExcelReader, sheet_path: str, budget: Budget) -> Iterator[tuple[int, list]]:
-    """(row number, cells) for every row element of the sheet, in order; each cell a dict with
-    its column number and value. Counts the budget; refuses repeated or backward row numbers."""
-    workbook = reader.wb
-    previous = 0
+def _whole_cells(data: bytes, scan: Scan) -> None:
+    """The formula cells without a saved value and the error cells among whole cell elements."""
+    if b"<f" in data:
+        scan.missing_values.extend(
+            f"{m.group(1).decode()}{m.group(2).decode()}" for m in _FORMULA_WITHOUT_VALUE.finditer(data)
+        )
+    if b't="e"' in data:
+        for m in _ERROR_CELL.finditer(data):
+            row = scan.errors.setdefault(int(m.group(2)), {})
+            row[column_index_from_string(m.group(1).decode())] = m.group(3).decode(errors="replace").strip()
+
+
+def _sheet_rows(
+    content: bytes, title: str, budget: Budget, scan: Scan, sheet_path: str
+) -> tuple[Iterator, int]:
+    """(row number, values) for every row from the sheet's first used row to its last, blank
+    rows between them too, and the last row's number. Values are as openpyxl gives them: whole
+    numbers as int, other numbers as float, dates as datetime, blank cells as None, error cells
+    as their text. Counts the budget (each row at least one cell).
+
+    Once every row is read, the values given are counted against the cells with a value the scan
+    counted: fewer means that two cells named the same place (the reader keeps the last) or that
+    a value was blank (``<t> </t>``); the places are then checked one by one (``_Places``)."""
     try:
-        with reader.archive.open(sheet_path) as source:
-            parser = WorkSheetParser(
-                source,
-                reader.shared_strings,
-                data_only=True,
-                epoch=workbook.epoch,
-                date_formats=workbook._date_formats,
-                timedelta_formats=workbook._timedelta_formats,
-            )
-            for number, cells in parser.parse():
-                if number <= previous:
-                    raise SpreadsheetError(
-                        _(
-                            "The file is damaged: row %(row)s appears more than once or out of order. "
-                            "Open it in Excel, save it, and upload it again."
-                        )
-                        % {"row": number}
-                    )
-                previous = number
-                characters = 0
-                for cell in cells:
-                    if type(cell["value"]) is str:
-                        characters += len(cell["value"])
-                budget.spend(len(cells) or 1, characters)
-                yield number, cells
-    except SpreadsheetError:
-        raise
+        sheet = CalamineWorkbook.from_filelike(io.BytesIO(content)).get_sheet_by_name(title)
+        start = sheet.start
+        last_row = sheet.end[0] + 1 if start is not None else 0
     except Exception:
         raise damaged() from None
+    errors = scan.errors
+
+    def rows():
+        given = 0
+        if start is not None:
+            # iter_rows gives every row from the sheet's first (row 1), each from the first used
+            # column (python-calamine 0.9; tests/proposals/test_workbook_reader.py holds it).
+            padding = (None,) * start[1]
+            try:
+                for number, cells in enumerate(sheet.iter_rows(), start=1):
+                    values = padding + tuple(map(_value, cells))
+                    if number in errors:
+                        values = _with_errors(values, errors[number])
+                    characters = 0
+                    used = 0
+                    for value in values:
+                        if value is not None:
+                            used += 1
+                            if type(value) is str:
+                                characters += len(value)
+                    budget.spend(used or 1, characters)
+                    given += used
+                    yield number, values
+            except SpreadsheetError:
+                raise
+            except Exception:
+                raise damaged() from None
+        if given != scan.values:
+            _verify_places(content, sheet_path, scan.prefix)
+
+    return rows(), last_row
 
 
-def _values(number: int, cells: list, width: int | None) -> tuple:
-    """The row's values by column, cut to ``width`` (None: up to its last cell)."""
-    if not cells:
-        return ()
-    last = cells[-1]["column"]
-    size = last if width is None else width
-    values = [None] * size
-    previous = 0
-    for cell in cells:
-        column = cell["column"]
-        if column <= previous:
-            raise SpreadsheetError(
-                _(
-                    "The file is damaged: cell %(cell)s appears more than once or out of order. "
-                    "Open it in Excel, save it, and upload it again."
-                )
-                % {"cell": f"{get_column_letter(column)}{number}"}
-            )
-        previous = column
-        if column <= size:
-            values[column - 1] = cell["value"]
+def _value(value):
+    kind = type(value)
+    if kind is str:
+        return value or None
+    if kind is float:
+        return int(value) if value.is_integer() and abs(value) < _BIGGEST_EXACT_FLOAT else value
+    if kind is datetime.date:  # a date format: openpyxl reads every one as a datetime
+        return datetime.datetime(value.year, value.month, value.day)
+    return value
+
+
+def _with_errors(values: tuple, errors: dict[int, str]) -> tuple:
+    """The row's values with its error cells' texts (#N/A, …) in place of the reader's blanks."""
+    values = list(values)
+    for column, text in errors.items():
+        if column > len(values):
+            values.extend([None] * (column - len(values)))
+        values[column - 1] = text
     return tuple(values)
+
+
+def _values(values: tuple, width: int | None) -> tuple:
+    """The row's values cut or padded to ``width`` (None: up to its last value)."""
+    if width is None:
+        return values
+    if len(values) >= width:
+        return values[:width]
+    return values + (None,) * (width - len(values))
 
 
 def _is_blank(value) -> bool:
     return value is None or (isinstance(value, str) and not value.strip())
 
 
-def _find_header(rows) -> tuple[int, tuple, int]:
-    """The header's row number and values, and how many row elements were read to find it."""
-    for consumed, (number, cells) in enumerate(rows, start=1):
-        values = _values(number, cells, None)
+def _find_header(rows) -> tuple[int, tuple]:
+    """The header's row number and values."""
+    for number, values in rows:
         if values and not all(_is_blank(v) for v in values):
+            values = list(values)
             while values and _is_blank(values[-1]):
-                values = values[:-1]
-            return number, values, consumed
+                values.pop()
+            return number, tuple(values)
     raise SpreadsheetError(_("The first sheet is empty: no header row was found."))
 
 
 def _data_rows(rows, width: int, tally: Tally) -> Iterator[tuple[int, tuple]]:
     """Non-empty rows after the header, cut to the header's width; stops past the row limit.
-    Every row element read, blank or not, counts in ``tally.read``."""
+    Every row read, blank or not, counts in ``tally.read``."""
     limit = settings.IMPORT_MAX_ROWS
     seen = 0
-    for number, cells in rows:
+    for number, row in rows:
         tally.read += 1
-        values = _values(number, cells, width)
+        values = _values(row, width)
         if all(v is None or (type(v) is str and not v.strip()) for v in values):
             continue
         seen += 1

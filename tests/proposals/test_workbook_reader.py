@@ -6,18 +6,22 @@ reported case goes through the command, and the values of columns a lying dimens
 are checked one by one.
 """
 
+import datetime
+import importlib.metadata
 import io
 import zipfile
 from io import StringIO
 
 import openpyxl
 import pytest
+import python_calamine
 from django.core.management import call_command
-from openpyxl.worksheet._reader import WorkSheetParser
 
 from evaluation.models import Reviewer, Scoresheet
 from proposals.importing import workbook
-from proposals.importing.workbook import read_first_sheet
+from proposals.importing.applicants import ProposalImporter
+from proposals.importing.engine import run_import
+from proposals.importing.workbook import SpreadsheetError, read_first_sheet
 from proposals.models import Proposal
 from tests.hostile.make_corpus import (
     REVIEWER_HEADER,
@@ -27,6 +31,7 @@ from tests.hostile.make_corpus import (
     TEN_SCORES,
     replace_member,
     with_dimension,
+    with_sheet_xml,
     xlsx,
 )
 
@@ -108,36 +113,110 @@ def test_only_the_first_sheet_is_opened(tmp_path):
     assert sheet.title == "지원자" and len(list(sheet.rows)) == 10
 
 
-def test_the_reader_never_asks_openpyxl_for_a_dimension(monkeypatch):
-    def refuse(self):
-        raise AssertionError("the sheet's <dimension> was read")
-
-    monkeypatch.setattr(WorkSheetParser, "parse_dimensions", refuse)
-    sheet = read_first_sheet(with_dimension(xlsx(ten_rows(), header=HEADER), "A1:G3"))
-    assert [number for number, _values in sheet.rows] == list(range(2, 12))
-
-
-def test_openpyxl_is_the_minor_version_whose_reader_parts_are_used():
-    """workbook.py builds on openpyxl 3.1's reader internals (ExcelReader's steps, the
-    worksheet parser, the workbook's date formats); pyproject.toml pins openpyxl to 3.1.x. A
-    new minor version must be checked against them before the pin moves."""
+def test_openpyxl_and_calamine_are_the_versions_whose_parts_are_used():
+    """workbook.py builds on openpyxl 3.1's reader internals (ExcelReader's steps up to the sheet
+    list) and on python-calamine 0.9's sheet reader, whose iter_rows gives every row from row 1,
+    each from the sheet's first used column; pyproject.toml pins both. A new minor version must
+    be checked against them before its pin moves."""
     assert openpyxl.__version__.startswith("3.1.")
     reader = openpyxl.reader.excel.ExcelReader(io.BytesIO(xlsx([[1]], header=["a"])), read_only=True)
     for step in ("read_manifest", "read_workbook"):
         assert callable(getattr(reader, step))
     reader.read_manifest()
     reader.read_workbook()
-    assert isinstance(reader.wb._date_formats, dict | set) and isinstance(
-        reader.wb._timedelta_formats, dict | set
-    )
-    _sheet, rel = next(reader.parser.find_sheets())
-    with reader.archive.open(rel.target) as source:
-        rows = list(WorkSheetParser(source, [], data_only=True).parse())
-    assert [(number, [(cell["column"], cell["value"]) for cell in cells]) for number, cells in rows] == [
-        (1, [(1, "a")]),
-        (2, [(1, 1)]),
-    ]
+    sheet, rel = next(reader.parser.find_sheets())
+    assert (sheet.name, rel.target.lstrip("/")) == ("지원자", "xl/worksheets/sheet1.xml")
     assert workbook.ExcelReader is openpyxl.reader.excel.ExcelReader
+
+    assert importlib.metadata.version("python-calamine").startswith("0.9.")
+    book = openpyxl.Workbook()
+    book.active["C3"], book.active["D5"] = "가", 1
+    out = io.BytesIO()
+    book.save(out)
+    values = python_calamine.CalamineWorkbook.from_filelike(io.BytesIO(out.getvalue())).get_sheet_by_index(0)
+    assert values.start == (2, 2)
+    assert list(values.iter_rows()) == [["", ""], ["", ""], ["가", ""], ["", ""], ["", 1.0]]
+
+
+def test_a_sheet_that_starts_below_and_right_of_a1_keeps_its_row_numbers_and_columns():
+    def move(book):
+        sheet = book.active
+        sheet.insert_rows(1, 3)
+        sheet.insert_cols(1, 2)
+
+    sheet = read_first_sheet(xlsx(ten_rows()[:2], header=HEADER, edit=move))
+    assert (sheet.header_row, sheet.header) == (4, (None, None, *HEADER))
+    assert [(number, values[2:5]) for number, values in sheet.rows] == [
+        (5, ("hub", "시험", "가나시 1")),
+        (6, ("hub", "시험", "가나시 2")),
+    ]
+
+
+def test_values_are_read_as_openpyxl_gives_them():
+    """Whole numbers as int, others as float, dates as datetime (also a date without a time),
+    booleans, error cells as their text, blank text as None."""
+    rows = [[1, 2.5, datetime.date(2023, 3, 31), datetime.datetime(2023, 3, 31, 9, 30), True, "", "가"]]
+    content = with_sheet_xml(
+        xlsx(rows, header=list("ABCDEFG")),
+        lambda xml: xml.replace(
+            '<c r="G2" t="inlineStr"><is><t>가</t></is></c>'.encode(), b'<c r="G2" t="e"><v>#N/A</v></c>'
+        ),
+    )
+    sheet = read_first_sheet(content)
+    assert list(sheet.rows) == [
+        (
+            2,
+            (
+                1,
+                2.5,
+                datetime.datetime(2023, 3, 31),
+                datetime.datetime(2023, 3, 31, 9, 30),
+                True,
+                None,
+                "#N/A",
+            ),
+        )
+    ]
+
+
+def test_an_error_cell_is_reported_with_its_text(competition):
+    content = with_sheet_xml(
+        xlsx(ten_rows()[:1], header=HEADER),
+        lambda xml: xml.replace(
+            b'<c r="E2" t="n"><v>200</v></c>', b'<c r="E2" t="e"><f>1/0</f><v>#DIV/0!</v></c>'
+        ),
+    )
+    report = run_import(ProposalImporter(competition), content, dry_run=True)
+    assert report.errors == ["2행 '국비': 숫자가 아닙니다: '#DIV/0!'"]
+
+
+@pytest.mark.parametrize(
+    "edit",
+    [
+        # the same place in two rows: the value reader places a cell by its own r
+        lambda xml: xml.replace(b'<c r="A3" ', b'<c r="A2" ', 1),
+        # a cell written twice in its row, with another value
+        lambda xml: xml.replace(b'<c r="B2" ', b'<c r="A2" t="inlineStr"><is><t>x</t></is></c><c r="B2" ', 1),
+    ],
+    ids=["in-two-rows", "twice-in-a-row"],
+)
+def test_two_cells_naming_the_same_place_make_the_file_damaged(edit):
+    content = with_sheet_xml(xlsx(ten_rows(), header=HEADER), edit)
+    with pytest.raises(SpreadsheetError) as refused:
+        list(read_first_sheet(content).rows)
+    assert refused.value.message == (
+        "파일이 손상되었습니다: A2 셀이 두 번 나오거나 순서가 맞지 않습니다. 엑셀에서 열어 저장한 뒤 다시 올려 주세요."
+    )
+
+
+def test_blank_text_without_a_duplicate_place_is_read():
+    """A cell of spaces written without xml:space="preserve" reads as blank: the scan counted a
+    value the reader does not give, the places are checked one by one, and the file is read."""
+    content = with_sheet_xml(
+        xlsx(ten_rows(), header=HEADER), lambda xml: xml.replace("<t>주요내용 1</t>".encode(), b"<t>   </t>")
+    )
+    rows = list(read_first_sheet(content).rows)
+    assert len(rows) == 10 and rows[0][1][7] is None and rows[1][1][7] == "주요내용 2"
 
 
 def test_a_workbook_without_shared_strings_or_with_them_reads_alike():
