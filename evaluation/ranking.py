@@ -3,16 +3,19 @@ outcome depends on, ``evaluation.engine.rank`` computes it. ``rank_competition``
 rank command, the officials' pages, exports and publishing read; ``ranking_document`` is its JSON
 form (SPEC §6); the labels here are how pages and exports name statuses and tie-break rules."""
 
-from collections import defaultdict
-from dataclasses import dataclass
+import threading
+from collections import OrderedDict, defaultdict
+from dataclasses import dataclass, replace
 from decimal import Decimal
 
+from django.db import router
 from django.db.models import CharField, Exists, OuterRef, Subquery
 from django.db.models.functions import Cast
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from proposals.models import Competition, Proposal, Track
+from proposals.models.audit import chain_head
 
 from . import engine, rules
 from .engine import CategoryRanking, RankedProposal
@@ -95,6 +98,51 @@ def rank_competition(competition: Competition, *, closing: bool = False) -> Comp
     stages = list(competition.stages.order_by("order"))
     inputs = ranking_inputs(competition, stages, owed=not closing)
     return CompetitionRanking(competition, stages, inputs, engine.rank(inputs))
+
+
+class _RecentRankings:
+    """The last rankings computed for pages, each under the audit chain's head (sequence and
+    digest) read before it was computed. Every change a ranking depends on — a proposal, sheet,
+    score, assignment, conflict, adjustment, draw, publication, stage, criterion, track or the
+    competition, on any path (SPEC §7) — appends an entry to the chain in its own transaction, so
+    a head that is the same means the same inputs; a head read before computing can only be
+    older than the data read after it, never newer. The digest makes a head unique even where a
+    rolled-back sequence number is reused. Process-local: nothing is pickled or shared."""
+
+    SIZE = 8
+
+    def __init__(self):
+        self._lock = threading.Lock()
+        self._rankings: OrderedDict[tuple, CompetitionRanking] = OrderedDict()
+
+    def get(self, competition: Competition) -> CompetitionRanking:
+        using = router.db_for_read(Proposal)
+        key = (using, competition.pk, *chain_head(using))
+        with self._lock:
+            ranking = self._rankings.get(key)
+            if ranking is not None:
+                self._rankings.move_to_end(key)
+        if ranking is None:
+            ranking = rank_competition(competition)
+            with self._lock:
+                self._rankings[key] = ranking
+                while len(self._rankings) > self.SIZE:
+                    self._rankings.popitem(last=False)
+        return replace(ranking, competition=competition)
+
+    def clear(self) -> None:
+        with self._lock:
+            self._rankings.clear()
+
+
+recent_rankings = _RecentRankings()
+
+
+def current_ranking(competition: Competition) -> CompetitionRanking:
+    """``rank_competition(competition)`` for reading (the officials' pages and downloads): the
+    same ranking, computed once per change of the database (``_RecentRankings``). Treat it as
+    read-only: the next request may be given the same rows. Publishing ranks afresh."""
+    return recent_rankings.get(competition)
 
 
 def ranking_document(ranking: CompetitionRanking) -> dict:

@@ -1,3 +1,7 @@
+from django.utils.formats import localize
+from django.utils.html import conditional_escape, format_html
+from django.utils.safestring import SafeString, mark_safe
+from django.utils.timezone import template_localtime
 from django_tables2.utils import AttributeDict, computed_values, signature
 
 
@@ -12,7 +16,27 @@ class PlainRows:
     field with choices (django-tables2 would show its label), a link or a localised column needs
     the table's own rows instead."""
 
-    plain = True  # portal/tables/krds_table.html renders ``plain_rows``
+    plain = True  # portal/tables/krds_table.html renders ``rows_html``
+    cell_labels = False  # True: each cell carries its column's name (data-label), for cards
+
+    def rows_html(self) -> SafeString:
+        """This page's rows as HTML, built in one pass in Python: what a template loop over
+        ``plain_rows`` writes (each value localised and escaped as ``{{ cell }}`` would), a
+        hundred times fewer template lookups. ``row_after(record)`` adds a row after a row."""
+        parts = []
+        for attrs, record, cells in self.plain_rows():
+            parts.append(f"<tr {attrs}>")
+            for cell_attrs, header, cell in cells:
+                label = format_html(' data-label="{}"', header) if self.cell_labels else ""
+                parts.append(f"<td {cell_attrs}{label}>{_shown(cell)}</td>")
+            parts.append("</tr>")
+            parts.append(self.row_after(record))
+        if not parts and self.empty_text:
+            parts.append(format_html('<tr><td colspan="{}">{}</td></tr>', len(self.columns), self.empty_text))
+        return mark_safe("".join(parts))  # every part escaped above
+
+    def row_after(self, record) -> str:
+        return ""
 
     def plain_rows(self) -> list:
         """This page's rows as (row attributes, record, [(cell attributes, header, cell)])."""
@@ -41,3 +65,8 @@ class PlainRows:
             return attrs, header, render(**(given if any_keyword else {name: given[name] for name in wanted}))
 
         return cell
+
+
+def _shown(value) -> str:
+    """A value as ``{{ value }}`` shows it in a template: local time, localised, escaped."""
+    return conditional_escape(localize(template_localtime(value)))

@@ -4,6 +4,7 @@ code (A, B, C…), criterion averages and adjustments. No table here shows a sco
 page, and no score table names a reviewer."""
 
 import datetime
+from functools import cached_property
 
 import django_tables2 as tables
 from django.urls import reverse
@@ -528,7 +529,9 @@ class RankingTable(PlainRows, tables.Table):
         for name, stage in self.stage_names.items():
             self.sort_keys[name] = lambda row, code=stage.code: shown(row.stage_scores.get(code))
 
-    @property
+    cell_labels = True  # cards on a narrow screen: "name: value" lines
+
+    @cached_property
     def slot_line(self) -> dict | None:
         """Where the group's slots end, in the ranking's own order (unsorted, or by rank upwards):
         ``{"after": row id or None (before the first row), "text": what the line says}``; None
@@ -558,6 +561,22 @@ class RankingTable(PlainRows, tables.Table):
         else:
             text = _("The %(slots)s slots end here: the proposals above are selected.") % values
         return {"after": in_slots[-1].id if in_slots else None, "text": text}
+
+    def _slot_line_html(self) -> str:
+        return format_html(
+            '<tr class="slot-line"><td colspan="{}"><span class="slot-line-text">{}</span></td></tr>',
+            len(self.columns),
+            self.slot_line["text"],
+        )
+
+    def slot_line_before(self) -> str:
+        """The slot line when no proposal takes a slot: before the first row."""
+        line = self.slot_line
+        return self._slot_line_html() if line and line["after"] is None else ""
+
+    def row_after(self, record) -> str:
+        line = self.slot_line
+        return self._slot_line_html() if line and line["after"] == record.id else ""
 
     def render_rank(self, record):
         return "—" if record.rank is None else record.rank

@@ -45,7 +45,7 @@ from evaluation.queries import (
     proposal_trail_names,
     stage_progress,
 )
-from evaluation.ranking import rank_competition
+from evaluation.ranking import current_ranking
 from evaluation.reviewer_codes import stage_reviewer_sheets
 from evaluation.sheets import can_reopen, closing_publication_id, criteria_for, is_closed
 from evaluation.stage_scores import criterion_averages, stage_results
@@ -399,7 +399,7 @@ RANKING_PAGE = 50
 def ranking(request, slug):
     """Every ranking of the competition (a track, or a category pooling its slots) with ratios."""
     competition = get_object_or_404(Competition, slug=slug)
-    result = rank_competition(competition)
+    result = current_ranking(competition)
     # Pages of RANKING_PAGE rows per ranking (its own ?<group>-page=): the page stays light at
     # thousands of proposals; the downloads hold every row.
     config = RequestConfig(request, paginate={"per_page": RANKING_PAGE})
@@ -432,7 +432,7 @@ def ranking(request, slug):
 @role_required(*OFFICIALS)
 def ranking_csv(request, slug):
     competition = get_object_or_404(Competition, slug=slug)
-    content = exporting.ranking_csv(rank_competition(competition))
+    content = exporting.ranking_csv(current_ranking(competition))
     return _download(content, "text/csv; charset=utf-8", f"{competition.slug}-ranking.csv")
 
 
@@ -440,7 +440,7 @@ def ranking_csv(request, slug):
 def reviewer_totals_csv(request, slug):
     """Every reviewer's total by code, per stage and proposal (the score pages, in one file)."""
     competition = get_object_or_404(Competition, slug=slug)
-    content = exporting.reviewer_totals_csv(rank_competition(competition))
+    content = exporting.reviewer_totals_csv(current_ranking(competition))
     return _download(content, "text/csv; charset=utf-8", f"{competition.slug}-reviewer-totals.csv")
 
 
@@ -448,7 +448,7 @@ def reviewer_totals_csv(request, slug):
 def ranking_xlsx(request, slug):
     """The results workbook, as ``export_results`` writes it."""
     competition = get_object_or_404(Competition, slug=slug)
-    content = exporting.results_workbook(rank_competition(competition))
+    content = exporting.results_workbook(current_ranking(competition))
     return _download(content, XLSX_CONTENT_TYPE, f"{competition.slug}-results.xlsx")
 
 
@@ -464,7 +464,7 @@ def _download(content: bytes, content_type: str, filename: str) -> HttpResponse:
 def record_draw(request, slug):
     """Record the drawn order of each tie that straddles the last slot, and how it was drawn."""
     competition = get_object_or_404(Competition, slug=slug)
-    ties = {tie.key: tie for tie in unresolved_ties(rank_competition(competition))}
+    ties = {tie.key: tie for tie in unresolved_ties(current_ranking(competition))}
     forms = {key: DrawForm(prefix=key, proposals=tie.rows) for key, tie in ties.items()}
     if request.method == "POST":
         key = request.POST.get("tie", "")
