@@ -1,7 +1,10 @@
+from collections.abc import Callable
+
 from django.utils.formats import localize
 from django.utils.html import conditional_escape, format_html
 from django.utils.safestring import SafeString, mark_safe
 from django.utils.timezone import template_localtime
+from django_tables2.data import TableListData
 from django_tables2.utils import AttributeDict, computed_values, signature
 
 
@@ -70,3 +73,53 @@ class PlainRows:
 def _shown(value) -> str:
     """A value as ``{{ value }}`` shows it in a template: local time, localised, escaped."""
     return conditional_escape(localize(template_localtime(value)))
+
+
+class RowsOnDemand(TableListData):
+    """A table's rows known by their ids (in display order), each page's rows loaded when the
+    table asks for it: ``load(ids)`` returns those records, in any order. The table counts and
+    pages the ids; only the page shown becomes model objects. ``loaded``: records already loaded
+    (pk → record; several tables can share one load, see ``page_ids``).
+
+    A ``TableData`` itself, so that django-tables2 takes it as it is (other data it copies into a
+    list, which would load every row)."""
+
+    BATCH = 500  # ids a load asks for at once when every row is iterated
+
+    def __init__(self, ids: list, load: Callable, loaded: dict | None = None):
+        super().__init__(ids)
+        self.ids = ids
+        self.load = load
+        self._loaded = {} if loaded is None else loaded  # pk → record
+
+    def __len__(self) -> int:
+        return len(self.ids)
+
+    def __getitem__(self, index):
+        ids = self.ids[index] if isinstance(index, slice) else [self.ids[index]]
+        missing = [pk for pk in ids if pk not in self._loaded]
+        if missing:
+            self._loaded.update((record.pk, record) for record in self.load(missing))
+        records = [self._loaded[pk] for pk in ids if pk in self._loaded]
+        return records if isinstance(index, slice) else records[0]
+
+    def __iter__(self):
+        for start in range(0, len(self.ids), self.BATCH):
+            yield from self[start : start + self.BATCH]
+
+    def order_by(self, aliases):
+        raise NotImplementedError("rows on demand keep the order of their ids: make the table not orderable")
+
+
+def page_ids(ids: list, requested, per_page: int) -> list:
+    """The ids of the page django-tables2's RequestConfig shows for ``requested`` (the page's
+    query value): page 1 when it is not a number, the last page when it is not a page (below 1
+    or past the end)."""
+    pages = max(-(-len(ids) // per_page), 1)
+    try:
+        number = int(requested)
+    except (TypeError, ValueError):
+        number = 1
+    if not 1 <= number <= pages:
+        number = pages
+    return ids[(number - 1) * per_page : number * per_page]

@@ -56,8 +56,8 @@ def labelled(attrs: dict, label) -> dict:
 
 
 def _total(name):
-    """A footer summing one count over the table's rows (rows are already loaded)."""
-    return lambda table: sum(getattr(row, name) for row in table.data)
+    """A footer: the table's ``totals[name]`` (counted over all its rows, not only this page's)."""
+    return lambda table: table.totals[name]
 
 
 class CountColumn(tables.Column):
@@ -109,10 +109,11 @@ class ProgressTable(PlainRows, tables.Table):
         empty_text = _("No proposal of this track is in this stage.")
         attrs = {"class": "compact"}
 
-    def __init__(self, data, *, stage, caption, **kwargs):
+    def __init__(self, data, *, stage, caption, totals, **kwargs):
         super().__init__(data, **kwargs)
         self.stage = stage
         self.caption = caption
+        self.totals = totals  # each count over every row of the track (the footers)
 
     def render_title(self, record, value):
         url = reverse("official:proposal", args=[self.stage.competition.slug, self.stage.code, record.pk])

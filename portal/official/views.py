@@ -49,6 +49,7 @@ from evaluation.ranking import current_ranking
 from evaluation.reviewer_codes import stage_reviewer_sheets
 from evaluation.sheets import can_reopen, closing_publication_id, criteria_for, is_closed
 from evaluation.stage_scores import criterion_averages, stage_results
+from portal.tables import RowsOnDemand, page_ids
 from proposals.models import Competition, Proposal, Track
 from proposals.xlsx import XLSX_CONTENT_TYPE
 
@@ -99,26 +100,45 @@ def progress(request, slug, stage):
     """One stage of a competition: a table per track, counts from one query for the stage."""
     competition = get_object_or_404(Competition, slug=slug)
     stage = get_object_or_404(Stage, competition=competition, code=stage)
-    by_track = defaultdict(list)
-    for row in stage_progress(stage):
-        by_track[row.track_id].append(row)
+    # The counts of every proposal in one light query (numbers, no model objects): the totals
+    # and each track's order; the proposals of the page shown are loaded when the table asks.
+    progress_rows = stage_progress(stage)
+    ids_by_track = defaultdict(list)
+    track_totals = defaultdict(lambda: dict.fromkeys(PROGRESS_COUNTS, 0))
+    totals = dict.fromkeys((*PROGRESS_COUNTS, "proposals"), 0)
+    conflicted_total = 0
+    for pk, track_id, conflicted, *counts in progress_rows.values_list(
+        "pk", "track_id", "conflicted", *PROGRESS_COUNTS
+    ):
+        ids_by_track[track_id].append(pk)
+        in_track = track_totals[track_id]
+        for name, count in zip(PROGRESS_COUNTS, counts, strict=True):
+            in_track[name] += count
+            totals[name] += count
+        conflicted_total += conflicted
+        totals["proposals"] += 1
     tracks = Track.objects.filter(category__competition=competition).select_related("category")
     tracks = tracks.order_by("category__order", "category__code", "order", "code")
+    # The proposals of every track's page, in one query (page_ids: the pages the tables will show).
+    shown = [
+        pk
+        for track in tracks
+        for pk in page_ids(ids_by_track[track.pk], request.GET.get(f"t{track.pk}-page"), PROGRESS_PAGE)
+    ]
+    loaded = {proposal.pk: proposal for proposal in progress_rows.filter(pk__in=shown)} if shown else {}
     tables = [
         ProgressTable(
-            by_track[track.pk],
+            RowsOnDemand(ids_by_track[track.pk], lambda ids: progress_rows.filter(pk__in=ids), loaded),
             stage=stage,
             caption=_("Progress of %(track)s proposals in %(stage)s")
             % {"track": track.name, "stage": stage.name},
+            totals=track_totals[track.pk],
             prefix=f"t{track.pk}-",
         )
         for track in tracks
     ]
     for table in tables:  # pages of PROGRESS_PAGE proposals per track; the footers total them all
         RequestConfig(request, paginate={"per_page": PROGRESS_PAGE}).configure(table)
-    rows = [row for track_rows in by_track.values() for row in track_rows]
-    totals = {name: sum(getattr(row, name) for row in rows) for name in PROGRESS_COUNTS}
-    totals["proposals"] = len(rows)
     owed = owed_by_reviewer(stage)
     notice_table = NoticeTable(
         Notice.objects.filter(stage=stage)
@@ -128,7 +148,7 @@ def progress(request, slug, stage):
         prefix="notices-",
     )
     RequestConfig(request, paginate={"per_page": NOTICES_PER_PAGE}).configure(notice_table)
-    counting = totals["assigned"] - sum(row.conflicted for row in rows)
+    counting = totals["assigned"] - conflicted_total
     context = {
         "competition": competition,
         "stage": stage,

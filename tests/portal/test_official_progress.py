@@ -180,3 +180,34 @@ def test_a_track_of_many_proposals_is_paged_and_its_footer_totals_them_all(
     prefix = hub.prefix
     second = official_client.get(progress_url(stage) + f"?{prefix}page=2").content.decode()
     assert second.count('<td class="col-ref">') == 2 + 2 * PROGRESS_PAGE + footers
+
+
+@pytest.mark.parametrize("requested, shown_rows", [("abc", "first"), ("0", "last"), ("999", "last")])
+def test_a_page_number_that_is_not_a_page_shows_the_first_or_last_page_in_the_same_queries(
+    official_client,
+    stage,
+    make_criteria,
+    make_proposal,
+    make_reviewer,
+    make_assignment,
+    submit_sheet,
+    django_assert_max_num_queries,
+    requested,
+    shown_rows,
+):
+    """Each track's page is loaded with the others' in one query, for the page django-tables2
+    shows: page 1 for a value that is not a number, the last page for one below 1 or past the end."""
+    from portal.official.views import PROGRESS_PAGE
+
+    make_criteria(2, max_points=Decimal(50))
+    reviewers = [make_reviewer(f"reviewer{n}") for n in range(3)]
+    many_proposals(3 * (PROGRESS_PAGE + 2), make_proposal, reviewers, make_assignment, submit_sheet)
+    first = official_client.get(progress_url(stage))
+    hub = next(table for track, table in first.context["sections"] if track.code == "hub")
+    references = [proposal.reference for proposal in hub.data]
+    with django_assert_max_num_queries(15):
+        response = official_client.get(progress_url(stage) + f"?{hub.prefix}page={requested}")
+    html = response.content.decode()
+    expected = references[:PROGRESS_PAGE] if shown_rows == "first" else references[PROGRESS_PAGE:]
+    assert all(f">{reference}<" in html for reference in expected)
+    assert not any(f">{reference}<" in html for reference in references if reference not in expected)
