@@ -101,34 +101,36 @@ def rank_competition(competition: Competition, *, closing: bool = False) -> Comp
 
 
 class _RecentRankings:
-    """The last rankings computed for pages, each under the audit chain's head (sequence and
-    digest) read before it was computed. Every change a ranking depends on — a proposal, sheet,
-    score, assignment, conflict, adjustment, draw, publication, stage, criterion, track or the
-    competition, on any path (SPEC §7) — appends an entry to the chain in its own transaction, so
-    a head that is the same means the same inputs; a head read before computing can only be
-    older than the data read after it, never newer. The digest makes a head unique even where a
-    rolled-back sequence number is reused. Process-local: nothing is pickled or shared."""
+    """The ranking last computed for pages, per competition, under the audit chain's head
+    (sequence and digest) read before it was computed. Every change a ranking depends on — a
+    proposal, sheet, score, assignment, conflict, adjustment, draw, publication, stage, criterion,
+    track or the competition, on any path (SPEC §7) — appends an entry to the chain in its own
+    transaction, so a head that has not moved means the same inputs; a head read before computing
+    can only be older than the data read after it, never newer. The digest makes a head unique
+    even where a rolled-back sequence number is reused. One ranking per competition (a new head
+    replaces it), for the last few competitions asked; process-local: nothing pickled or shared."""
 
-    SIZE = 8
+    COMPETITIONS = 4
 
     def __init__(self):
         self._lock = threading.Lock()
-        self._rankings: OrderedDict[tuple, CompetitionRanking] = OrderedDict()
+        self._rankings: OrderedDict[tuple, tuple[tuple, CompetitionRanking]] = OrderedDict()
 
     def get(self, competition: Competition) -> CompetitionRanking:
         using = router.db_for_read(Proposal)
-        key = (using, competition.pk, *chain_head(using))
+        key, head = (using, competition.pk), chain_head(using)
         with self._lock:
-            ranking = self._rankings.get(key)
-            if ranking is not None:
+            kept = self._rankings.get(key)
+            if kept is not None:
                 self._rankings.move_to_end(key)
-        if ranking is None:
-            ranking = rank_competition(competition)
+        if kept is None or kept[0] != head:
+            kept = (head, rank_competition(competition))
             with self._lock:
-                self._rankings[key] = ranking
-                while len(self._rankings) > self.SIZE:
+                self._rankings[key] = kept
+                self._rankings.move_to_end(key)
+                while len(self._rankings) > self.COMPETITIONS:
                     self._rankings.popitem(last=False)
-        return replace(ranking, competition=competition)
+        return replace(kept[1], competition=competition)
 
     def clear(self) -> None:
         with self._lock:

@@ -170,3 +170,18 @@ def test_sorting_the_page_never_reorders_the_kept_ranking(client, hub, user_fact
     page = reverse("official:ranking", args=[competition.slug])
     client.get(page, {"sort": "final"})  # ascending: the lowest score first
     assert [row.reference for row in current_ranking(competition).proposals()] == order
+
+
+def test_one_ranking_is_kept_per_competition_whatever_the_number_of_changes(hub):
+    """A large competition's ranking weighs tens of MB: a change replaces the kept one."""
+    from evaluation.ranking import recent_rankings
+
+    proposals, reviewers = hub
+    competition = proposals[0].competition
+    recent_rankings.clear()
+    for points in ("1", "2", "3"):
+        Adjustment.objects.create(
+            proposal=proposals[2], points=Decimal(points), reason="가점", recorded_by=reviewers[0].user
+        )
+        current_ranking(competition)
+    assert len(recent_rankings._rankings) == 1
