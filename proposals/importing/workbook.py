@@ -6,8 +6,10 @@ built before the file has passed them.
 
 Every row the sheet holds is read, or the file is refused: the sheet's ``<dimension>`` element
 is not used at all (a file may claim ``A1:G3`` and hold ten rows, or fewer columns than it has),
-rows come with their own numbers, and a row number that repeats or goes backwards, or a cell
-position that repeats within a row, makes the file damaged rather than silently dropped.
+rows come with their own numbers, and two cells that name the same place (a repeated row, a cell
+written twice) make the file damaged rather than one of them silently dropped. Cells are read at
+the places they name: rows or cells merely out of order lose nothing and are read, except where
+the places are checked one by one (see ``_sheet_rows``), which refuses those too.
 
 Reading is bounded by ``IMPORT_MAX_CELLS`` and ``IMPORT_MAX_CHARACTERS``. Before the values are
 read, a raw scan of the sheet's XML (C-speed, about a second for 300 MB) counts its cells and rows
