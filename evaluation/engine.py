@@ -25,6 +25,7 @@ their exact text (a stored snapshot holds text):
   assigned, unconflicted reviewer has not submitted (SPEC §8.6).
 """
 
+import functools
 from collections import defaultdict
 from dataclasses import dataclass, field
 from decimal import Decimal
@@ -59,6 +60,11 @@ def selection_group(category: str, track: str, pooled: bool) -> tuple:
 
 def _decimal(value) -> Decimal | None:
     return None if value is None else Decimal(value)
+
+
+# Sheet totals repeat (a few hundred distinct texts across 140,000 sheets): each text becomes a
+# Decimal once. Keyed by the text itself, so "85.5" and "85.50" stay distinct objects.
+_decimal_of_text = functools.lru_cache(maxsize=65536)(Decimal)
 
 
 @dataclass
@@ -148,7 +154,7 @@ class _Plan:
         self.totals = defaultdict(list)  # (stage, key) → [total] in sheet order
         for sheet in inputs["sheets"]:
             if sheet["total"] is not None:
-                self.totals[(sheet["stage"], sheet["proposal"])].append(Decimal(sheet["total"]))
+                self.totals[(sheet["stage"], sheet["proposal"])].append(_decimal_of_text(sheet["total"]))
         self.missing = defaultdict(set)
         for owed in inputs.get("missing") or ():
             self.missing[owed["stage"]].add(owed["proposal"])

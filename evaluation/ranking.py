@@ -3,6 +3,7 @@ outcome depends on, ``evaluation.engine.rank`` computes it. ``rank_competition``
 rank command, the officials' pages, exports and publishing read; ``ranking_document`` is its JSON
 form (SPEC §6); the labels here are how pages and exports name statuses and tie-break rules."""
 
+import functools
 import threading
 from collections import OrderedDict, defaultdict
 from dataclasses import dataclass, replace
@@ -217,7 +218,7 @@ def ranking_inputs(
                     "stage": stage.code,
                     "proposal": key_of[proposal_id],
                     "reviewer": reviewer_code(letter - 1),
-                    "total": _text(total),
+                    "total": _cents_text(total),
                 }
             )
         if tie_codes:
@@ -332,9 +333,18 @@ def _stage_sheets(stage, tie_criteria) -> list[tuple]:
 CENT = Decimal("0.01")
 
 
+# A ranking reads hundreds of thousands of totals and points with a few hundred distinct values:
+# each text is made a Decimal once (Decimals are immutable, so one object serves every sheet).
+@functools.lru_cache(maxsize=65536)
 def _cents(text: str | None) -> Decimal | None:
     """A total or points (two decimal places in the database) from its text."""
     return None if text is None else Decimal(text).quantize(CENT)
+
+
+@functools.lru_cache(maxsize=65536)
+def _cents_text(value: Decimal | None) -> str | None:
+    """``_text`` of a value ``_cents`` made (two places, so equal values have equal texts)."""
+    return _text(value)
 
 
 def _kept_averages(competition, stage, by_proposal, tie_codes, key_of) -> list[dict]:

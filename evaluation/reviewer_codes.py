@@ -15,6 +15,7 @@ not, submitted, a draft or not started — in order of assignment id; the first 
 - only removing an assignment (Django admin) moves the letters of the later ones.
 """
 
+import functools
 from collections import defaultdict
 from dataclasses import dataclass
 from decimal import Decimal
@@ -27,6 +28,7 @@ from .models import Assignment, Scoresheet
 from .stage_scores import stage_results
 
 
+@functools.lru_cache(maxsize=1024)
 def reviewer_code(index: int) -> str:
     """A, B, …, Z, AA, AB, … for the 0th, 1st, … assignment of a proposal in a stage."""
     code = ""

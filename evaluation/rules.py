@@ -1,6 +1,7 @@
 """The rules of Korean public evaluation (SPEC §4) as pure functions: plain values in, plain
 values out, no ORM. Find a rule here by its name in SPEC."""
 
+import functools
 from dataclasses import dataclass
 from decimal import ROUND_HALF_UP, Decimal
 
@@ -151,7 +152,9 @@ class Placed:
     tie_break: str | None  # the rule that separated it from the one directly above
 
 
+@functools.lru_cache(maxsize=65536)  # the sort keys of a ranking repeat few distinct values
 def _rounded(value: Decimal | None) -> Decimal:
+    # Equal Decimals (85.5, 85.50) share a cache entry: they round to the same value and text.
     return round_half_up(value) if value is not None else Decimal("-Infinity")
 
 
