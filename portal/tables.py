@@ -108,7 +108,12 @@ class RowsOnDemand(TableListData):
             yield from self[start : start + self.BATCH]
 
     def order_by(self, aliases):
-        raise NotImplementedError("rows on demand keep the order of their ids: make the table not orderable")
+        """Rows on demand keep the order of their ids: the table is not orderable, so a sort asked
+        for in the address reaches here with no column to sort by."""
+        if aliases:
+            raise NotImplementedError(
+                "rows on demand keep the order of their ids: make the table not orderable"
+            )
 
 
 def page_ids(ids: list, requested, per_page: int) -> list:

@@ -211,3 +211,14 @@ def test_a_page_number_that_is_not_a_page_shows_the_first_or_last_page_in_the_sa
     expected = references[:PROGRESS_PAGE] if shown_rows == "first" else references[PROGRESS_PAGE:]
     assert all(f">{reference}<" in html for reference in expected)
     assert not any(f">{reference}<" in html for reference in references if reference not in expected)
+
+
+def test_a_sort_asked_for_in_the_address_leaves_the_progress_order(official_client, stage, progress_world):
+    """The progress tables are not orderable: ``?…-sort=`` from a hand-made address is ignored."""
+    first = official_client.get(progress_url(stage))
+    hub = next(table for track, table in first.context["sections"] if track.code == "hub")
+    response = official_client.get(progress_url(stage) + f"?{hub.prefix}sort=-reference")
+    assert response.status_code == 200
+    assert [p.reference for p in response.context["sections"][0][1].data] == [
+        p.reference for p in first.context["sections"][0][1].data
+    ]
