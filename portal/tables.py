@@ -1,9 +1,11 @@
 from collections.abc import Callable
 
+from django.core.paginator import EmptyPage
 from django.utils.formats import localize
 from django.utils.html import conditional_escape, format_html
 from django.utils.safestring import SafeString, mark_safe
 from django.utils.timezone import template_localtime
+from django_tables2 import RequestConfig
 from django_tables2.data import TableListData
 from django_tables2.utils import AttributeDict, computed_values, signature
 
@@ -128,3 +130,29 @@ def page_ids(ids: list, requested, per_page: int) -> list:
     if not 1 <= number <= pages:
         number = pages
     return ids[(number - 1) * per_page : number * per_page]
+
+
+class PageConfig(RequestConfig):
+    """``RequestConfig`` with the page's own page size: the sort and the page number come from the
+    address, a page size does not (django-tables2 reads ``…per_page=`` too, and ``-5`` was a
+    server error). A page number that is not a number shows page 1; one that is not a page, the
+    last page (``page_ids`` says the same)."""
+
+    def __init__(self, request, per_page: int):
+        super().__init__(request, paginate={"per_page": per_page})
+        self.per_page = per_page
+
+    def configure(self, table):
+        table.request = self.request
+        order_by = self.request.GET.getlist(table.prefixed_order_by_field)
+        if order_by:
+            table.order_by = order_by
+        try:
+            page = int(self.request.GET[table.prefixed_page_field])
+        except (KeyError, ValueError):
+            page = 1
+        try:
+            table.paginate(per_page=self.per_page, page=page)
+        except EmptyPage:
+            table.page = table.paginator.page(table.paginator.num_pages)
+        return table

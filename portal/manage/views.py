@@ -6,11 +6,11 @@ from django.http import HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
-from django_tables2 import RequestConfig
 
 from accounts.decorators import role_required
 from accounts.roles import Role
 from evaluation.queries import competition_overview
+from portal.tables import PageConfig
 from proposals.importing.applicants import ProposalImporter
 from proposals.importing.engine import RowStatus
 from proposals.importing.progress import describe_progress, start_progress
@@ -103,7 +103,7 @@ def _preview(request, upload, confirm_form, status=200):
     else:
         shown_status = ""
     table = ImportRowTable(rows)
-    RequestConfig(request, paginate={"per_page": 50}).configure(table)
+    PageConfig(request, 50).configure(table)
     return render(
         request,
         "portal/manage/import_preview.html",

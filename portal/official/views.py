@@ -19,7 +19,6 @@ from django.utils import timezone
 from django.utils.http import content_disposition_header
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST
-from django_tables2 import RequestConfig
 
 from accounts.decorators import role_required
 from accounts.roles import Role, role_of
@@ -49,7 +48,7 @@ from evaluation.ranking import current_ranking
 from evaluation.reviewer_codes import stage_reviewer_sheets
 from evaluation.sheets import can_reopen, closing_publication_id, criteria_for, is_closed
 from evaluation.stage_scores import criterion_averages, stage_results
-from portal.tables import RowsOnDemand, page_ids
+from portal.tables import PageConfig, RowsOnDemand, page_ids
 from proposals.models import Competition, Proposal, Track
 from proposals.xlsx import XLSX_CONTENT_TYPE
 
@@ -138,7 +137,7 @@ def progress(request, slug, stage):
         for track in tracks
     ]
     for table in tables:  # pages of PROGRESS_PAGE proposals per track; the footers total them all
-        RequestConfig(request, paginate={"per_page": PROGRESS_PAGE}).configure(table)
+        PageConfig(request, PROGRESS_PAGE).configure(table)
     owed = owed_by_reviewer(stage)
     notice_table = NoticeTable(
         Notice.objects.filter(stage=stage)
@@ -147,7 +146,7 @@ def progress(request, slug, stage):
         caption=_("E-mails sent to reviewers about %(stage)s, newest first") % {"stage": stage.name},
         prefix="notices-",
     )
-    RequestConfig(request, paginate={"per_page": NOTICES_PER_PAGE}).configure(notice_table)
+    PageConfig(request, NOTICES_PER_PAGE).configure(notice_table)
     counting = totals["assigned"] - conflicted_total
     context = {
         "competition": competition,
@@ -337,7 +336,7 @@ def _render_proposal(
         values=values,
         prefix="trail-",
     )
-    RequestConfig(request, paginate={"per_page": TRAIL_PER_PAGE}).configure(audit_table)
+    PageConfig(request, TRAIL_PER_PAGE).configure(audit_table)
     context = {
         "competition": competition,
         "stage": stage,
@@ -422,7 +421,7 @@ def ranking(request, slug):
     result = current_ranking(competition)
     # Pages of RANKING_PAGE rows per ranking (its own ?<group>-page=): the page stays light at
     # thousands of proposals; the downloads hold every row.
-    config = RequestConfig(request, paginate={"per_page": RANKING_PAGE})
+    config = PageConfig(request, RANKING_PAGE)
     sections = []
     for group in exporting.ranking_groups(result):
         table = RankingTable(

@@ -22,7 +22,6 @@ from django.utils import timezone
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST
-from django_tables2 import RequestConfig
 
 from accounts.decorators import role_required
 from accounts.roles import Role
@@ -31,6 +30,7 @@ from evaluation.assignments import ConflictOfInterest, confirm_no_conflict, decl
 from evaluation.models import Assignment, Reviewer, Scoresheet, SecurityPledge
 from evaluation.models.panel import conflicts_of_pair
 from evaluation.rules import sheet_total
+from portal.tables import PageConfig
 from proposals.models import Competition
 
 from .forms import (
@@ -208,7 +208,7 @@ def competition(request, reviewer, competition):
     closing_id = sheets.closing_publication_id(competition.pk)
     table = AssignmentTable(_listed(reviewer.pk, competition), competition=competition, closing_id=closing_id)
     # A page of REVIEW_LIST_PAGE: a panel's usual load fits on one; thousands stay quick.
-    RequestConfig(request, paginate={"per_page": REVIEW_LIST_PAGE}).configure(table)
+    PageConfig(request, REVIEW_LIST_PAGE).configure(table)
     return render(
         request,
         "portal/review/competition.html",

@@ -222,3 +222,15 @@ def test_a_sort_asked_for_in_the_address_leaves_the_progress_order(official_clie
     assert [p.reference for p in response.context["sections"][0][1].data] == [
         p.reference for p in first.context["sections"][0][1].data
     ]
+
+
+@pytest.mark.parametrize("value", ["-5", "0", "100000", "x"])
+def test_a_page_size_in_the_address_is_ignored(official_client, stage, progress_world, value):
+    """The page size is the page's own: ``…per_page=`` from a hand-made address changes nothing
+    (-5 and 0 were server errors)."""
+    first = official_client.get(progress_url(stage))
+    hub = next(table for track, table in first.context["sections"] if track.code == "hub")
+    response = official_client.get(progress_url(stage) + f"?{hub.prefix}per_page={value}")
+    assert response.status_code == 200
+    hub_after = next(table for track, table in response.context["sections"] if track.code == "hub")
+    assert hub_after.paginator.per_page == hub.paginator.per_page

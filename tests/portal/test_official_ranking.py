@@ -765,3 +765,14 @@ def test_the_draw_page_and_the_publication_check_read_the_same_ties(
     ]
     page = official_client.get(reverse("official:draw", args=[competition.slug])).content.decode()
     assert "강소형: 1위 동점" in page and f'name="tie" value="{found.key}"' in page
+
+
+@pytest.mark.parametrize(
+    "query", ["track-hub-per_page=-5", "track-hub-per_page=0", "track-hub-per_page=x", "track-hub-page=-1"]
+)
+def test_a_hand_made_page_size_or_page_is_not_a_server_error(official_client, competition, world, query):
+    """The page size is the page's own (``…per_page=`` is ignored; -5 and 0 were server errors);
+    a page that is not one shows the last page."""
+    response = official_client.get(ranking_url(competition) + "?" + query)
+    assert response.status_code == 200
+    assert references(response)[:2] == references(official_client.get(ranking_url(competition)))[:2]
