@@ -1,6 +1,5 @@
 from collections.abc import Callable
 
-from django.core.paginator import EmptyPage
 from django.utils.formats import localize
 from django.utils.html import conditional_escape, format_html
 from django.utils.safestring import SafeString, mark_safe
@@ -118,25 +117,28 @@ class RowsOnDemand(TableListData):
             )
 
 
-def page_ids(ids: list, requested, per_page: int) -> list:
-    """The ids of the page django-tables2's RequestConfig shows for ``requested`` (the page's
-    query value): page 1 when it is not a number, the last page when it is not a page (below 1
-    or past the end)."""
-    pages = max(-(-len(ids) // per_page), 1)
+def page_number(requested, count: int, per_page: int) -> int:
+    """The page shown for ``requested`` (the page's query value) of ``count`` rows: page 1 when it
+    is not a number, the last page when it is not a page (below 1 or past the end) — what
+    django-tables2's RequestConfig shows, the one rule of ``PageConfig`` and ``page_ids``."""
+    pages = max(-(-count // per_page), 1)
     try:
         number = int(requested)
     except (TypeError, ValueError):
-        number = 1
-    if not 1 <= number <= pages:
-        number = pages
+        return 1
+    return number if 1 <= number <= pages else pages
+
+
+def page_ids(ids: list, requested, per_page: int) -> list:
+    """The ids of the page ``PageConfig`` shows for ``requested``."""
+    number = page_number(requested, len(ids), per_page)
     return ids[(number - 1) * per_page : number * per_page]
 
 
 class PageConfig(RequestConfig):
     """``RequestConfig`` with the page's own page size: the sort and the page number come from the
     address, a page size does not (django-tables2 reads ``…per_page=`` too, and ``-5`` was a
-    server error). A page number that is not a number shows page 1; one that is not a page, the
-    last page (``page_ids`` says the same)."""
+    server error). The page shown: ``page_number``."""
 
     def __init__(self, request, per_page: int):
         super().__init__(request, paginate={"per_page": per_page})
@@ -147,12 +149,6 @@ class PageConfig(RequestConfig):
         order_by = self.request.GET.getlist(table.prefixed_order_by_field)
         if order_by:
             table.order_by = order_by
-        try:
-            page = int(self.request.GET[table.prefixed_page_field])
-        except (KeyError, ValueError):
-            page = 1
-        try:
-            table.paginate(per_page=self.per_page, page=page)
-        except EmptyPage:
-            table.page = table.paginator.page(table.paginator.num_pages)
+        requested = self.request.GET.get(table.prefixed_page_field)
+        table.paginate(per_page=self.per_page, page=page_number(requested, len(table.rows), self.per_page))
         return table
