@@ -215,7 +215,9 @@ def rank(inputs: RankingInputs) -> Outcome:
     weighted = settings["final"] == FINAL_WEIGHTED
     cap = Decimal(settings["adjustment_cap"])
     minimum = _decimal(settings["minimum_score"])
-    averages = {(a["proposal"], a["criterion"]): Decimal(a["average"]) for a in inputs["criterion_averages"]}
+    averages = defaultdict(dict)  # key → {criterion code: kept-sheet average}
+    for average in inputs["criterion_averages"]:
+        averages[average["proposal"]][average["criterion"]] = _decimal_of_text(average["average"])
     adjustments = defaultdict(list)
     for adjustment in inputs["adjustments"]:
         adjustments[adjustment["proposal"]].append(Decimal(adjustment["points"]))
@@ -230,8 +232,8 @@ def rank(inputs: RankingInputs) -> Outcome:
             title=p["title"],
             category=p["category"],
             track=p["track"],
-            national_subsidy=Decimal(p["national_subsidy"]),
-            local_matching=Decimal(p["local_matching"]),
+            national_subsidy=_decimal_of_text(p["national_subsidy"]),
+            local_matching=_decimal_of_text(p["local_matching"]),
         )
         for p in plan.proposals
     }
@@ -260,17 +262,20 @@ def rank(inputs: RankingInputs) -> Outcome:
     groups = defaultdict(list)
     for key in ranked:
         groups[plan.group[key]].append(key)
+    no_averages = {}
     for group, keys in groups.items():
-        contenders = [
-            rules.Contender(
-                key=key,
-                score=rows[key].score,
-                criteria=tuple((code, averages.get((key, code))) for code in tie_criteria),
-                subsidy=rows[key].national_subsidy,
-                draw=draws.get(key),
+        contenders = []
+        for key in keys:
+            row, found = rows[key], averages.get(key, no_averages)
+            contenders.append(
+                rules.Contender(
+                    key=key,
+                    score=row.score,
+                    criteria=tuple([(code, found.get(code)) for code in tie_criteria]),
+                    subsidy=row.national_subsidy,
+                    draw=draws.get(key),
+                )
             )
-            for key in keys
-        ]
         placed = rules.rank_contenders(contenders)
         statuses = rules.select(placed, plan.slots[group] or 0, settings["reserve"], minimum)
         for item in placed:

@@ -10,7 +10,7 @@ from dataclasses import dataclass, replace
 from decimal import Decimal
 
 from django.db import router
-from django.db.models import CharField, Exists, OuterRef, Subquery
+from django.db.models import CharField, ExpressionWrapper, FilteredRelation, IntegerField, Q
 from django.db.models.functions import Cast
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
@@ -20,7 +20,8 @@ from proposals.models.audit import chain_head
 
 from . import engine, rules
 from .engine import CategoryRanking, RankedProposal
-from .models import Adjustment, Assignment, Criterion, Score, Scoresheet, Stage
+from .models import Adjustment, Assignment, Criterion, Stage
+from .models.scoresheet import counts
 from .reviewer_codes import assignment_place, reviewer_code
 
 # The statuses of SPEC §6 live with the engine; pages and exports name them from here too.
@@ -208,15 +209,18 @@ def ranking_inputs(
     for index, stage in enumerate(stages):
         tie_codes = criteria_of[stage.pk] if averages and index == len(stages) - 1 else []
         by_proposal = defaultdict(list)
+        code = stage.code
         for row in _stage_sheets(stage, [criterion_ids[(stage.pk, code)] for code in tie_codes]):
             proposal_id, _sheet_id, total, letter = row[:4]
-            if proposal_id not in key_of:
+            key = key_of.get(proposal_id)
+            if key is None:
                 continue
-            by_proposal[proposal_id].append(row[1:])
+            if tie_codes:
+                by_proposal[proposal_id].append(row[1:])
             sheets.append(
                 {
-                    "stage": stage.code,
-                    "proposal": key_of[proposal_id],
+                    "stage": code,
+                    "proposal": key,
                     "reviewer": reviewer_code(letter - 1),
                     "total": _cents_text(total),
                 }
@@ -293,40 +297,43 @@ def ranking_inputs(
 
 
 def _stage_sheets(stage, tie_criteria) -> list[tuple]:
-    """The counted sheets of ``stage`` (``Scoresheet.objects.counted``) in one query, as (proposal
-    id, sheet id, total, n, points of each tie-break criterion…) in sheet order, where
+    """The counted sheets of ``stage`` (``evaluation.models.scoresheet.counts``) in one query, as
+    (proposal id, sheet id, total, n, points of each tie-break criterion…) in sheet order, where
     ``tie_criteria`` lists the ids each tie-break criterion's code has in the stage's rubrics
-    (a sheet is scored on one rubric) and n is the
-    reviewer's place among the proposal's assignments in the stage (their code,
-    ``evaluation.reviewer_codes``: every assignment counts, so the letters are numbered over all
-    of them before the uncounted are left out)."""
-    counted = Scoresheet.objects.counted().filter(assignment_id=OuterRef("pk"))
-    assignments = Assignment.objects.filter(
-        stage=stage
-    ).annotate(
-        letter=assignment_place(),
-        counts=Exists(counted),
-        # Totals and points come as text and become Decimals here: Django's per-value decimal
-        # converter was half the time of ranking 140,000 sheets on SQLite.
-        total_text=Cast("sheet__total", CharField()),
-        **{
-            f"tie_{n}": Subquery(
-                Score.objects.filter(sheet_id=OuterRef("sheet__pk"), criterion_id__in=ids)  # by its index
-                .order_by()
-                .values(text=Cast("points", CharField()))[:1],
-                output_field=CharField(),
-            )
-            for n, ids in enumerate(tie_criteria)
-        },
+    (a sheet is scored on one rubric, so each joins at most one score) and n is the reviewer's
+    place among the proposal's assignments in the stage (their code, ``evaluation.reviewer_codes``:
+    every assignment counts, so the letters are numbered over all of them before the uncounted are
+    left out — which is why the rule is a column here, not a filter)."""
+    # The tie-break points are joined (one LEFT JOIN each), not looked up by a subquery per row:
+    # a third of the query's time on SQLite. Totals and points come as text and become Decimals
+    # here: Django's per-value decimal converter was half the time of ranking 140,000 sheets.
+    points = {
+        f"tie_{n}": FilteredRelation("sheet__scores", condition=Q(sheet__scores__criterion_id__in=ids))
+        for n, ids in enumerate(tie_criteria)
+    }
+    assignments = (
+        Assignment.objects.filter(stage=stage)
+        .annotate(**points)
+        .annotate(
+            letter=assignment_place(),
+            # 1 or 0 (an integer, so no per-row converter): the sheet counts.
+            counted=ExpressionWrapper(counts("sheet__", ""), output_field=IntegerField()),
+            total_text=Cast("sheet__total", CharField()),
+            **{f"tie_text_{n}": Cast(f"tie_{n}__points", CharField()) for n in range(len(tie_criteria))},
+        )
     )
-    fields = ["proposal_id", "sheet__pk", "total_text", "letter", "counts"]
     rows = assignments.order_by("proposal_id", "sheet__pk").values_list(
-        *fields, *(f"tie_{n}" for n in range(len(tie_criteria)))
+        "proposal_id",
+        "sheet__pk",
+        "total_text",
+        "letter",
+        "counted",
+        *(f"tie_text_{n}" for n in range(len(tie_criteria))),
     )
     return [
-        (proposal_id, sheet_id, _cents(total), letter, *(_cents(points) for points in tie))
-        for proposal_id, sheet_id, total, letter, counts, *tie in rows
-        if counts
+        (proposal_id, sheet_id, _cents(total), letter, *map(_cents, tie))
+        for proposal_id, sheet_id, total, letter, counted, *tie in rows
+        if counted
     ]
 
 
@@ -350,26 +357,19 @@ def _cents_text(value: Decimal | None) -> str | None:
 def _kept_averages(competition, stage, by_proposal, tie_codes, key_of) -> list[dict]:
     """The kept-sheet average of each tie-break criterion (SPEC §4.5), per proposal: the sheets
     ``rules.kept_sheets`` keeps, from rows (sheet id, total, n, points…)."""
-    found = []
-    for proposal_id in sorted(by_proposal, key=lambda pk: key_of[pk]):
-        rows = by_proposal[proposal_id]
+    found, trim_min, trim_count = [], competition.trim_min_reviewers, competition.trim_count
+    for proposal_id in sorted(by_proposal, key=key_of.__getitem__):
+        rows, key = by_proposal[proposal_id], key_of[proposal_id]
         points_of = {row[0]: row[3:] for row in rows}
         kept, _high, _low = rules.kept_sheets(
-            [(row[0], row[1]) for row in rows if row[1] is not None],
-            competition.trim_min_reviewers,
-            competition.trim_count,
+            [(row[0], row[1]) for row in rows if row[1] is not None], trim_min, trim_count
         )
         for n, code in enumerate(tie_codes):
-            values = [points_of[sheet_id][n] for sheet_id, _total in kept]
-            values = [value for value in values if value is not None]
+            values = [points for sheet_id, _total in kept if (points := points_of[sheet_id][n]) is not None]
             if values:
+                average = sum(values, Decimal(0)) / len(values)
                 found.append(
-                    {
-                        "stage": stage.code,
-                        "proposal": key_of[proposal_id],
-                        "criterion": code,
-                        "average": _text(sum(values, Decimal(0)) / Decimal(len(values))),
-                    }
+                    {"stage": stage.code, "proposal": key, "criterion": code, "average": _text(average)}
                 )
     return found
 

@@ -9,12 +9,19 @@ from proposals.models import AuditedModel, AuditedQuerySet
 from .panel import conflicts_of_pair
 
 
+def counts(sheet: str = "", assignment: str = "assignment__") -> models.Q:
+    """The rule of a sheet that counts (SPEC §4.2): submitted, and never a conflicted reviewer's
+    (SPEC §3). ``sheet`` and ``assignment`` are the paths from the outer row to the sheet and to
+    its assignment: from a sheet the defaults, from an assignment ``counts("sheet__", "")``."""
+    return models.Q(**{f"{sheet}status": Scoresheet.Status.SUBMITTED}) & ~models.Exists(
+        conflicts_of_pair(assignment)
+    )
+
+
 class ScoresheetQuerySet(AuditedQuerySet):
     def counted(self):
-        """Sheets that count (SPEC §4.2): submitted, and never a conflicted reviewer's (SPEC §3)."""
-        return self.filter(status=Scoresheet.Status.SUBMITTED).exclude(
-            models.Exists(conflicts_of_pair("assignment__"))
-        )
+        """Sheets that count (``counts``)."""
+        return self.filter(counts())
 
 
 class Scoresheet(AuditedModel):
