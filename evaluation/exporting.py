@@ -33,8 +33,8 @@ from .ranking import (
 from .reviewer_codes import STATE_LABELS, stage_reviewer_sheets
 from .stage_scores import criterion_averages, stage_results
 
-# Proposals sent to the database per criterion-average query (bounded IN lists on any backend).
-AVERAGES_BATCH = 2000
+# Proposals written per batch of queries (bounded IN lists on any backend, bounded memory).
+PROPOSALS_BATCH = 2000
 
 
 def shown(value: Decimal | None) -> Decimal | None:
@@ -277,16 +277,10 @@ def criterion_columns(stage) -> list[tuple[str, str]]:
     return list(columns.items())
 
 
-def last_stage_averages(stage, proposal_ids) -> tuple[dict, dict]:
-    """(results, averages) of ``stage`` for ``proposal_ids``: the stage results and the kept-sheet
-    average per (proposal id, criterion code), in batches of proposals."""
-    results = stage_results(stage, proposal_ids)
-    averages = {}
-    ids = [pk for pk in proposal_ids if pk in results]
-    for start in range(0, len(ids), AVERAGES_BATCH):
-        batch = ids[start : start + AVERAGES_BATCH]
-        averages.update(criterion_averages(sheet for pk in batch for sheet, _total in results[pk].kept))
-    return results, averages
+def _batches(items: list):
+    """``items`` in slices of ``PROPOSALS_BATCH``."""
+    for start in range(0, len(items), PROPOSALS_BATCH):
+        yield items[start : start + PROPOSALS_BATCH]
 
 
 def _criterion_sheet(writer, ranking, groups, title):
@@ -306,22 +300,26 @@ def _criterion_sheet(writer, ranking, groups, title):
     if stage is None:
         return
     rows = [(group, row) for group in groups for row in group.rows if stage.code in row.stage_scores]
-    results, averages = last_stage_averages(stage, [row.id for _group, row in rows])
-    for group, row in rows:
-        result = results.get(row.id)
-        writer.append(
-            sheet,
-            [
-                group.category.name,
-                group.track_names.get(row.track, row.track),
-                row.reference,
-                row.applicant,
-                row.title,
-                len(result.kept) if result else 0,
-                *[shown(averages.get((row.id, code))) for code, _name in columns],
-                shown(row.stage_scores.get(stage.code)),
-            ],
-        )
+    # A batch of proposals at a time: their kept sheets, then those sheets' criterion averages —
+    # what is held stays the size of a batch, whatever the size of the competition.
+    for batch in _batches(rows):
+        results = stage_results(stage, [row.id for _group, row in batch])
+        averages = criterion_averages(sheet for result in results.values() for sheet, _total in result.kept)
+        for group, row in batch:
+            result = results.get(row.id)
+            writer.append(
+                sheet,
+                [
+                    group.category.name,
+                    group.track_names.get(row.track, row.track),
+                    row.reference,
+                    row.applicant,
+                    row.title,
+                    len(result.kept) if result else 0,
+                    *[shown(averages.get((row.id, code))) for code, _name in columns],
+                    shown(row.stage_scores.get(stage.code)),
+                ],
+            )
 
 
 # --- Each reviewer's total by code (the officials' score page, for every proposal) -------------
@@ -340,29 +338,27 @@ def reviewer_totals_header() -> list[str]:
     ]
 
 
-def reviewer_totals_rows(ranking: CompetitionRanking) -> list[list]:
-    """Per stage, per proposal assigned in it (in ranking order) and per assignment: the reviewer's
-    code, the total of a counted sheet and whether it counts — three queries per stage."""
-    groups = ranking_groups(ranking)
-    rows = []
+def reviewer_totals_rows(ranking: CompetitionRanking):
+    """Per stage, per proposal (in ranking order) and per assignment: the reviewer's code, the
+    total of a counted sheet and whether it counts. Yielded a batch of proposals at a time (three
+    queries each), so that what is held stays the size of a batch."""
+    rows = [(group, row) for group in ranking_groups(ranking) for row in group.rows]
+    labels = {state: str(label) for state, label in STATE_LABELS.items()}
     for stage in ranking.stages:
-        sheets = stage_reviewer_sheets(stage)
-        for group in groups:
-            for row in group.rows:
+        for batch in _batches(rows):
+            sheets = stage_reviewer_sheets(stage, [row.id for _group, row in batch])
+            for group, row in batch:
                 for sheet in sheets.get(row.id, ()):
-                    rows.append(
-                        [
-                            stage.name,
-                            group.category.name,
-                            group.track_names.get(row.track, row.track),
-                            row.reference,
-                            row.applicant,
-                            sheet.code,
-                            sheet.total,
-                            str(STATE_LABELS[sheet.state]),
-                        ]
-                    )
-    return rows
+                    yield [
+                        stage.name,
+                        group.category.name,
+                        group.track_names.get(row.track, row.track),
+                        row.reference,
+                        row.applicant,
+                        sheet.code,
+                        sheet.total,
+                        labels[sheet.state],
+                    ]
 
 
 def reviewer_totals_csv(ranking: CompetitionRanking) -> bytes:

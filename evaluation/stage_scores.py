@@ -62,11 +62,12 @@ def criterion_averages(sheet_ids, batch: int = 2000) -> dict:
             .order_by()  # Score's default ordering would add joins to the GROUP BY
             .values("sheet__assignment__proposal_id", "criterion__code")
             .annotate(points=Sum("points"), sheets=Count("id"))
+            .values_list("sheet__assignment__proposal_id", "criterion__code", "points", "sheets")
         )
-        for row in rows:
-            if row["points"] is None:
+        for proposal_id, code, points, sheets in rows:
+            if points is None:
                 continue
-            key = (row["sheet__assignment__proposal_id"], row["criterion__code"])
-            points, sheets = sums.get(key, (Decimal(0), 0))
-            sums[key] = (points + Decimal(row["points"]), sheets + row["sheets"])
+            key = (proposal_id, code)
+            summed, counted = sums.get(key, (Decimal(0), 0))
+            sums[key] = (summed + points, counted + sheets)
     return {key: points / Decimal(sheets) for key, (points, sheets) in sums.items() if sheets}

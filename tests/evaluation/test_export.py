@@ -3,7 +3,7 @@ summary, a ranking sheet per track, criterion averages; no formula, no personal 
 
 import re
 from decimal import Decimal
-from io import StringIO
+from io import BytesIO, StringIO
 
 import pytest
 from django.core.management import CommandError, call_command
@@ -153,6 +153,17 @@ def test_the_workbook_is_written_in_write_only_mode(competition, world, monkeypa
     monkeypatch.setattr(proposals.xlsx, "Workbook", spy)
     results_workbook(rank_competition(competition))
     assert modes == [True]
+
+
+@pytest.mark.parametrize("batch", [1, 2, 3])
+def test_batches_of_proposals_write_the_same_workbook(competition, world, monkeypatch, batch):
+    """The criterion and reviewer sheets are written a batch of proposals at a time (memory stays
+    the size of a batch): any batch size gives the same cells — letters, kept sheets, averages."""
+    import evaluation.exporting
+
+    monkeypatch.setattr(evaluation.exporting, "PROPOSALS_BATCH", batch)
+    workbook = load_workbook(BytesIO(results_workbook(rank_competition(competition))))
+    check_workbook(workbook, competition)
 
 
 def test_summary_notes_a_required_draw(
