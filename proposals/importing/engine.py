@@ -422,7 +422,7 @@ def check_import(
     importer.prepare()
     progress.phase(Phase.READING, total=sheet.tally.total)
     rows = _parse_rows(importer, sheet, checked, keep=not dry_run, progress=progress)
-    _check_rows(importer, rows, checked.mapping, report)
+    _check_rows(importer, rows, checked.mapping, report, plans=False)  # apply_import plans again under its lock
     if not report.ok:
         checked.parsed = []
     report.publication = importer.publication()
@@ -488,10 +488,12 @@ def _parse_rows(importer: Importer, sheet, checked: CheckedImport, *, keep: bool
     progress.phase(Phase.CHECKING, total=tally.read)
 
 
-def _check_rows(importer: Importer, rows, mapping: dict, report: ImportReport) -> list:
+def _check_rows(importer: Importer, rows, mapping: dict, report: ImportReport, *, plans: bool = True) -> list:
     """Build, deduplicate and compare every row; the report gets a RowResult per row and the
-    records not in the file. Returns the plans (status, planned record) of rows without errors."""
-    plans = []
+    records not in the file. Returns the plans (status, planned record) of rows without errors;
+    with ``plans=False`` none are kept (the first check: 50,000 planned records held only to be
+    dropped were the largest thing in memory)."""
+    kept = []
     first_seen: dict[tuple, int] = {}
     key_headers = {key: written for key, (_index, written) in mapping.items()}
     try:
@@ -522,7 +524,8 @@ def _check_rows(importer: Importer, rows, mapping: dict, report: ImportReport) -
                 continue
             status, changes = importer.compare(planned)
             report.rows.append(RowResult(number, status, importer.label_of(planned), changes=changes))
-            plans.append((status, planned))
+            if plans:
+                kept.append((status, planned))
     except SpreadsheetError as error:
         report.file_error = error.message
         report.rows.clear()
@@ -531,7 +534,7 @@ def _check_rows(importer: Importer, rows, mapping: dict, report: ImportReport) -
         report.file_error = _("The sheet has a header but no data rows.")
         return []
     report.missing = importer.missing_labels()
-    return plans
+    return kept
 
 
 LABEL_KEYS = ("applicant", "name", "reference")
