@@ -491,8 +491,7 @@ def _parse_rows(importer: Importer, sheet, checked: CheckedImport, *, keep: bool
 def _check_rows(importer: Importer, rows, mapping: dict, report: ImportReport, *, plans: bool = True) -> list:
     """Build, deduplicate and compare every row; the report gets a RowResult per row and the
     records not in the file. Returns the plans (status, planned record) of rows without errors;
-    with ``plans=False`` none are kept (the first check: 50,000 planned records held only to be
-    dropped were the largest thing in memory)."""
+    with ``plans=False`` none are kept (the first check, whose plans would only be dropped)."""
     kept = []
     first_seen: dict[tuple, int] = {}
     key_headers = {key: written for key, (_index, written) in mapping.items()}
