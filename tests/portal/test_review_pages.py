@@ -7,7 +7,7 @@ from django.urls import reverse
 from django.utils.html import escape
 
 from accounts.roles import Role
-from evaluation.models import Conflict, Score, Scoresheet, SecurityPledge
+from evaluation.models import Assignment, Conflict, Score, Scoresheet, SecurityPledge
 from portal.reviewer.views import REVIEW_LIST_PAGE
 from proposals.models import AuditEntry
 
@@ -440,6 +440,28 @@ def test_list_page_queries_do_not_grow_with_assignments(
         assert 'class="krds-pagination"' in html
         rest = as_reviewer.get(list_url(competition) + "?page=2").content.decode()
         assert rest.count("<tr") == count - REVIEW_LIST_PAGE + 1
+
+
+def test_list_page_loads_only_the_assignments_it_shows(
+    as_reviewer, competition, criteria, reviewer, make_proposal, make_assignment, monkeypatch
+):
+    """A page of the list builds the assignments of that page, not every one (the paginator
+    counts them: asked for the table's length first, it loaded all 2,000 in page_bench)."""
+    for _number in range(REVIEW_LIST_PAGE + 7):
+        make_assignment(make_proposal(), reviewer, confirmed=True)
+    built = []
+    original = Assignment.from_db.__func__
+
+    def counting(cls, db, field_names, values, **kwargs):
+        built.append(values)
+        return original(cls, db, field_names, values, **kwargs)
+
+    monkeypatch.setattr(Assignment, "from_db", classmethod(counting))
+    for page, shown in (("", REVIEW_LIST_PAGE), ("?page=2", 7), ("?page=99", 7)):
+        built.clear()
+        html = as_reviewer.get(list_url(competition) + page).content.decode()
+        assert html.count("<tr") == shown + 1
+        assert len(built) == shown, page
 
 
 @pytest.mark.parametrize("count", [5, 25])
