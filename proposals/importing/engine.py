@@ -422,7 +422,8 @@ def check_import(
     importer.prepare()
     progress.phase(Phase.READING, total=sheet.tally.total)
     rows = _parse_rows(importer, sheet, checked, keep=not dry_run, progress=progress)
-    _check_rows(importer, rows, checked.mapping, report, plans=False)  # apply_import plans again under its lock
+    # No write plans kept: apply_import makes them again, under its lock.
+    _check_rows(importer, rows, checked.mapping, report, plans=False)
     if not report.ok:
         checked.parsed = []
     report.publication = importer.publication()
