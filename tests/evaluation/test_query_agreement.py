@@ -164,6 +164,7 @@ def test_ranking_inputs_load_what_the_pure_rules_compute(stage, cast, make_crite
     from evaluation.models import Criterion, Score
     from evaluation.ranking import ranking_inputs
     from evaluation.reviewer_codes import reviewer_code
+    from evaluation.stage_scores import criterion_averages, stage_results
 
     proposals, reviewers = cast
     with transaction.atomic():
@@ -229,4 +230,12 @@ def test_ranking_inputs_load_what_the_pure_rules_compute(stage, cast, make_crite
         assert [
             (a["proposal"], a["criterion"], Decimal(a["average"])) for a in inputs["criterion_averages"]
         ] == (expected_averages)
+        # The pages' and the export's averages (every criterion, summed in SQL) agree with them.
+        kept_sheets = [sheet for result in stage_results(stage).values() for sheet, _total in result.kept]
+        shown = criterion_averages(kept_sheets)
+        assert sorted(
+            (key_of[proposal_id], code, average)
+            for (proposal_id, code), average in shown.items()
+            if code in tie_order
+        ) == sorted(expected_averages)
         transaction.set_rollback(True)
