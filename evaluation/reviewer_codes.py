@@ -92,11 +92,11 @@ class ReviewerSheet:
 
 def stage_reviewer_sheets(stage, proposal_ids=None, results=None) -> dict[int, list[ReviewerSheet]]:
     """{proposal id: [ReviewerSheet in code order]} for ``stage`` (or the proposals of
-    ``proposal_ids``) in three queries: the codes, the assignments with their sheets and conflict
-    flags, and the stage results (unless ``results`` from ``stage_results`` are given)."""
+    ``proposal_ids``: whole proposals, so their places stand) in two queries: the assignments with
+    their places, sheets and conflict flags, and the stage results (unless ``results`` from
+    ``stage_results`` are given)."""
     if proposal_ids is not None:
         proposal_ids = list(proposal_ids)
-    codes = stage_reviewer_codes(stage, proposal_ids)
     if results is None:
         results = stage_results(stage, proposal_ids)
     states = {}
@@ -104,13 +104,15 @@ def stage_reviewer_sheets(stage, proposal_ids=None, results=None) -> dict[int, l
         states.update({sheet_id: KEPT for sheet_id, _total in result.kept})
         states.update({sheet_id: DROPPED_HIGH for sheet_id, _total in result.dropped_high})
         states.update({sheet_id: DROPPED_LOW for sheet_id, _total in result.dropped_low})
-    assignments = Assignment.objects.filter(stage=stage).with_conflict_flag()
+    assignments = (
+        Assignment.objects.filter(stage=stage).with_conflict_flag().annotate(place=assignment_place())
+    )
     if proposal_ids is not None:
         assignments = assignments.filter(proposal_id__in=proposal_ids)
     rows: dict[int, list[ReviewerSheet]] = defaultdict(list)
-    for proposal_id, reviewer_id, is_conflicted, sheet_id, status, total in assignments.order_by(
+    for proposal_id, place, is_conflicted, sheet_id, status, total in assignments.order_by(
         "proposal_id", "pk"
-    ).values_list("proposal_id", "reviewer_id", "conflicted", "sheet__pk", "sheet__status", "sheet__total"):
+    ).values_list("proposal_id", "place", "conflicted", "sheet__pk", "sheet__status", "sheet__total"):
         if is_conflicted:
             state = CONFLICT
         elif sheet_id is None or status != Scoresheet.Status.SUBMITTED:
@@ -118,6 +120,6 @@ def stage_reviewer_sheets(stage, proposal_ids=None, results=None) -> dict[int, l
         else:
             state = states.get(sheet_id, CONFLICT)
         rows[proposal_id].append(
-            ReviewerSheet(codes[proposal_id][reviewer_id], total if state in COUNTED else None, state)
+            ReviewerSheet(reviewer_code(place - 1), total if state in COUNTED else None, state)
         )
     return dict(rows)
