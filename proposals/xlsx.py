@@ -16,9 +16,13 @@ FORMULA_TRIGGERS = ("=", "+", "-", "@", "\t", "\r")
 XLSX_CONTENT_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
 
+# Values written as they are; their exact types first (an export writes millions of cells).
+_PLAIN_TYPES = frozenset({type(None), bool, int, float, Decimal, datetime.date, datetime.datetime})
+
+
 def safe_value(value):
     """A value ready for a cell: text that could start a formula gets a leading ``'``."""
-    if value is None or isinstance(value, bool | int | float | Decimal | datetime.date):
+    if type(value) in _PLAIN_TYPES or isinstance(value, bool | int | float | Decimal | datetime.date):
         return value
     text = str(value)
     if text.startswith(FORMULA_TRIGGERS):
