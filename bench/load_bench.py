@@ -22,9 +22,12 @@ the real login form. The measured time is cut into windows of ``--window`` secon
 between two modes, all reviewers in the same mode:
 
 * save windows: each reviewer opens its current sheet (GET; the version and CSRF token are read
-  from the form), saves a draft with random valid points and comments (POST), follows the redirect
-  back to the sheet (GET; it must show the next version), and after 1–4 drafts submits (POST),
-  follows the redirect to the read-only sheet and opens its next assignment;
+  from the form), saves a draft with random valid points and comments, and after 1–4 drafts
+  submits (POST), follows the redirect to the read-only sheet and opens its next assignment. A
+  draft is saved as the sheet page saves it while the reviewer types (``--journey autosave``,
+  the default: the form's fields posted in the background to ``autosave/``, answered in JSON
+  with the new version, no redirect) or by the form's "save draft" button (``--journey form``:
+  POST, then the GET of its redirect back to the sheet, which must show the next version);
 * trivial windows: each reviewer reloads ``/review/`` (its list of competitions: one query after
   the session, user and role, then the base layout), the lightest logged-in page, as fast as it can.
 
@@ -37,7 +40,8 @@ official's load, whatever else the machine does meanwhile): the trivial figure i
 the stack with this many clients, and save throughput (draft and submit POSTs) is compared with it
 (target ≥ 40 %).
 
-A save or submission counts as acknowledged when the server answers 302 back to the sheet. After
+A save or submission counts as acknowledged when the server answers 302 back to the sheet (a
+background save: 200 with ``"status": "saved"`` and the next version). After
 the run a verifying process compares the database with the acknowledgements: each sheet's last
 acknowledged values, version and state; its audit trail holds exactly one version per acknowledged
 save, with the values sent, and no sheet or score changed without one. The exit code is non-zero
@@ -90,6 +94,7 @@ CSRF_RE = re.compile(r'name="csrfmiddlewaretoken" value="([^"]+)"')
 LOGIN = "login (POST)"
 SHEET = "sheet page (GET)"
 SAVE = "save draft (POST)"
+AUTOSAVE = "autosave draft (POST, JSON)"
 SUBMIT = "submit (POST)"
 TRIVIAL = "trivial /review/ (GET)"
 RANKING = "ranking (GET, official)"
@@ -461,9 +466,10 @@ class Client:
 class Reviewer(Client):
     """Saves drafts and submits its sheets one after the other, or reloads its home page."""
 
-    def __init__(self, port, recorder, clock, slug, assignments, seed):
+    def __init__(self, port, recorder, clock, slug, assignments, seed, journey="autosave"):
         super().__init__(port, recorder, clock)
         self.slug = slug
+        self.journey = journey  # "autosave": drafts saved in the background; "form": by the button
         self.assignments = list(assignments)
         self.rng = random.Random(seed)
         self.current = None  # the assignment being scored
@@ -542,6 +548,9 @@ class Reviewer(Client):
         if submit:
             form["confirm_final"] = "on"
         sheet_url = self.url(self.current)
+        if not submit and self.journey == "autosave":
+            self.autosave(write, form)
+            return
         self.version = None  # the next step opens the sheet again (the redirect)
         try:
             self.timed(SUBMIT if submit else SAVE, "POST", sheet_url, form, expect=302, location=sheet_url)
@@ -556,6 +565,24 @@ class Reviewer(Client):
         else:
             self.drafts += 1
             self.expected_version = write["version"] + 1
+
+    def autosave(self, write, form):
+        """A draft as the sheet page saves it in the background while the reviewer types
+        (portal/static/portal/review-sheet.js): the form's fields posted to ``autosave/``,
+        answered in JSON with the new version; the page stays, no redirect to follow."""
+        try:
+            text = self.timed(AUTOSAVE, "POST", self.url(self.current) + "autosave/", form)
+            answer = json.loads(text)
+            if answer.get("status") != "saved" or answer.get("version") != write["version"] + 1:
+                self.recorder.add(AUTOSAVE, *self.clock(), 0.0, False, f"answer {text[:120]}")
+                raise Refused("not saved")
+        except (Refused, ValueError):
+            self.uncertain[self.current["id"]] = write
+            self.current = None
+            raise Refused("autosave") from None
+        self.acked.setdefault(self.current["id"], []).append(write)
+        self.drafts += 1
+        self.version = answer["version"]
 
     def trivial(self):
         self.timed(TRIVIAL, "GET", "/review/")
@@ -804,6 +831,13 @@ def main() -> None:
     parser.add_argument("--assignments", type=int, default=40, help="assignments per reviewer")
     parser.add_argument("--per-proposal", type=int, default=8, help="reviewers per proposal")
     parser.add_argument("--seed", type=int, default=2023)
+    parser.add_argument(
+        "--journey",
+        choices=("autosave", "form"),
+        default="autosave",
+        help="how drafts are saved: in the background, as the sheet page does (autosave), or by the "
+        "form's button with its redirect (form)",
+    )
     parser.add_argument("--keep", action="store_true", help="keep the database and the work folder")
     parser.add_argument("--phase", choices=("setup", "verify"), help=argparse.SUPPRESS)
     parser.add_argument("--plan", help=argparse.SUPPRESS)
@@ -869,7 +903,7 @@ def measure(args, plan, port, server, env, workdir) -> int:
     recorder = Recorder()
     run = Run(len(plan["reviewers"]), windows, args.duration / windows)
     reviewers = [
-        Reviewer(port, recorder, run.clock, plan["slug"], entry["assignments"], seed=args.seed + n)
+        Reviewer(port, recorder, run.clock, plan["slug"], entry["assignments"], args.seed + n, args.journey)
         for n, entry in enumerate(plan["reviewers"])
     ]
     official = Client(port, recorder, run.clock)
@@ -942,7 +976,8 @@ def report(args, plan, run, recorder, reviewers, checked, before, after) -> int:
     )
     server += f", CONN_MAX_AGE={args.conn_max_age}"
     print(
-        f"\ngunicorn {server}, PostgreSQL 127.0.0.1; {len(reviewers)} reviewers + 1 official; "
+        f"\ndrafts saved by {'the background autosave' if args.journey == 'autosave' else 'the form button'}; "
+        f"gunicorn {server}, PostgreSQL 127.0.0.1; {len(reviewers)} reviewers + 1 official; "
         f"{len(spans['save'])} save and {len(spans['trivial'])} trivial windows of {run.window_seconds:.1f} s, "
         f"alternating (answers in flight at a deadline took save {drained['save']:.1f} s, "
         f"trivial {drained['trivial']:.1f} s more, not counted)"
@@ -950,10 +985,11 @@ def report(args, plan, run, recorder, reviewers, checked, before, after) -> int:
     print(f"  {'':<26} {'requests':>8} {'req/s':>8} {'p50 ms':>8} {'p95 ms':>8} {'p99 ms':>8} {'errors':>7}")
     print(" save windows")
     result = {}
-    for kind in (SAVE, SUBMIT, SHEET, RANKING):
+    draft = AUTOSAVE if args.journey == "autosave" else SAVE
+    for kind in (draft, SUBMIT, SHEET, RANKING):
         result[kind] = figures(rows, kind, spans["save"])
         print(table_line(kind, result[kind]))
-    posts = figures([(SAVE, *r[1:]) for r in rows if r[0] in (SAVE, SUBMIT)], SAVE, spans["save"])
+    posts = figures([(SAVE, *r[1:]) for r in rows if r[0] in (draft, SUBMIT)], SAVE, spans["save"])
     print(table_line("save + submit (POST)", posts))
     print(" trivial windows")
     for kind in (TRIVIAL, RANKING):
@@ -967,9 +1003,14 @@ def report(args, plan, run, recorder, reviewers, checked, before, after) -> int:
         f"{ratio:.0%}  (target ≥ {TARGET_RATIO:.0%}: {'met' if met else 'NOT met'})"
     )
     endpoint = posts["per_second"] + result[SHEET]["per_second"]
+    follows = (
+        "a draft is answered in JSON, a submission followed by the GET of its redirect"
+        if args.journey == "autosave"
+        else "each save is followed by the GET of its redirect"
+    )
     print(
-        f"  (the sheet's URL, GET and POST: {endpoint:.1f} req/s = {endpoint / trivial['per_second']:.0%} "
-        "of the trivial page's; each save is followed by the GET of its redirect)"
+        f"  (the sheet's URLs, GET and POST: {endpoint:.1f} req/s = {endpoint / trivial['per_second']:.0%} "
+        f"of the trivial page's; {follows})"
         if trivial["per_second"]
         else ""
     )
