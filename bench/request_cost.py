@@ -1,5 +1,7 @@
 """CPU cost per request of the reviewer's pages, in one process (no server, no load): the trivial
-page (`/review/`), the sheet page (GET) and a draft save (POST), with their query counts.
+page (`/review/`), the sheet page (GET), a draft saved by the form's button (POST, answered by a
+redirect) and a draft saved in the background (POST to ``autosave/``, answered in JSON), with
+their query counts.
 
 Run it against a database kept by the load benchmark::
 
@@ -10,7 +12,7 @@ Run it against a database kept by the load benchmark::
 It signs in as the last reviewer of the plan (Django's test client, ``force_login``), warms up, then
 times ``--requests`` requests of each kind with ``time.process_time`` (CPU of this process only: the
 database's own work is not counted, as it is not in gunicorn's CPU). ``--profile`` adds a cProfile
-of the saves.
+of the background saves (``--profile-form``: of the form's saves).
 """
 
 import argparse
@@ -32,6 +34,7 @@ def main() -> None:
     parser.add_argument("--folder", required=True, help="the work folder load_bench.py --keep printed")
     parser.add_argument("--requests", type=int, default=100)
     parser.add_argument("--profile", action="store_true")
+    parser.add_argument("--profile-form", action="store_true", help="profile the form's saves instead")
     args = parser.parse_args()
     folder = Path(args.folder)
     plan = json.loads((folder / "plan.json").read_text())
@@ -63,14 +66,23 @@ def main() -> None:
     assert page.status_code == 200, page.status_code
     version = int(re.search(r'name="version" value="(\d+)"', page.content.decode()).group(1))
 
-    def save():
-        nonlocal version
+    def draft() -> dict:
         form = {"version": version, "action": "draft", "comment": f"종합 의견 {random.random()}"}
         for criterion_id, maximum, _step in assignment["criteria"]:
             form[f"points_{criterion_id}"] = str(random.randint(0, int(float(maximum))))
             form[f"comment_{criterion_id}"] = f"의견 {random.random()}"
-        response = client.post(url, form)
+        return form
+
+    def save():
+        nonlocal version
+        response = client.post(url, draft())
         assert response.status_code == 302, response.status_code
+        version += 1
+
+    def autosave():
+        nonlocal version
+        response = client.post(url + "autosave/", draft())
+        assert response.status_code == 200 and response.json()["version"] == version + 1, response.content
         version += 1
 
     def trivial():
@@ -79,7 +91,12 @@ def main() -> None:
     def sheet_page():
         assert client.get(url).status_code == 200
 
-    kinds = {"trivial /review/ (GET)": trivial, "sheet page (GET)": sheet_page, "save draft (POST)": save}
+    kinds = {
+        "trivial /review/ (GET)": trivial,
+        "sheet page (GET)": sheet_page,
+        "save draft (POST)": save,
+        "autosave draft (POST)": autosave,
+    }
     for function in kinds.values():
         for _ in range(5):
             function()
@@ -96,12 +113,14 @@ def main() -> None:
     for name, (ms, count) in costs.items():
         print(f"  {name:<24} {ms:6.1f} ms  {count:3d} queries")
     trivial_ms = costs["trivial /review/ (GET)"][0]
-    print(f"save POST / trivial page: {trivial_ms / costs['save draft (POST)'][0]:.0%} of its throughput")
-    if args.profile:
+    for name in ("save draft (POST)", "autosave draft (POST)"):
+        print(f"{name} / trivial page: {trivial_ms / costs[name][0]:.0%} of its throughput")
+    if args.profile or args.profile_form:
+        profiled = save if args.profile_form else autosave
         profile = cProfile.Profile()
         profile.enable()
         for _ in range(args.requests):
-            save()
+            profiled()
         profile.disable()
         pstats.Stats(profile).sort_stats("cumulative").print_stats(40)
 
