@@ -24,6 +24,7 @@ from django.db.models import F, Window
 from django.db.models.functions import RowNumber
 from django.utils.translation import gettext_lazy as _
 
+from .cents import as_text, cents
 from .models import Assignment, Scoresheet
 from .stage_scores import stage_results
 
@@ -112,7 +113,9 @@ def stage_reviewer_sheets(stage, proposal_ids=None, results=None) -> dict[int, l
     rows: dict[int, list[ReviewerSheet]] = defaultdict(list)
     for proposal_id, place, is_conflicted, sheet_id, status, total in assignments.order_by(
         "proposal_id", "pk"
-    ).values_list("proposal_id", "place", "conflicted", "sheet__pk", "sheet__status", "sheet__total"):
+    ).values_list(
+        "proposal_id", "place", "conflicted", "sheet__pk", "sheet__status", as_text("sheet__total")
+    ):
         if is_conflicted:
             state = CONFLICT
         elif sheet_id is None or status != Scoresheet.Status.SUBMITTED:
@@ -120,6 +123,6 @@ def stage_reviewer_sheets(stage, proposal_ids=None, results=None) -> dict[int, l
         else:
             state = states.get(sheet_id, CONFLICT)
         rows[proposal_id].append(
-            ReviewerSheet(reviewer_code(place - 1), total if state in COUNTED else None, state)
+            ReviewerSheet(reviewer_code(place - 1), cents(total) if state in COUNTED else None, state)
         )
     return dict(rows)

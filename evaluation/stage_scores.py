@@ -11,6 +11,7 @@ from django.db.models import Count, F, IntegerField, Sum
 from django.db.models.functions import Cast, Round
 
 from . import rules
+from .cents import as_text, cents
 from .models import Score, Scoresheet
 
 
@@ -37,10 +38,10 @@ def stage_results(stage, proposal_ids=None) -> dict:
         sheets = sheets.filter(assignment__proposal_id__in=list(proposal_ids))
     totals = defaultdict(list)
     for proposal_id, sheet_id, total in sheets.order_by("assignment__proposal_id", "pk").values_list(
-        "assignment__proposal_id", "pk", "total"
+        "assignment__proposal_id", "pk", as_text("total")
     ):
         if total is not None:
-            totals[proposal_id].append((sheet_id, total))
+            totals[proposal_id].append((sheet_id, cents(total)))
     results = {}
     for proposal_id, found in totals.items():
         kept, high, low = rules.kept_sheets(found, competition.trim_min_reviewers, competition.trim_count)
