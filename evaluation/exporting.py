@@ -170,13 +170,15 @@ def results_workbook(ranking: CompetitionRanking) -> bytes:
         )
         for row in group.rows:
             writer.append(sheet, ranking_values(group, row, ranking.stages))
-    _criterion_sheet(writer, ranking, groups, _sheet_title(_("Criterion averages"), titles))
+    criterion_sheet = CriterionSheet(writer, ranking, _sheet_title(_("Criterion averages"), titles))
     sheet = writer.sheet(
         _sheet_title(_("Reviewer totals"), titles),
         reviewer_totals_header(),
         widths=[12, 12, 16, 12, 16, 8, 10, 16],
     )
-    for values in reviewer_totals_rows(ranking):
+    # One pass over the proposals writes both sheets (write-only sheets take rows in any order):
+    # each batch's stage results serve the reviewer totals and, in the last stage, the averages.
+    for values in reviewer_totals_rows(ranking, batch_results=criterion_sheet.write):
         writer.append(sheet, values)
     return writer.to_bytes()
 
@@ -283,32 +285,41 @@ def _batches(items: list):
         yield items[start : start + PROPOSALS_BATCH]
 
 
-def _criterion_sheet(writer, ranking, groups, title):
-    stage = ranking.stages[-1] if ranking.stages else None
-    columns = criterion_columns(stage) if stage else []
-    header = [
-        _("Category"),
-        _("Track"),
-        _("Reference number"),
-        _("Applicant"),
-        _("Project title"),
-        _("Sheets counted"),
-        *[f"{code} {name}" for code, name in columns],
-        _("%(stage)s score") % {"stage": stage.name} if stage else _("Stage score"),
-    ]
-    sheet = writer.sheet(title, header, widths=[12, 16, 12, 16, 40, 8, *[12] * len(columns), 10])
-    if stage is None:
-        return
-    rows = [(group, row) for group in groups for row in group.rows if stage.code in row.stage_scores]
-    # A batch of proposals at a time: their kept sheets, then those sheets' criterion averages —
-    # what is held stays the size of a batch, whatever the size of the competition.
-    for batch in _batches(rows):
-        results = stage_results(stage, [row.id for _group, row in batch])
-        averages = criterion_averages(sheet for result in results.values() for sheet, _total in result.kept)
+class CriterionSheet:
+    """The kept-sheet criterion averages of every proposal in the last stage, written a batch of
+    proposals at a time (``write``, from ``reviewer_totals_rows``): what is held stays the size of
+    a batch, whatever the size of the competition."""
+
+    def __init__(self, writer, ranking: CompetitionRanking, title: str):
+        self.writer = writer
+        self.stage = ranking.stages[-1] if ranking.stages else None
+        self.columns = criterion_columns(self.stage) if self.stage else []
+        header = [
+            _("Category"),
+            _("Track"),
+            _("Reference number"),
+            _("Applicant"),
+            _("Project title"),
+            _("Sheets counted"),
+            *[f"{code} {name}" for code, name in self.columns],
+            _("%(stage)s score") % {"stage": self.stage.name} if self.stage else _("Stage score"),
+        ]
+        widths = [12, 16, 12, 16, 40, 8, *[12] * len(self.columns), 10]
+        self.sheet = writer.sheet(title, header, widths=widths)
+
+    def write(self, stage, batch: list, results: dict) -> None:
+        """The rows of ``batch`` ((group, row) in ranking order) that entered the last stage, from
+        that stage's ``results`` for the batch."""
+        if stage != self.stage:
+            return
+        code = stage.code
+        batch = [(group, row) for group, row in batch if code in row.stage_scores]
+        found = [results[row.id] for _group, row in batch if row.id in results]
+        averages = criterion_averages(sheet for result in found for sheet, _total in result.kept)
         for group, row in batch:
             result = results.get(row.id)
-            writer.append(
-                sheet,
+            self.writer.append(
+                self.sheet,
                 [
                     group.category.name,
                     group.track_names.get(row.track, row.track),
@@ -316,8 +327,8 @@ def _criterion_sheet(writer, ranking, groups, title):
                     row.applicant,
                     row.title,
                     len(result.kept) if result else 0,
-                    *[shown(averages.get((row.id, code))) for code, _name in columns],
-                    shown(row.stage_scores.get(stage.code)),
+                    *[shown(averages.get((row.id, code))) for code, _name in self.columns],
+                    shown(row.stage_scores.get(code)),
                 ],
             )
 
@@ -338,15 +349,20 @@ def reviewer_totals_header() -> list[str]:
     ]
 
 
-def reviewer_totals_rows(ranking: CompetitionRanking):
+def reviewer_totals_rows(ranking: CompetitionRanking, batch_results=None):
     """Per stage, per proposal (in ranking order) and per assignment: the reviewer's code, the
     total of a counted sheet and whether it counts. Yielded a batch of proposals at a time (three
-    queries each), so that what is held stays the size of a batch."""
+    queries each), so that what is held stays the size of a batch; ``batch_results(stage, batch,
+    results)``, if given, is handed each batch's stage results before its rows are yielded."""
     rows = [(group, row) for group in ranking_groups(ranking) for row in group.rows]
     labels = {state: str(label) for state, label in STATE_LABELS.items()}
     for stage in ranking.stages:
         for batch in _batches(rows):
-            sheets = stage_reviewer_sheets(stage, [row.id for _group, row in batch])
+            ids = [row.id for _group, row in batch]
+            results = stage_results(stage, ids)
+            if batch_results is not None:
+                batch_results(stage, batch, results)
+            sheets = stage_reviewer_sheets(stage, ids, results)
             for group, row in batch:
                 for sheet in sheets.get(row.id, ()):
                     yield [

@@ -204,3 +204,56 @@ def test_the_ranking_page_download_is_the_same_workbook(client, user_factory, co
     response = client.get(reverse("official:ranking-xlsx", args=[competition.slug]))
     assert response["Content-Disposition"] == 'attachment; filename="smartcity-2023-results.xlsx"'
     check_workbook(load_workbook(BytesIO(response.content)), competition)
+
+
+@pytest.mark.parametrize("batch", [1, 2000])
+def test_two_stages_criterion_averages_of_the_last_and_reviewer_totals_of_both(
+    competition,
+    stage,
+    make_criteria,
+    make_reviewer,
+    make_proposal,
+    make_assignment,
+    submit_sheet,
+    monkeypatch,
+    batch,
+):
+    """The criterion sheet and the reviewer totals are written in one pass over the proposals: the
+    averages are the last stage's, for those that entered it; the totals list every stage in
+    order, and a proposal eliminated in the first stage has no row in the last."""
+    from django.utils import timezone
+
+    import evaluation.exporting
+    from evaluation.models import Assignment, Criterion, Stage
+
+    monkeypatch.setattr(evaluation.exporting, "PROPOSALS_BATCH", batch)
+    make_criteria(2, max_points=Decimal(50))
+    Stage.objects.filter(pk=stage.pk).update(advance_cutoff=Decimal(60))
+    final = Stage.objects.create(competition=competition, code="pt", name="발표평가", order=stage.order + 1)
+    Criterion.objects.create(rubric=final.rubrics.create(), code="P1", name="발표", max_points=100, order=1)
+    reviewers = [make_reviewer(name) for name in ("kim", "lee")]
+    strong = make_proposal(track="hub", reference="2023-01")
+    weak = make_proposal(track="hub", reference="2023-02")
+    for proposal, points in ((strong, [40, 40]), (weak, [20, 20])):
+        for reviewer in reviewers:
+            submit_sheet(make_assignment(proposal, reviewer, confirmed=True), points)
+    for reviewer, points in zip(reviewers, ([70], [90]), strict=True):
+        assignment = Assignment.objects.create(
+            stage=final, proposal=strong, reviewer=reviewer, no_conflict_confirmed_at=timezone.now()
+        )
+        submit_sheet(assignment, points)
+
+    workbook = load_workbook(BytesIO(results_workbook(rank_competition(competition))))
+    averages = numbers(cells(workbook["항목별 평균"]))
+    assert averages[0][-2:] == ["P1 발표", "발표평가 점수"]
+    assert [row[2] for row in averages[1:]] == ["2023-01"]
+    assert averages[1][5:] == [D("2.00"), D("80.00"), D("80.00")]
+    totals = numbers(cells(workbook["평가위원별 총점"]))
+    assert [(row[0], row[3], row[5], row[6]) for row in totals[1:]] == [
+        ("서면평가", "2023-01", "A", D("80.00")),
+        ("서면평가", "2023-01", "B", D("80.00")),
+        ("서면평가", "2023-02", "A", D("40.00")),
+        ("서면평가", "2023-02", "B", D("40.00")),
+        ("발표평가", "2023-01", "A", D("70.00")),
+        ("발표평가", "2023-01", "B", D("90.00")),
+    ]
