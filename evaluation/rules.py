@@ -6,9 +6,13 @@ from dataclasses import dataclass
 from decimal import ROUND_HALF_UP, Decimal
 
 
+_EXPONENTS = {places: Decimal(1).scaleb(-places) for places in range(7)}
+
+
 def round_half_up(value: Decimal, places: int = 2) -> Decimal:
     """Round as published: half-up, to `places` decimals (SPEC §4.5)."""
-    return value.quantize(Decimal(1).scaleb(-places), rounding=ROUND_HALF_UP)
+    exponent = _EXPONENTS.get(places) or Decimal(1).scaleb(-places)
+    return value.quantize(exponent, rounding=ROUND_HALF_UP)
 
 
 def score_text(value: Decimal | None) -> str | None:

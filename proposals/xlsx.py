@@ -24,7 +24,7 @@ def safe_value(value):
     """A value ready for a cell: text that could start a formula gets a leading ``'``."""
     if type(value) in _PLAIN_TYPES or isinstance(value, bool | int | float | Decimal | datetime.date):
         return value
-    text = str(value)
+    text = value if type(value) is str else str(value)
     if text.startswith(FORMULA_TRIGGERS):
         return "'" + text
     return text
