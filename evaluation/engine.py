@@ -307,33 +307,33 @@ def _arrange(inputs, plan, rows) -> list[CategoryRanking]:
     arranged = []
     for category in inputs["categories"]:
         pooled = category["slots"] is not None
+        members = [by_track[(category["code"], track["code"])] for track in category["tracks"]]
+        counted = [
+            (track["slots"], sum(1 for row in rows if counts_as_applicant(plan.by_key[row.key]["status"])))
+            for track, rows in zip(category["tracks"], members, strict=True)
+        ]
+        total, per_track = rules.slot_counts(category["slots"], counted)
         entry = CategoryRanking(
             code=category["code"],
             name=category["name"],
-            applicants=0,
-            slots=category["slots"] or 0,
-            ratio=None,
+            applicants=total.applicants,
+            slots=total.slots,
+            ratio=total.ratio,
             pooled=pooled,
         )
-        for track in category["tracks"]:
-            members = by_track[(category["code"], track["code"])]
-            applicants = sum(1 for row in members if counts_as_applicant(plan.by_key[row.key]["status"]))
-            entry.applicants += applicants
-            if not pooled:
-                entry.slots += track["slots"] or 0
+        for track, rows, count in zip(category["tracks"], members, per_track, strict=True):
             entry.tracks.append(
                 TrackRanking(
                     code=track["code"],
                     name=track["name"],
-                    applicants=applicants,
-                    slots=None if pooled else track["slots"],
-                    ratio=None if pooled else rules.competition_ratio(applicants, track["slots"]),
+                    applicants=count.applicants,
+                    slots=count.slots,
+                    ratio=count.ratio,
                     subsidy=Decimal(track["subsidy"]),
                     matching_ratio=Decimal(track["matching_ratio"]),
-                    ranking=sorted(members, key=_order_key),
+                    ranking=sorted(rows, key=_order_key),
                 )
             )
-        entry.ratio = rules.competition_ratio(entry.applicants, entry.slots)
         if pooled:
             entry.ranking = sorted((row for t in entry.tracks for row in t.ranking), key=_order_key)
         arranged.append(entry)

@@ -10,8 +10,9 @@ from proposals.models import AuditEntry, Competition, Proposal, Track
 
 from .advancement import proposals_of_stage
 from .models import Adjustment, Assignment, Conflict, Draw, Reviewer, Score, Scoresheet
+from .models.panel import conflicts_of_pair
 from .reviewer_codes import reviewer_codes
-from .rules import competition_ratio
+from .rules import slot_counts
 
 
 @dataclass
@@ -44,34 +45,31 @@ def tracks_with_applicants(competition: Competition):
 
 
 def competition_overview(competition: Competition) -> list[CategoryOverview]:
-    """Applicants, slots and competition ratio per category and track (SPEC §4.7), one query."""
-    categories: dict[int, CategoryOverview] = {}
+    """Applicants, slots and competition ratio per category and track (SPEC §4.7,
+    ``rules.slot_counts``), one query."""
+    tracks_of: dict = {}
     for track in tracks_with_applicants(competition):
-        category = track.category
-        overview = categories.get(category.pk)
-        if overview is None:
-            overview = categories[category.pk] = CategoryOverview(
+        tracks_of.setdefault(track.category, []).append(track)
+    overviews = []
+    for category, tracks in tracks_of.items():
+        total, per_track = slot_counts(category.slots, [(track.slots, track.applicants) for track in tracks])
+        overviews.append(
+            CategoryOverview(
                 code=category.code,
                 name=category.name,
-                applicants=0,
-                slots=category.slots or 0,
-                ratio=None,
+                applicants=total.applicants,
+                slots=total.slots,
+                ratio=total.ratio,
                 pooled=category.pools_slots,
-            )
-        overview.applicants += track.applicants
-        if not overview.pooled:
-            overview.slots += track.slots or 0
-        overview.tracks.append(
-            TrackOverview(
-                track=track,
-                applicants=track.applicants,
-                slots=None if overview.pooled else track.slots,
-                ratio=None if overview.pooled else competition_ratio(track.applicants, track.slots),
+                tracks=[
+                    TrackOverview(
+                        track=track, applicants=count.applicants, slots=count.slots, ratio=count.ratio
+                    )
+                    for track, count in zip(tracks, per_track, strict=True)
+                ],
             )
         )
-    for overview in categories.values():
-        overview.ratio = competition_ratio(overview.applicants, overview.slots)
-    return list(categories.values())
+    return overviews
 
 
 # --- Officials: progress per stage, and the audit trail of one proposal (SPEC §2) --------
@@ -85,9 +83,7 @@ def stage_progress(stage):
     never counts); ``not_started``; and ``conflict_count`` (reviewers with any recorded conflict on
     the proposal, assigned or not — 제척 keeps a reviewer off the proposal altogether)."""
     in_stage = Q(assignments__stage=stage)
-    conflicted = Exists(
-        Conflict.objects.filter(proposal_id=OuterRef("pk"), reviewer_id=OuterRef("assignments__reviewer_id"))
-    )
+    conflicted = Exists(conflicts_of_pair("assignments__"))  # of each assignment counted (SPEC §3)
     sheet_status = "assignments__sheet__status"
     reviewer_names = (
         Assignment.objects.filter(stage=stage, proposal_id=OuterRef("pk"))

@@ -5,7 +5,6 @@ import functools
 from dataclasses import dataclass
 from decimal import ROUND_HALF_UP, Decimal
 
-
 _EXPONENTS = {places: Decimal(1).scaleb(-places) for places in range(7)}
 
 
@@ -33,6 +32,34 @@ def competition_ratio(applicants: int, slots: int | None) -> str | None:
     if text.endswith(".0"):
         text = text[:-2]
     return f"{text}:1"
+
+
+@dataclass(frozen=True)
+class SlotCount:
+    """Applicants, slots and competition ratio of a track or of a category (SPEC §4.7)."""
+
+    applicants: int
+    slots: int | None  # None for a track of a category that pools its slots
+    ratio: str | None
+
+
+def slot_counts(
+    pooled_slots: int | None, tracks: list[tuple[int | None, int]]
+) -> tuple[SlotCount, list[SlotCount]]:
+    """A category's counts and its tracks' (SPEC §4.7), from ``pooled_slots`` — the category's
+    slots where it pools them across its tracks, else None — and (slots, applicants) per track.
+    A pooled category's tracks have no slots or ratio of their own; another category's slots are
+    the sum of its tracks'."""
+    pooled = pooled_slots is not None
+    per_track = [
+        SlotCount(applicants, None, None)
+        if pooled
+        else SlotCount(applicants, slots, competition_ratio(applicants, slots))
+        for slots, applicants in tracks
+    ]
+    applicants = sum(count.applicants for count in per_track)
+    slots = pooled_slots if pooled else sum(slots or 0 for slots, _applicants in tracks)
+    return SlotCount(applicants, slots, competition_ratio(applicants, slots)), per_track
 
 
 # --- SPEC §4.1: points on a sheet ---------------------------------------------------------
