@@ -8,7 +8,8 @@ The inputs (``RankingInputs``) are shaped like a snapshot's ``inputs``; numbers 
 their exact text (a stored snapshot holds text):
 
 - ``rules``: ``trim_min_reviewers``, ``trim_count``, ``adjustment_cap``, ``reserve``,
-  ``minimum_score`` (or None) and ``final`` (``last`` or ``weighted``);
+  ``minimum_score`` (or None), ``final`` (``last`` or ``weighted``) and, only where it is not
+  one, ``ratio_decimals`` (SPEC §8.5);
 - ``stages`` in order: ``code``, ``name``, ``order``, ``weight``, ``advance_top_multiple``,
   ``advance_cutoff`` and ``tie_break_criteria`` (criterion codes by priority);
 - ``categories``: ``code``, ``name``, ``slots`` (a category pooling its slots; else None) and
@@ -42,6 +43,7 @@ ELIMINATED, INELIGIBLE, WITHDRAWN = "eliminated", "ineligible", "withdrawn"
 OVER_CAP, PENDING = "over_cap", "pending"  # SPEC §8.2, §8.6
 # Unranked proposals follow the ranked ones in this order (SPEC §6).
 UNRANKED_ORDER = (OVER_CAP, PENDING, ELIMINATED, INELIGIBLE, WITHDRAWN)
+DEFAULT_RATIO_DECIMALS = 1  # SPEC §4.7; ``rules.ratio_decimals`` in the inputs where set (§8.5)
 
 FINAL_WEIGHTED = Competition.FinalScore.WEIGHTED
 PROPOSAL_SUBMITTED, PROPOSAL_INELIGIBLE, PROPOSAL_WITHDRAWN = (
@@ -304,6 +306,7 @@ def _arrange(inputs, plan, rows) -> list[CategoryRanking]:
     by_track = defaultdict(list)
     for p in plan.proposals:
         by_track[(p["category"], p["track"])].append(rows[p["key"]])
+    ratio_decimals = inputs["rules"].get("ratio_decimals", DEFAULT_RATIO_DECIMALS)
     arranged = []
     for category in inputs["categories"]:
         pooled = category["slots"] is not None
@@ -312,7 +315,7 @@ def _arrange(inputs, plan, rows) -> list[CategoryRanking]:
             (track["slots"], sum(1 for row in rows if counts_as_applicant(plan.by_key[row.key]["status"])))
             for track, rows in zip(category["tracks"], members, strict=True)
         ]
-        total, per_track = rules.slot_counts(category["slots"], counted)
+        total, per_track = rules.slot_counts(category["slots"], counted, ratio_decimals)
         entry = CategoryRanking(
             code=category["code"],
             name=category["name"],

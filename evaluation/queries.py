@@ -52,7 +52,9 @@ def competition_overview(competition: Competition) -> list[CategoryOverview]:
         tracks_of.setdefault(track.category, []).append(track)
     overviews = []
     for category, tracks in tracks_of.items():
-        total, per_track = slot_counts(category.slots, [(track.slots, track.applicants) for track in tracks])
+        total, per_track = slot_counts(
+            category.slots, [(track.slots, track.applicants) for track in tracks], competition.ratio_decimals
+        )
         overviews.append(
             CategoryOverview(
                 code=category.code,

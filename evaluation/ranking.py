@@ -291,6 +291,10 @@ def ranking_inputs(
             if row[9] is not None
         ],
     }
+    if competition.ratio_decimals != engine.DEFAULT_RATIO_DECIMALS:
+        # SPEC §8.5, only where set: the inputs of a competition without it stay as they were
+        # (a publication's correction compares every rule it holds).
+        inputs["rules"]["ratio_decimals"] = competition.ratio_decimals
     if missing:  # present only while a sheet is owed: a publication never holds it
         inputs["missing"] = missing
     return inputs

@@ -20,17 +20,16 @@ def score_text(value: Decimal | None) -> str | None:
     return None if value is None else f"{round_half_up(value):.2f}"
 
 
-def competition_ratio(applicants: int, slots: int | None) -> str | None:
-    """Competition ratio (경쟁률, SPEC §4.7): applicants ÷ slots as ``5:1``, ``3.5:1``, ``2.3:1``.
-
-    One decimal, rounded half-up, a trailing ``.0`` dropped. None when there are no slots.
-    """
+def competition_ratio(applicants: int, slots: int | None, decimals: int = 1) -> str | None:
+    """Competition ratio (경쟁률, SPEC §4.7, §8.5): applicants ÷ slots as ``5:1``, ``3.5:1``,
+    ``2.3:1`` — ``decimals`` places (one by default), rounded half-up, trailing zeros dropped
+    (187 ÷ 50 with two is ``3.74:1``, 7 ÷ 2 with two ``3.5:1``). None when there are no slots."""
     if not slots:
         return None
-    ratio = round_half_up(Decimal(applicants) / Decimal(slots), 1)
+    ratio = round_half_up(Decimal(applicants) / Decimal(slots), decimals)
     text = format(ratio, "f")
-    if text.endswith(".0"):
-        text = text[:-2]
+    if "." in text:
+        text = text.rstrip("0").rstrip(".")
     return f"{text}:1"
 
 
@@ -44,22 +43,22 @@ class SlotCount:
 
 
 def slot_counts(
-    pooled_slots: int | None, tracks: list[tuple[int | None, int]]
+    pooled_slots: int | None, tracks: list[tuple[int | None, int]], ratio_decimals: int = 1
 ) -> tuple[SlotCount, list[SlotCount]]:
     """A category's counts and its tracks' (SPEC §4.7), from ``pooled_slots`` — the category's
-    slots where it pools them across its tracks, else None — and (slots, applicants) per track.
-    A pooled category's tracks have no slots or ratio of their own; another category's slots are
-    the sum of its tracks'."""
+    slots where it pools them across its tracks, else None — and (slots, applicants) per track,
+    the ratios with ``ratio_decimals`` places (SPEC §8.5). A pooled category's tracks have no slots
+    or ratio of their own; another category's slots are the sum of its tracks'."""
     pooled = pooled_slots is not None
     per_track = [
         SlotCount(applicants, None, None)
         if pooled
-        else SlotCount(applicants, slots, competition_ratio(applicants, slots))
+        else SlotCount(applicants, slots, competition_ratio(applicants, slots, ratio_decimals))
         for slots, applicants in tracks
     ]
     applicants = sum(count.applicants for count in per_track)
     slots = pooled_slots if pooled else sum(slots or 0 for slots, _applicants in tracks)
-    return SlotCount(applicants, slots, competition_ratio(applicants, slots)), per_track
+    return SlotCount(applicants, slots, competition_ratio(applicants, slots, ratio_decimals)), per_track
 
 
 # --- SPEC §4.1: points on a sheet ---------------------------------------------------------

@@ -20,6 +20,7 @@ from django.utils.translation import gettext as _
 
 from .. import audit
 from ..models import Category, Competition, Track, audit_transaction
+from ..models.competition import MAX_RATIO_DECIMALS
 
 SLUG = re.compile(r"[a-z0-9][a-z0-9_-]{0,79}")
 MISSING = object()
@@ -57,7 +58,9 @@ class _Reader:
     def fail(self, key: str, message: str) -> None:
         self.errors.append(f"{self.where(key)}: {message}")
 
-    def get(self, key, kind, *, required=False, default=None, minimum=None, above=None, choices=None):
+    def get(
+        self, key, kind, *, required=False, default=None, minimum=None, maximum=None, above=None, choices=None
+    ):
         self.used.add(key)
         value = self.table.get(key, MISSING)
         if value is MISSING:
@@ -102,6 +105,12 @@ class _Reader:
             self.fail(
                 key,
                 _("must be at least %(minimum)s (got %(value)s)") % {"minimum": minimum, "value": value},
+            )
+            return default
+        if maximum is not None and value > maximum:
+            self.fail(
+                key,
+                _("must be at most %(maximum)s (got %(value)s)") % {"maximum": maximum, "value": value},
             )
             return default
         if above is not None and value <= above:
@@ -153,6 +162,7 @@ def parse_competition_file(text: str, extra_keys: dict[str, ExtraKey] | None = N
         "adjustment_cap": top.get("adjustment_cap", "number", default=Decimal("5"), minimum=0),
         "reserve": top.get("reserve", "int", default=1, minimum=0),
         "final_score": top.get("final", "text", default="last", choices=("last", "weighted")),
+        "ratio_decimals": top.get("ratio_decimals", "int", default=1, minimum=0, maximum=MAX_RATIO_DECIMALS),
         "categories": [],
     }
     trim_min, trim_count = spec["trim_min_reviewers"], spec["trim_count"]
@@ -237,6 +247,7 @@ def apply_competition_spec(
             "adjustment_cap",
             "reserve",
             "final_score",
+            "ratio_decimals",
         )
     }
     competition = Competition.objects.select_for_update().filter(slug=spec["slug"]).first()

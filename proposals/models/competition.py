@@ -3,12 +3,14 @@
 from decimal import Decimal
 
 from django.conf import settings
-from django.core.validators import MinValueValidator
+from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import connection, models
 from django.db.transaction import TransactionManagementError
 from django.utils.translation import gettext_lazy as _
 
 from .audited import AuditedModel
+
+MAX_RATIO_DECIMALS = 2  # SPEC §8.5
 
 
 class Competition(AuditedModel):
@@ -58,6 +60,13 @@ class Competition(AuditedModel):
     final_score = models.CharField(
         _("final score"), max_length=16, choices=FinalScore.choices, default=FinalScore.LAST
     )
+    # SPEC §8.5: decimals of the announced competition ratio (0–2; trailing zeros dropped).
+    ratio_decimals = models.PositiveSmallIntegerField(
+        _("decimals of the competition ratio"),
+        default=1,
+        validators=[MaxValueValidator(MAX_RATIO_DECIMALS)],
+        help_text=_("0 to 2: 187 applicants for 50 slots are 3.7:1 with 1 and 3.74:1 with 2."),
+    )
     created_at = models.DateTimeField(_("created"), auto_now_add=True)
     updated_at = models.DateTimeField(_("updated"), auto_now=True)
 
@@ -67,6 +76,12 @@ class Competition(AuditedModel):
         verbose_name = _("competition")
         verbose_name_plural = _("competitions")
         ordering = ["-year", "slug"]
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(ratio_decimals__lte=MAX_RATIO_DECIMALS),
+                name="competition_ratio_decimals_at_most_2",
+            ),
+        ]
 
     def __str__(self):
         return self.name

@@ -99,6 +99,9 @@ def test_defaults_apply_when_keys_are_omitted(tmp_path):
             "final: last, weighted 중 하나여야 합니다(값: 'best')",
         ),
         (("year = 2024", 'year = 2024\ncolour = "blue"'), "colour: 알 수 없는 항목입니다"),
+        (("year = 2024", "year = 2024\nratio_decimals = 3"), "ratio_decimals: 2 이하여야 합니다(값: 3)"),
+        (("year = 2024", "year = 2024\nratio_decimals = -1"), "ratio_decimals: 0 이상이어야 합니다(값: -1)"),
+        (("year = 2024", "year = 2024\nratio_decimals = 1.5"), "ratio_decimals: 정수여야 합니다(값: 1.5)"),
     ],
 )
 def test_invalid_key_is_named(change, message):
