@@ -33,7 +33,7 @@ from django.utils.translation import gettext_lazy
 from ..models.audit import audit_transaction
 from .cells import CellError, fold
 from .progress import NO_PROGRESS, Phase, Progress
-from .workbook import SpreadsheetError, column_letter, read_first_sheet
+from .workbook import Sheet, SpreadsheetError, column_letter, read_first_sheet
 
 
 @dataclass(frozen=True)
@@ -382,17 +382,21 @@ class CheckedImport:
 
 def run_import(
     importer: Importer,
-    content: bytes,
+    content: bytes | None,
     *,
     filename: str = "",
     dry_run: bool,
     confirmed_after_publication: bool = False,
     progress: Progress = NO_PROGRESS,
+    sheet: Sheet | None = None,
 ) -> ImportReport:
     """Check every row; unless ``dry_run`` or any error, write all rows in one transaction.
     Into a competition with a publication, a file that changes anything is written only with
-    ``confirmed_after_publication`` (else the report says ``unconfirmed``, nothing written)."""
-    checked = check_import(importer, content, filename=filename, dry_run=dry_run, progress=progress)
+    ``confirmed_after_publication`` (else the report says ``unconfirmed``, nothing written).
+    ``sheet``: rows already read (a preliminary round's proposals) instead of a file's ``content``."""
+    checked = check_import(
+        importer, content, filename=filename, dry_run=dry_run, progress=progress, sheet=sheet
+    )
     if dry_run:
         return checked.report
     return apply_import(
@@ -402,18 +406,21 @@ def run_import(
 
 def check_import(
     importer: Importer,
-    content: bytes,
+    content: bytes | None,
     *,
     filename: str = "",
     dry_run: bool,
     progress: Progress = NO_PROGRESS,
+    sheet: Sheet | None = None,
 ) -> CheckedImport:
-    """Read the file and check every row against the database, outside any transaction."""
+    """Read the file (or take ``sheet``) and check every row against the database, outside any
+    transaction."""
     report = ImportReport(filename=filename, dry_run=dry_run)
     checked = CheckedImport(report)
     progress.phase(Phase.OPENING)
     try:
-        sheet = read_first_sheet(content)
+        if sheet is None:
+            sheet = read_first_sheet(content)
         checked.mapping = importer.map_header(sheet.header, sheet.header_row)
     except SpreadsheetError as error:
         report.file_error = error.message
