@@ -153,7 +153,8 @@ class ProposalImporter(Importer):
             if code
         )
         self.by_reference: dict[str, dict] = {}
-        self.by_track_applicant: dict[tuple, dict] = {}
+        # Several proposals of one local government in a track, told apart by 접수번호 (SPEC §8.1).
+        self.by_track_applicant: dict[tuple, list[dict]] = {}
         self.by_applicant: dict[tuple[str, str], list[dict]] = {}
         existing = Proposal.objects.filter(competition=self.competition).values(
             "id",
@@ -168,10 +169,12 @@ class ProposalImporter(Importer):
             row["applicant"] = (row.pop("province"), row.pop("applicant_name"))
             if row["reference"]:
                 self.by_reference[row["reference"]] = row
-            self.by_track_applicant[(row["track"], *row["applicant"])] = row
+            self.by_track_applicant.setdefault((row["track"], *row["applicant"]), []).append(row)
             self.by_applicant.setdefault(row["applicant"], []).append(row)
         self.existing_labels = {
-            row["id"]: row["reference"] or row["applicant"][1] for row in self.by_track_applicant.values()
+            row["id"]: row["reference"] or row["applicant"][1]
+            for rows in self.by_track_applicant.values()
+            for row in rows
         }
 
     def build(self, values: dict, number: int) -> PlannedProposal:
@@ -185,30 +188,35 @@ class ProposalImporter(Importer):
         track_id, track_name = track
         applicant_key = (values["province"], values["applicant"])
         pair = (track_id, *applicant_key)
-        if pair in self.track_applicant_rows:
-            raise RowError(
-                "applicant",
-                _("The same local government appears twice in this track (row %(row)s).")
-                % {"row": self.track_applicant_rows[pair]},
-            )
-        self.track_applicant_rows[pair] = number
+        held = self.by_track_applicant.get(pair, [])
         reference = values.get("reference") or ""
-        existing = self.by_reference.get(reference) if reference else None
-        by_pair = self.by_track_applicant.get(pair)
-        if existing is None and by_pair is not None:
-            if reference and by_pair["reference"] and by_pair["reference"] != reference:
+        if reference:
+            # The 접수번호 alone names the proposal: a local government may hold several in one
+            # track (SPEC §8.1). Without a match, the one proposal of this local government in
+            # this track imported without a 접수번호 is given this one.
+            existing = self.by_reference.get(reference)
+            unnumbered = [row for row in held if not row["reference"]]
+            if existing is None and len(unnumbered) == 1:
+                existing = unnumbered[0]
+        else:
+            # Without a 접수번호 the key is (track, local government) (SPEC §5).
+            if pair in self.track_applicant_rows:
+                raise RowError(
+                    "applicant",
+                    _("The same local government appears twice in this track (row %(row)s).")
+                    % {"row": self.track_applicant_rows[pair]},
+                )
+            self.track_applicant_rows[pair] = number
+            if len(held) > 1:
                 raise RowError(
                     "reference",
-                    _("This local government already applied to this track under reference '%(ref)s'.")
-                    % {"ref": by_pair["reference"]},
+                    _(
+                        "This local government holds %(count)s proposals in this track: give the "
+                        "reference number (접수번호) of the one this row is for."
+                    )
+                    % {"count": len(held)},
                 )
-            existing = by_pair
-        elif existing is not None and by_pair is not None and by_pair["id"] != existing["id"]:
-            raise RowError(
-                "applicant",
-                _("Another proposal (reference '%(ref)s') already holds this local government in this track.")
-                % {"ref": by_pair["reference"]},
-            )
+            existing = held[0] if held else None
         if "reference" not in self.present and existing is not None:
             values["reference"] = existing["reference"]
         planned_values = tuple(values[key] for key in CREATE_FIELDS)
@@ -279,10 +287,10 @@ class ProposalImporter(Importer):
             return
         track = self.tracks.get(cells.fold(values.get("track") or ""))
         if track is not None:
-            found = [self.by_track_applicant.get((track[0], province, name))]
+            found = self.by_track_applicant.get((track[0], province, name), [])
         else:
             found = self.by_applicant.get((province, name), [])
-        if len(found) == 1 and found[0] is not None:
+        if len(found) == 1:
             self.matched_ids.add(found[0]["id"])
 
     def missing_labels(self) -> list[str]:

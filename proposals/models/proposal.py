@@ -87,8 +87,12 @@ class Proposal(AuditedModel):
                 condition=~models.Q(reference=""),
                 name="proposal_reference_unique",
             ),
+            # Without a 접수번호, (track, local government) is the key; with one, a local
+            # government may hold several proposals in a track (SPEC §8.1).
             models.UniqueConstraint(
-                fields=["track", "applicant"], name="proposal_one_per_applicant_and_track"
+                fields=["track", "applicant"],
+                condition=models.Q(reference=""),
+                name="proposal_unnumbered_one_per_applicant_and_track",
             ),
         ]
         permissions = [("import_proposals", _("Can import applicants from a spreadsheet"))]

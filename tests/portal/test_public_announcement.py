@@ -153,3 +153,17 @@ def test_amounts_in_eok(amount, expected):
 def test_amounts_in_english(amount, expected):
     with translation.override("en"):
         assert format_eok(amount) == expected
+
+
+def test_a_local_government_selected_for_several_sites_is_named_once_with_their_number():
+    """SPEC §8.1 (어촌뉴딜 2022: 신안군 won three sites, 고흥군 two)."""
+    category = {
+        "name": "어촌뉴딜",
+        "applicants": 10,
+        "ratio": "2:1",
+        "tracks": [{"name": "어촌뉴딜", "selected": ["신안군", "고흥군", "신안군", "완도군", "신안군"]}],
+    }
+    assert announcement(category) == (
+        "어촌뉴딜은 총 10곳의 지자체가 신청해 2:1의 경쟁률을 보였으며, "
+        "신안군(3곳), 고흥군, 완도군 5곳이 선정되었다."
+    )

@@ -251,12 +251,51 @@ def test_duplicate_reference_in_file_is_an_error(competition, make_xlsx):
     assert database_state() == before
 
 
-def test_same_applicant_twice_in_a_track_is_an_error(competition, make_xlsx):
+def test_same_applicant_twice_in_a_track_without_references_is_an_error(competition, make_xlsx):
+    """Without 접수번호, (track, local government) is the key (SPEC §5)."""
     before = database_state()
-    output, error = command(make_xlsx([valid_row("T-01"), valid_row("T-02")]))
+    output, error = command(make_xlsx([valid_row(None), valid_row(None)]))
     assert error is not None
-    assert "3행 '지자체':" in output and "(2행)" in output
+    assert "3행 '지자체': 같은 지자체가 이 트랙에 두 번 나옵니다(2행)." in output
     assert database_state() == before
+
+
+def test_several_proposals_of_one_applicant_in_a_track_told_apart_by_reference(competition, make_xlsx):
+    """SPEC §8.1 (어촌뉴딜: 신안군 won three sites): with 접수번호, a local government may hold
+    several proposals in one track; a re-import changes nothing; a row without 접수번호 for that
+    local government names which one it is for, or is refused."""
+    rows = [
+        valid_row(ref, applicant="신안군", 광역="전남", 사업명=f"{ref} 어항")
+        for ref in ("F-01", "F-02", "F-03")
+    ]
+    output, error = command(make_xlsx(rows))
+    assert error is None, output
+    sites = Proposal.objects.filter(applicant__name="신안군").order_by("reference")
+    assert [(p.reference, p.track.code, p.title) for p in sites] == [
+        ("F-01", "hub", "F-01 어항"),
+        ("F-02", "hub", "F-02 어항"),
+        ("F-03", "hub", "F-03 어항"),
+    ]
+    assert len({p.applicant_id for p in sites}) == 1
+    before = database_state()
+    output, error = command(make_xlsx(rows))
+    assert error is None and "바뀐 것이 없습니다" in output
+    assert database_state() == before
+    output, error = command(make_xlsx([valid_row(None, applicant="신안군", 광역="전남")]))
+    assert error is not None
+    assert (
+        "2행 '접수번호': 이 지자체는 이 트랙에 사업이 3건 있습니다. 이 행이 어느 사업인지 접수번호를 적어 주세요."
+        in output
+    )
+    assert database_state() == before
+
+
+def test_a_proposal_imported_without_reference_is_given_one(competition, make_xlsx):
+    command(make_xlsx([valid_row(None)]))
+    (proposal,) = Proposal.objects.all()
+    output, error = command(make_xlsx([valid_row("T-09")]))
+    assert error is None, output
+    assert list(Proposal.objects.values_list("pk", "reference")) == [(proposal.pk, "T-09")]
 
 
 # --- bad files: one clear message, exit code 1, nothing written ------------------------------
@@ -379,3 +418,38 @@ def test_workbook_without_a_visible_first_sheet(competition, tmp_path):
     assert file_error(competition, path) == (
         "첫 번째 시트('숨김')가 숨겨져 있습니다. 자료를 보이는 첫 번째 시트에 넣어 주세요."
     )
+
+
+def test_the_conflict_rule_covers_every_proposal_of_the_applicant(
+    competition, stage, make_xlsx, make_reviewer
+):
+    """SPEC §8.1: a reviewer from 신안군 is disqualified (제척) from each of its proposals."""
+    from evaluation.models import Assignment
+    from evaluation.models.conflict import ConflictOfInterest
+
+    rows = [valid_row(ref, applicant="신안군", 광역="전남") for ref in ("F-01", "F-02")]
+    command(make_xlsx(rows))
+    reviewer = make_reviewer("kim", affiliation="신안군")
+    for proposal in Proposal.objects.filter(applicant__name="신안군"):
+        with pytest.raises(ConflictOfInterest):
+            Assignment.objects.create(stage=stage, proposal=proposal, reviewer=reviewer)
+    assert not Assignment.objects.exists()
+
+
+def test_the_database_keeps_one_unnumbered_proposal_per_applicant_and_track(competition):
+    """Every path (a shell, the admin) meets the same rule as the file: several proposals of one
+    local government in a track only with 접수번호 (SPEC §8.1)."""
+    from django.db import IntegrityError, transaction
+
+    from proposals.models import Applicant, Track
+
+    track = Track.objects.get(category__competition=competition, code="hub")
+    applicant = Applicant.objects.create(province="전남", name="신안군")
+    fields = {"competition": competition, "track": track, "applicant": applicant, "title": "어항"}
+    fields |= {"national_subsidy": 1, "local_matching": 1}
+    Proposal.objects.create(reference="F-01", **fields)
+    Proposal.objects.create(reference="F-02", **fields)
+    Proposal.objects.create(reference="", **fields)
+    with pytest.raises(IntegrityError), transaction.atomic():
+        Proposal.objects.create(reference="", **fields)
+    assert Proposal.objects.filter(applicant=applicant).count() == 3
