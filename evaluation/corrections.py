@@ -124,6 +124,7 @@ def _draws(before: list, after: list) -> list[dict]:
 PROPOSAL_FIELDS = (
     "reference",
     "applicant",
+    "province",  # compared where both snapshots hold it (SPEC §8.7)
     "title",
     "category",
     "track",
@@ -150,7 +151,9 @@ def _proposals(before: list, after: list) -> list[dict]:
             )
             continue
         fields = {
-            name: [was.get(name), now.get(name)] for name in PROPOSAL_FIELDS if was.get(name) != now.get(name)
+            name: [was[name], now[name]]
+            for name in PROPOSAL_FIELDS
+            if name in was and name in now and was[name] != now[name]
         }
         if fields:
             changes.append(

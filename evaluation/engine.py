@@ -15,7 +15,8 @@ their exact text (a stored snapshot holds text):
 - ``categories``: ``code``, ``name``, ``slots`` (a category pooling its slots; else None) and
   ``tracks`` (``code``, ``name``, ``slots``, ``subsidy``, ``matching_ratio``);
 - ``proposals``: ``key`` (the 접수번호, or ``#id``), ``id``, ``reference``, ``applicant``,
-  ``title``, ``category``, ``track``, ``status``, ``national_subsidy``, ``local_matching``;
+  ``province`` (광역; absent from inputs recorded before it was), ``title``, ``category``,
+  ``track``, ``status``, ``national_subsidy``, ``local_matching``;
 - ``sheets``: every counted sheet (SPEC §4.2) as ``stage``, ``proposal`` (key), ``reviewer`` (its
   code, ``evaluation.reviewer_codes``) and ``total``, in sheet order;
 - ``criterion_averages``: the kept-sheet average of each tie-break criterion of the last stage,
@@ -80,6 +81,7 @@ class RankedProposal:
     track: str
     national_subsidy: Decimal
     local_matching: Decimal
+    province: str = ""  # 광역 (SPEC §8.7); "" in inputs recorded before provinces were
     stage_scores: dict = field(default_factory=dict)  # code of each stage entered → exact score or None
     adjustment: Decimal = Decimal(0)
     score: Decimal | None = None  # final, adjustments included, exact
@@ -121,6 +123,9 @@ class Outcome:
     categories: list[CategoryRanking]
     rows: dict[str, RankedProposal]  # by proposal key
     entrants: dict[str, set]  # stage code → keys of the proposals that entered it
+    # SPEC §8.7: per 광역, applicants and selected; None for inputs without provinces (a
+    # publication made before they were recorded, whose outcome has none).
+    provinces: list[dict] | None = None
 
 
 # --- The stages (SPEC §4.2–4.3, §8.6) ----------------------------------------------------------
@@ -236,6 +241,7 @@ def rank(inputs: RankingInputs) -> Outcome:
             track=p["track"],
             national_subsidy=_decimal_of_text(p["national_subsidy"]),
             local_matching=_decimal_of_text(p["local_matching"]),
+            province=p.get("province", ""),
         )
         for p in plan.proposals
     }
@@ -291,7 +297,19 @@ def rank(inputs: RankingInputs) -> Outcome:
             row.status = WITHDRAWN
         if row.status in UNRANKED_ORDER:
             row.score, row.rank, row.tie_break = None, None, None
-    return Outcome(_arrange(inputs, plan, rows), rows, walk.entrants)
+    provinces = province_results(plan, rows) if all("province" in p for p in plan.proposals) else None
+    return Outcome(_arrange(inputs, plan, rows), rows, walk.entrants, provinces)
+
+
+def province_results(plan: "_Plan", rows: dict) -> list[dict]:
+    """Per 광역 (SPEC §8.7): applicants as in §4.7 and the selected, by applicants (most first),
+    then by name."""
+    found: dict[str, dict] = {}
+    for p in plan.proposals:
+        entry = found.setdefault(p["province"], {"province": p["province"], "applicants": 0, "selected": 0})
+        entry["applicants"] += counts_as_applicant(p["status"])
+        entry["selected"] += rows[p["key"]].status == rules.SELECTED
+    return sorted(found.values(), key=lambda entry: (-entry["applicants"], entry["province"]))
 
 
 def _order_key(row: RankedProposal):
@@ -346,8 +364,11 @@ def _arrange(inputs, plan, rows) -> list[CategoryRanking]:
 # --- The outcome as documents (SPEC §6) and as a publication stores it -------------------------
 
 
-def ranking_document(categories: list[CategoryRanking], slug: str | None) -> dict:
-    """The JSON document of ``rank --json`` (SPEC §6)."""
+def ranking_document(
+    categories: list[CategoryRanking], slug: str | None, provinces: list | None = None
+) -> dict:
+    """The JSON document of ``rank --json`` (SPEC §6), with ``provinces`` (SPEC §8.7) where the
+    outcome has them."""
 
     def proposal(row: RankedProposal) -> dict:
         return {
@@ -360,7 +381,7 @@ def ranking_document(categories: list[CategoryRanking], slug: str | None) -> dic
             "tie_break": row.tie_break,
         }
 
-    return {
+    document = {
         "competition": slug,
         "categories": [
             {
@@ -384,6 +405,9 @@ def ranking_document(categories: list[CategoryRanking], slug: str | None) -> dic
             for category in categories
         ],
     }
+    if provinces is not None:
+        document["provinces"] = provinces
+    return document
 
 
 def _text(value) -> str | None:
@@ -394,7 +418,7 @@ def published_outcome(inputs: RankingInputs, slug: str | None, outcome: Outcome 
     """What a publication stores as its outcome: the SPEC §6 document and the totals of the
     selected. ``outcome`` is ``rank(inputs)`` when the caller has it already."""
     outcome = outcome or rank(inputs)
-    document = ranking_document(outcome.categories, slug)
+    document = ranking_document(outcome.categories, slug, outcome.provinces)
     return {"ranking": document, "totals": selected_totals(outcome)}
 
 

@@ -161,6 +161,12 @@ def results_workbook(ranking: CompetitionRanking) -> bytes:
     groups = ranking_groups(ranking)
     _summary_sheet(writer, ranking)
     titles = {_("Summary")}
+    if ranking.outcome.provinces is not None:  # SPEC §8.7
+        sheet = writer.sheet(
+            _sheet_title(_("Results by province"), titles), province_header(), widths=[16, 10, 10]
+        )
+        for entry in ranking.outcome.provinces:
+            writer.append(sheet, [entry["province"], entry["applicants"], entry["selected"]])
     for group in groups:
         title = _sheet_title(_("Ranking %(name)s") % {"name": group.name}, titles)
         sheet = writer.sheet(
@@ -229,6 +235,10 @@ def summary_rows(ranking: CompetitionRanking) -> list[list]:
         ]
     )
     return rows
+
+
+def province_header() -> list[str]:
+    return [_("Province"), _("Applicants"), _("Selected")]
 
 
 def summary_header() -> list[str]:

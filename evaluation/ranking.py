@@ -151,7 +151,7 @@ def current_ranking(competition: Competition) -> CompetitionRanking:
 
 def ranking_document(ranking: CompetitionRanking) -> dict:
     """The JSON document of ``rank --json`` (SPEC §6)."""
-    return engine.ranking_document(ranking.categories, ranking.competition.slug)
+    return engine.ranking_document(ranking.categories, ranking.competition.slug, ranking.outcome.provinces)
 
 
 # --- Loading the inputs (one pass per stage) ---------------------------------------------------
@@ -193,6 +193,7 @@ def ranking_inputs(
             "pk",
             "reference",
             "applicant__name",
+            "applicant__province",
             "title",
             "track__category__code",
             "track__code",
@@ -268,6 +269,7 @@ def ranking_inputs(
                 "id": pk,
                 "reference": reference,
                 "applicant": applicant,
+                "province": province,
                 "title": title,
                 "category": category,
                 "track": track,
@@ -275,7 +277,7 @@ def ranking_inputs(
                 "national_subsidy": _text(national),
                 "local_matching": _text(local),
             }
-            for pk, reference, applicant, title, category, track, status, national, local, *_draw in proposals
+            for pk, reference, applicant, province, title, category, track, status, national, local, *_draw in proposals
         ],
         "sheets": sheets,
         "criterion_averages": averages_found,
@@ -286,9 +288,9 @@ def ranking_inputs(
             .values_list("proposal_id", "points", "reason")
         ],
         "draws": [
-            {"proposal": key_of[row[0]], "order": row[9], "method": row[10]}
+            {"proposal": key_of[row[0]], "order": row[10], "method": row[11]}
             for row in proposals
-            if row[9] is not None
+            if row[10] is not None
         ],
     }
     if competition.ratio_decimals != engine.DEFAULT_RATIO_DECIMALS:

@@ -444,6 +444,7 @@ def ranking(request, slug):
         "sections": sections,
         "draws_required": result.draws_required,
         "pending": result.pending,
+        "provinces": result.outcome.provinces,  # SPEC §8.7
     }
     return render(request, "portal/official/ranking.html", context)
 

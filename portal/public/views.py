@@ -59,6 +59,7 @@ def results(request, slug):
         "organization_name": publication.competition.organization_name,  # SPEC §8.5
         "published_at": timezone.localtime(publication.published_at, SEOUL),
         "categories": result_sections(snapshot["outcome"]),
+        "provinces": snapshot["outcome"]["ranking"].get("provinces"),  # SPEC §8.7, where recorded
         "total": _amounts(snapshot["outcome"]["totals"]["all"]),
         "corrections": correction_notes(snapshot),
         "corrects": (snapshot.get("supersedes") or {}).get("number"),

@@ -101,6 +101,7 @@ REVIEWER_TOTALS = [
 def check_workbook(workbook, competition):
     assert workbook.sheetnames == [
         "요약",
+        "시·도별 결과",
         "순위 거점형",
         "순위 강소형 · 기후위기 대응형",
         "순위 강소형 · 지역소멸 대응형",

@@ -205,6 +205,7 @@ def test_the_snapshot_holds_inputs_and_outcome(competition, scored, official):
         "id": proposals[1].pk,
         "reference": "R-0001",
         "applicant": "시험시 001",
+        "province": "시험",
         "title": "스마트시티 사업 1",
         "category": "hub",
         "track": "hub",
@@ -213,6 +214,7 @@ def test_the_snapshot_holds_inputs_and_outcome(competition, scored, official):
         "local_matching": "200.00",
     }
     assert outcome["ranking"] == json.loads(json.dumps(ranking_document(rank_competition(competition))))
+    assert outcome["ranking"]["provinces"] == [{"province": "시험", "applicants": 5, "selected": 3}]
     hub_totals = outcome["totals"]["tracks"][0]
     assert [row["applicant"] for row in hub_totals["selected"]] == ["시험시 001", "시험시 002"]
     assert (hub_totals["national_subsidy"], hub_totals["local_matching"]) == ("400.00", "400.00")

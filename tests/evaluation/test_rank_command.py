@@ -28,7 +28,7 @@ STATUSES = [
 ]
 UNRANKED = ["eliminated", "ineligible", "withdrawn"]
 SCORE = {"type": "string", "pattern": r"^-?[0-9]+\.[0-9]{2}$"}  # two decimals, as published
-RATIO = {"type": "string", "pattern": r"^[0-9]+(\.[1-9])?:1$"}  # 5:1, 3.5:1 (no trailing .0)
+RATIO = {"type": "string", "pattern": r"^[0-9]+(\.[0-9]?[1-9])?:1$"}  # 5:1, 3.5:1, 3.74:1 (no trailing 0)
 NULL = {"type": "null"}
 
 PROPOSAL = {
@@ -92,15 +92,26 @@ CATEGORY = {
         },
     },
 }
+PROVINCE = {  # SPEC §8.7
+    "type": "object",
+    "required": ["province", "applicants", "selected"],
+    "additionalProperties": False,
+    "properties": {
+        "province": {"type": "string"},
+        "applicants": {"type": "integer", "minimum": 0},
+        "selected": {"type": "integer", "minimum": 0},
+    },
+}
 SCHEMA = {
     "$schema": "https://json-schema.org/draft/2020-12/schema",
-    "title": "rank --json (SPEC §6)",
+    "title": "rank --json (SPEC §6, §8.7)",
     "type": "object",
     "required": ["competition", "categories"],
     "additionalProperties": False,
     "properties": {
         "competition": {"type": "string", "minLength": 1},
         "categories": {"type": "array", "items": CATEGORY},
+        "provinces": {"type": "array", "items": PROVINCE},
     },
 }
 
