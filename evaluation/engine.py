@@ -82,6 +82,9 @@ class RankedProposal:
     national_subsidy: Decimal
     local_matching: Decimal
     province: str = ""  # 광역 (SPEC §8.7); "" in inputs recorded before provinces were
+    # How pages and exports name the applicant: with its 광역 where another applicant of the
+    # competition has the same name (고성군(강원), 고성군(경남); SPEC §8.5).
+    applicant_shown: str = ""
     stage_scores: dict = field(default_factory=dict)  # code of each stage entered → exact score or None
     adjustment: Decimal = Decimal(0)
     score: Decimal | None = None  # final, adjustments included, exact
@@ -230,6 +233,9 @@ def rank(inputs: RankingInputs) -> Outcome:
         adjustments[adjustment["proposal"]].append(Decimal(adjustment["points"]))
     draws = {d["proposal"]: d["order"] for d in inputs["draws"]}
 
+    provinces_of = defaultdict(set)
+    for p in plan.proposals:
+        provinces_of[p["applicant"]].add(p.get("province", ""))
     rows = {
         p["key"]: RankedProposal(
             id=p["id"],
@@ -242,6 +248,7 @@ def rank(inputs: RankingInputs) -> Outcome:
             national_subsidy=_decimal_of_text(p["national_subsidy"]),
             local_matching=_decimal_of_text(p["local_matching"]),
             province=p.get("province", ""),
+            applicant_shown=shown_applicant(p["applicant"], p.get("province", ""), provinces_of),
         )
         for p in plan.proposals
     }
@@ -299,6 +306,11 @@ def rank(inputs: RankingInputs) -> Outcome:
             row.score, row.rank, row.tie_break = None, None, None
     provinces = province_results(plan, rows) if all("province" in p for p in plan.proposals) else None
     return Outcome(_arrange(inputs, plan, rows), rows, walk.entrants, provinces)
+
+
+def shown_applicant(name: str, province: str, provinces_of: dict) -> str:
+    """``name``, or ``name(province)`` where applicants of that name come from several 광역."""
+    return f"{name}({province})" if len(provinces_of[name]) > 1 and province else name
 
 
 def province_results(plan: "_Plan", rows: dict) -> list[dict]:
@@ -440,7 +452,7 @@ def selected_totals(outcome: Outcome) -> dict:
                     "selected": [
                         {
                             "reference": row.reference,
-                            "applicant": row.applicant,
+                            "applicant": row.applicant_shown,
                             "title": row.title,
                             "national_subsidy": _text(row.national_subsidy),
                             "local_matching": _text(row.local_matching),

@@ -121,7 +121,7 @@ def ranking_values(group: RankingGroup, row: RankedProposal, stages) -> list:
         group.track_names.get(row.track, row.track),
         row.rank,
         row.reference,
-        row.applicant,
+        row.applicant_shown,
         row.title,
         *[shown(row.stage_scores.get(stage.code)) for stage in stages],
         shown(row.adjustment) if ranked else None,
@@ -258,7 +258,7 @@ def summary_header() -> list[str]:
 def _selected_values(selected: list[RankedProposal]) -> list:
     return [
         len(selected),
-        ", ".join(row.applicant for row in selected) or None,
+        ", ".join(row.applicant_shown for row in selected) or None,
         sum((row.national_subsidy for row in selected), Decimal(0)),
         sum((row.local_matching for row in selected), Decimal(0)),
     ]
@@ -334,7 +334,7 @@ class CriterionSheet:
                     group.category.name,
                     group.track_names.get(row.track, row.track),
                     row.reference,
-                    row.applicant,
+                    row.applicant_shown,
                     row.title,
                     len(result.kept) if result else 0,
                     *[shown(averages.get((row.id, code))) for code, _name in self.columns],
@@ -380,7 +380,7 @@ def reviewer_totals_rows(ranking: CompetitionRanking, batch_results=None):
                         group.category.name,
                         group.track_names.get(row.track, row.track),
                         row.reference,
-                        row.applicant,
+                        row.applicant_shown,
                         sheet.code,
                         sheet.total,
                         labels[sheet.state],

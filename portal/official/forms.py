@@ -199,7 +199,7 @@ class DrawForm(forms.Form):
         count = len(self.rows)
         for row in self.rows:
             self.fields[f"order_{row.id}"] = forms.IntegerField(
-                label=_("Order drawn for %(applicant)s") % {"applicant": row.applicant},
+                label=_("Order drawn for %(applicant)s") % {"applicant": row.applicant_shown},
                 min_value=1,
                 max_value=count,
                 widget=forms.NumberInput(attrs={"class": "krds-input", "aria-required": "true"}),

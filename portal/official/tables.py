@@ -478,7 +478,7 @@ class RankingTable(PlainRows, tables.Table):
 
     rank = tables.Column(verbose_name=_("Rank"), empty_values=(), attrs=NUM)
     reference = tables.Column(verbose_name=_("Reference number"), attrs=REF)
-    applicant = tables.Column(verbose_name=_("Applicant"), attrs=NAME)
+    applicant = tables.Column(verbose_name=_("Applicant"), accessor="applicant_shown", attrs=NAME)
     title = tables.Column(verbose_name=_("Project title"), attrs=TITLE)
     track = tables.Column(verbose_name=_("Track"), attrs=NAME)
     adjustment = tables.Column(
@@ -519,7 +519,7 @@ class RankingTable(PlainRows, tables.Table):
         self.sort_keys = {
             "rank": lambda row: row.rank,
             "reference": lambda row: row.reference,
-            "applicant": lambda row: row.applicant,
+            "applicant": lambda row: row.applicant_shown,
             "title": lambda row: row.title,
             "track": lambda row: track_names.get(row.track, row.track),
             "adjustment": lambda row: row.adjustment if row.score is not None else None,

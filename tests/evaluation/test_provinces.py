@@ -78,3 +78,34 @@ def test_inputs_recorded_before_provinces_rank_as_before(spread):
     assert "provinces" not in before["ranking"]
     assert before["ranking"] == {key: value for key, value in now["ranking"].items() if key != "provinces"}
     assert before["totals"] == now["totals"]
+
+
+def test_same_named_applicants_are_shown_with_their_province(spread, official, client):  # noqa: F811
+    """SPEC §8.5: 고성군 of 강원 and 고성군 of 경남 are told apart on the ranking page, in the export
+    and in the publication's selected; a name no other 광역 shares stays as it is."""
+    Applicant.objects.filter(proposals__reference="R-0001").update(name="고성군", province="강원")
+    Applicant.objects.filter(proposals__reference="R-0003").update(name="고성군", province="경남")
+    ranking = rank_competition(spread)
+    shown = {row.reference: row.applicant_shown for row in ranking.proposals()}
+    assert (shown["R-0001"], shown["R-0003"], shown["R-0002"]) == (
+        "고성군(강원)",
+        "고성군(경남)",
+        "시험시 002",
+    )
+    client.force_login(official)
+    page = client.get(reverse("official:ranking", args=[spread.slug])).content.decode()
+    assert "고성군(강원)" in page and "고성군(경남)" in page
+    hub = [
+        [cell.value for cell in row]
+        for row in load_workbook(BytesIO(results_workbook(ranking)))["순위 거점형"].iter_rows()
+    ]
+    assert [row[4] for row in hub[1:4]] == ["고성군(강원)", "시험시 002", "고성군(경남)"]
+    publication = publish(spread, official)
+    selected = publication.snapshot["outcome"]["totals"]["tracks"][0]["selected"]
+    assert [row["applicant"] for row in selected] == ["고성군(강원)", "시험시 002"]
+    ranked = publication.snapshot["outcome"]["ranking"]["categories"][0]["tracks"][0]["ranking"]
+    assert (
+        ranked[0]["applicant"] == "고성군"
+    )  # rank --json keeps the name (SPEC §6) beside the province table
+    client.logout()
+    assert "고성군(강원)" in client.get(reverse("public-results", args=[spread.slug])).content.decode()

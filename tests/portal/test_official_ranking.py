@@ -338,6 +338,7 @@ def test_xlsx_download_is_the_results_workbook(official_client, competition, wor
     workbook = load_workbook(io.BytesIO(response.content))
     assert workbook.sheetnames == [
         "요약",
+        "시·도별 결과",
         "순위 거점형",
         "순위 강소형 · 기후위기 대응형",
         "순위 강소형 · 지역소멸 대응형",
