@@ -9,28 +9,15 @@ competition's reverse relation: the proposals app imports nothing of the evaluat
 from django.utils.translation import gettext as _
 
 from ..models import Competition, Proposal, Track
+from .applicants import FIELDS
 from .workbook import Sheet, Tally
 
 SELECTED = "selected"  # SPEC §6
 
-# The applicant sheet's columns (SPEC §5) a proposal carries into the next round; its status is
-# not one of them (a proposal enters the new round as received, 접수).
-HEADER = (
-    "reference",
-    "track",
-    "province",
-    "applicant",
-    "title",
-    "summary",
-    "solutions",
-    "partners",
-    "national_subsidy",
-    "local_matching",
-    "submitted_on",
-    "contact_name",
-    "contact_phone",
-    "contact_email",
-)
+# The applicant sheet's columns (SPEC §5) a proposal carries into the next round: those the
+# importer compares and writes (the 지자체 by its 광역 and name); its status is not one of them
+# (a proposal enters the new round as received, 접수).
+HEADER = ("province", *FIELDS)
 
 
 class PreviousRoundError(Exception):
@@ -101,19 +88,11 @@ def _chosen_ids(snapshot: dict, statuses: set) -> list[int]:
 
 
 def _row(proposal: Proposal) -> tuple:
-    return (
-        proposal.reference or None,
-        proposal.track.code,
-        proposal.applicant.province,
-        proposal.applicant.name,
-        proposal.title,
-        proposal.summary or None,
-        "\n".join(proposal.solutions) or None,
-        "\n".join(proposal.partners) or None,
-        proposal.national_subsidy,
-        proposal.local_matching,
-        proposal.submitted_on,
-        proposal.contact_name or None,
-        proposal.contact_phone or None,
-        proposal.contact_email or None,
-    )
+    values = {
+        "province": proposal.applicant.province,
+        "track": proposal.track.code,
+        "applicant": proposal.applicant.name,
+        "solutions": "\n".join(proposal.solutions),
+        "partners": "\n".join(proposal.partners),
+    }
+    return tuple(values[key] if key in values else getattr(proposal, key) for key in HEADER)
