@@ -171,8 +171,9 @@ def _settings(inputs: dict) -> dict:
             if name != "code":
                 flat[f"stages.{stage['code']}.{name}"] = value
     for category in inputs["categories"]:
-        for name in ("name", "slots"):
-            flat[f"categories.{category['code']}.{name}"] = category[name]
+        for name in ("name", "slots", "max_per_province"):  # the last only where set (SPEC §8.2)
+            if name in category:
+                flat[f"categories.{category['code']}.{name}"] = category[name]
         for track in category["tracks"]:
             for name, value in track.items():
                 if name != "code":

@@ -12,8 +12,9 @@ their exact text (a stored snapshot holds text):
   one, ``ratio_decimals`` (SPEC §8.5);
 - ``stages`` in order: ``code``, ``name``, ``order``, ``weight``, ``advance_top_multiple``,
   ``advance_cutoff`` and ``tie_break_criteria`` (criterion codes by priority);
-- ``categories``: ``code``, ``name``, ``slots`` (a category pooling its slots; else None) and
-  ``tracks`` (``code``, ``name``, ``slots``, ``subsidy``, ``matching_ratio``);
+- ``categories``: ``code``, ``name``, ``slots`` (a category pooling its slots; else None),
+  ``tracks`` (``code``, ``name``, ``slots``, ``subsidy``, ``matching_ratio``) and, only where
+  set, ``max_per_province`` (SPEC §8.2; ``rules.max_per_province`` likewise for the competition);
 - ``proposals``: ``key`` (the 접수번호, or ``#id``), ``id``, ``reference``, ``applicant``,
   ``province`` (광역; absent from inputs recorded before it was), ``title``, ``category``,
   ``track``, ``status``, ``national_subsidy``, ``local_matching``;
@@ -41,9 +42,9 @@ RankingInputs = dict[str, Any]
 
 # Statuses of SPEC §6 beside the selection statuses of ``evaluation.rules``.
 ELIMINATED, INELIGIBLE, WITHDRAWN = "eliminated", "ineligible", "withdrawn"
-OVER_CAP, PENDING = "over_cap", "pending"  # SPEC §8.2, §8.6
+OVER_CAP, PENDING = rules.OVER_CAP, "pending"  # SPEC §8.2 (ranked, never selected), §8.6
 # Unranked proposals follow the ranked ones in this order (SPEC §6).
-UNRANKED_ORDER = (OVER_CAP, PENDING, ELIMINATED, INELIGIBLE, WITHDRAWN)
+UNRANKED_ORDER = (PENDING, ELIMINATED, INELIGIBLE, WITHDRAWN)
 DEFAULT_RATIO_DECIMALS = 1  # SPEC §4.7; ``rules.ratio_decimals`` in the inputs where set (§8.5)
 
 FINAL_WEIGHTED = Competition.FinalScore.WEIGHTED
@@ -160,6 +161,10 @@ class _Plan:
         self.group = {
             p["key"]: selection_group(p["category"], p["track"], p["category"] in pooled)
             for p in self.proposals
+        }
+        # SPEC §8.2: a category's own max_per_province, where set (by category code).
+        self.caps = {
+            c["code"]: c["max_per_province"] for c in inputs["categories"] if "max_per_province" in c
         }
         self.totals = defaultdict(list)  # (stage, key) → [total] in sheet order
         for sheet in inputs["sheets"]:
@@ -292,7 +297,15 @@ def rank(inputs: RankingInputs) -> Outcome:
                 )
             )
         placed = rules.rank_contenders(contenders)
-        statuses = rules.select(placed, plan.slots[group] or 0, settings["reserve"], minimum)
+        cap = plan.caps.get(group[1], settings.get("max_per_province"))  # SPEC §8.2: the category's wins
+        statuses = rules.select(
+            placed,
+            plan.slots[group] or 0,
+            settings["reserve"],
+            minimum,
+            province_of={key: rows[key].province for key in keys} if cap is not None else None,
+            cap=cap,
+        )
         for item in placed:
             row = rows[item.contender.key]
             row.rank, row.tie_break, row.status = item.rank, item.tie_break, statuses[item.contender.key]

@@ -293,6 +293,8 @@ def ranking_inputs(
             if row[10] is not None
         ],
     }
+    if competition.max_per_province is not None:  # SPEC §8.2, only where set (as ratio_decimals)
+        inputs["rules"]["max_per_province"] = competition.max_per_province
     if competition.ratio_decimals != engine.DEFAULT_RATIO_DECIMALS:
         # SPEC §8.5, only where set: the inputs of a competition without it stay as they were
         # (a publication's correction compares every rule it holds).
@@ -386,6 +388,8 @@ def _categories(competition) -> list[dict]:
                 "tracks": [],
             },
         )
+        if category.max_per_province is not None and "max_per_province" not in entry:  # SPEC §8.2
+            entry["max_per_province"] = category.max_per_province
         entry["tracks"].append(
             {
                 "code": track.code,

@@ -2,6 +2,7 @@
 values out, no ORM. Find a rule here by its name in SPEC."""
 
 import functools
+from collections import Counter
 from dataclasses import dataclass
 from decimal import ROUND_HALF_UP, Decimal
 
@@ -229,19 +230,34 @@ def separating_rule(above: Contender, below: Contender) -> str | None:
 
 # --- SPEC §4.6: selection within a quota -----------------------------------------------------
 
-SELECTED, RESERVE, NOT_SELECTED, BELOW_MINIMUM, DRAW_REQUIRED = (
+SELECTED, RESERVE, NOT_SELECTED, BELOW_MINIMUM, DRAW_REQUIRED, OVER_CAP = (
     "selected",
     "reserve",
     "not_selected",
     "below_minimum",
     "draw_required",
+    "over_cap",  # SPEC §8.2
 )
 
 
-def select(placed: list[Placed], slots: int, reserve: int = 1, minimum: Decimal | None = None) -> dict:
+def select(
+    placed: list[Placed],
+    slots: int,
+    reserve: int = 1,
+    minimum: Decimal | None = None,
+    *,
+    province_of: dict | None = None,
+    cap: int | None = None,
+) -> dict:
     """Status per contender key. Those reaching the minimum fill the slots in rank order, then
     ``reserve`` reserves; a group sharing a rank that straddles the last slot is all
-    ``draw_required``; below the minimum is never selected (an empty slot stays empty)."""
+    ``draw_required``; below the minimum is never selected (an empty slot stays empty).
+
+    With ``cap`` (SPEC §8.2, ``max_per_province``) and each key's 광역 in ``province_of``: a
+    member of a group whose 광역 already holds ``cap`` selected is ``over_cap``, and a group is
+    selected only if it fits the slots left and takes no 광역 past the cap — otherwise it is all
+    ``draw_required`` (the draw separates it; until then no slot remains). Reserves are the next
+    in rank order that are not ``over_cap``."""
     status: dict = {}
     qualifying = []
     for item in placed:
@@ -255,11 +271,31 @@ def select(placed: list[Placed], slots: int, reserve: int = 1, minimum: Decimal 
             groups[-1].append(item)
         else:
             groups.append([item])
+    held: dict = {}  # 광역 → selected so far (with a cap)
+
+    def capped(item) -> bool:
+        return cap is not None and held.get(province_of[item.contender.key], 0) >= cap
+
     filled = reserved = 0
     for group in groups:
+        if cap is not None:
+            for item in group:
+                if capped(item):
+                    status[item.contender.key] = OVER_CAP
+            group = [item for item in group if item.contender.key not in status]
+            if not group:
+                continue
         free = slots - filled
-        if free >= len(group):
+        within_cap = cap is None or all(
+            held.get(province, 0) + count <= cap
+            for province, count in Counter(province_of[item.contender.key] for item in group).items()
+        )
+        if free >= len(group) and within_cap:
             outcome, filled = SELECTED, filled + len(group)
+            if cap is not None:
+                for item in group:
+                    province = province_of[item.contender.key]
+                    held[province] = held.get(province, 0) + 1
         elif free > 0:
             outcome, filled = DRAW_REQUIRED, slots
         elif reserved < reserve:

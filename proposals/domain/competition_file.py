@@ -163,6 +163,7 @@ def parse_competition_file(text: str, extra_keys: dict[str, ExtraKey] | None = N
         "reserve": top.get("reserve", "int", default=1, minimum=0),
         "final_score": top.get("final", "text", default="last", choices=("last", "weighted")),
         "ratio_decimals": top.get("ratio_decimals", "int", default=1, minimum=0, maximum=MAX_RATIO_DECIMALS),
+        "max_per_province": top.get("max_per_province", "int", minimum=1),  # SPEC §8.2
         "categories": [],
     }
     trim_min, trim_count = spec["trim_min_reviewers"], spec["trim_count"]
@@ -174,6 +175,7 @@ def parse_competition_file(text: str, extra_keys: dict[str, ExtraKey] | None = N
             "code": category.get("code", "slug", required=True),
             "name": category.get("name", "text", required=True),
             "slots": category.get("slots", "int", minimum=1),
+            "max_per_province": category.get("max_per_province", "int", minimum=1),
             "tracks": [],
         }
         if item["code"] in category_codes:
@@ -248,6 +250,7 @@ def apply_competition_spec(
             "reserve",
             "final_score",
             "ratio_decimals",
+            "max_per_province",
         )
     }
     competition = Competition.objects.select_for_update().filter(slug=spec["slug"]).first()
@@ -264,14 +267,24 @@ def apply_competition_spec(
         category, created = Category.objects.get_or_create(
             competition=competition,
             code=item["code"],
-            defaults={"name": item["name"], "slots": item["slots"], "order": order},
+            defaults={
+                "name": item["name"],
+                "slots": item["slots"],
+                "order": order,
+                "max_per_province": item["max_per_province"],
+            },
         )
         if created:
             result.changes.append(_("category %(code)s created") % {"code": item["code"]})
         else:
             _update(
                 category,
-                {"name": item["name"], "slots": item["slots"], "order": order},
+                {
+                    "name": item["name"],
+                    "slots": item["slots"],
+                    "order": order,
+                    "max_per_province": item["max_per_province"],
+                },
                 f"categories.{item['code']}",
                 result.changes,
             )

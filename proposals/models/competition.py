@@ -67,6 +67,14 @@ class Competition(AuditedModel):
         validators=[MaxValueValidator(MAX_RATIO_DECIMALS)],
         help_text=_("0 to 2: 187 applicants for 50 slots are 3.7:1 with 1 and 3.74:1 with 2."),
     )
+    # SPEC §8.2: at most this many selected per 광역 in one selection group (a category's own wins).
+    max_per_province = models.PositiveSmallIntegerField(
+        _("most selected per province"),
+        null=True,
+        blank=True,
+        validators=[MinValueValidator(1)],
+        help_text=_("In one track (or a category pooling its slots). Empty: no limit."),
+    )
     created_at = models.DateTimeField(_("created"), auto_now_add=True)
     updated_at = models.DateTimeField(_("updated"), auto_now=True)
 
@@ -80,6 +88,9 @@ class Competition(AuditedModel):
             models.CheckConstraint(
                 condition=models.Q(ratio_decimals__lte=MAX_RATIO_DECIMALS),
                 name="competition_ratio_decimals_at_most_2",
+            ),
+            models.CheckConstraint(
+                condition=models.Q(max_per_province__gte=1), name="competition_max_per_province_at_least_1"
             ),
         ]
 
@@ -132,6 +143,13 @@ class Category(AuditedModel):
         help_text=_("A quota shared by all tracks of the category (then tracks have none)."),
     )
     order = models.PositiveSmallIntegerField(_("order"), default=0)
+    max_per_province = models.PositiveSmallIntegerField(
+        _("most selected per province"),
+        null=True,
+        blank=True,
+        validators=[MinValueValidator(1)],
+        help_text=_("For this category's rankings, instead of the competition's. Empty: the competition's."),
+    )
 
     audit_competition_path = "competition_id"
 
@@ -141,6 +159,9 @@ class Category(AuditedModel):
         ordering = ["competition", "order", "code"]
         constraints = [
             models.UniqueConstraint(fields=["competition", "code"], name="category_code_unique"),
+            models.CheckConstraint(
+                condition=models.Q(max_per_province__gte=1), name="category_max_per_province_at_least_1"
+            ),
         ]
 
     def __str__(self):
