@@ -9,6 +9,8 @@ urlpatterns = [
     path("", home.home, name="home"),
     path("public/", public.landing, name="public-landing"),
     path("public/results/<slug:slug>/", public.results, name="public-results"),
+    path("public/results/<slug:slug>/results.json", public.results_json, name="public-results-json"),
+    path("public/results/<slug:slug>/results.csv", public.results_csv, name="public-results-csv"),
     path("privacy/", public.privacy, name="privacy"),
     path("manage/", include(("portal.manage.urls", "manage"))),
     path("official/", include(("portal.official.urls", "official"))),

@@ -8,8 +8,9 @@ from zoneinfo import ZoneInfo
 
 from django.db.models import Max
 from django.db.models.fields.json import KeyTransform
-from django.http import Http404
+from django.http import Http404, HttpResponse, JsonResponse
 from django.shortcuts import render
+from django.urls import reverse
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
@@ -19,6 +20,7 @@ from evaluation.models import Publication
 from proposals.models import Competition
 
 from .announcement import announcement
+from .open_data import open_data, open_data_csv
 
 SEOUL = ZoneInfo("Asia/Seoul")
 
@@ -39,9 +41,10 @@ def landing(request):
 SHOWN_PARTS = ("competition", "outcome", "changes", "supersedes", "correction_reason")
 
 
-def results(request, slug):
-    """The current publication of a competition, from its snapshot alone — the parts it shows,
-    never the inputs — with the chain head recorded when it was published (one query)."""
+def _publication_in_force(slug):
+    """The current publication of a competition with the parts of its snapshot the public reads
+    (``SHOWN_PARTS``, extracted by the database: never the inputs) and the chain head recorded
+    when it was published, in one query; 404 without one."""
     publication = (
         with_chain_head(Publication.objects.filter(competition__slug=slug))
         .defer("snapshot")
@@ -52,7 +55,12 @@ def results(request, slug):
     )
     if publication is None:
         raise Http404
-    snapshot = {part: getattr(publication, f"shown_{part}") for part in SHOWN_PARTS}
+    return publication, {part: getattr(publication, f"shown_{part}") for part in SHOWN_PARTS}
+
+
+def results(request, slug):
+    """The current publication of a competition, from its snapshot alone."""
+    publication, snapshot = _publication_in_force(slug)
     context = {
         "publication": publication,
         "competition": snapshot["competition"],
@@ -66,6 +74,29 @@ def results(request, slug):
         "correction_reason": snapshot["correction_reason"],
     }
     return render(request, "portal/public/results.html", context)
+
+
+def _open_data(request, slug) -> dict:
+    publication, snapshot = _publication_in_force(slug)
+    page = request.build_absolute_uri(reverse("public-results", args=[slug]))
+    return open_data(publication, snapshot, page, timezone.localtime(publication.published_at, SEOUL))
+
+
+def results_json(request, slug):
+    """The publication in force as open data (JSON, ``portal.public.open_data``), at a stable
+    address: always the latest publication of the competition."""
+    document = _open_data(request, slug)
+    response = JsonResponse(document, json_dumps_params={"ensure_ascii": False, "indent": 1})
+    response["Content-Disposition"] = f'inline; filename="{slug}-results.json"'
+    return response
+
+
+def results_csv(request, slug):
+    """The selected of the publication in force as open data (CSV)."""
+    content = open_data_csv(_open_data(request, slug))
+    response = HttpResponse(content, content_type="text/csv; charset=utf-8")
+    response["Content-Disposition"] = f'attachment; filename="{slug}-results.csv"'
+    return response
 
 
 def privacy(request):
