@@ -34,6 +34,8 @@ MATRIX = {
     "public-landing": ANYONE,
     "privacy": ANYONE,
     "public-results": (404,) * 6,  # anyone; 404 until the competition has a publication
+    "public-results-json": (404,) * 6,  # open data: likewise
+    "public-results-csv": (404,) * 6,
     "login": (200, 302, 302, 302, 302, 302),  # a signed-in user is sent on
     "logout": (405,) * 6,  # POST only
     "set-password": ANYONE,  # a signed link; an invalid one says so
@@ -161,6 +163,8 @@ def world(
             "official:proposal-scores": [slug, code, proposal.pk],
             "official:record-adjustment": [slug, code, proposal.pk],
             "public-results": [slug],
+            "public-results-json": [slug],
+            "public-results-csv": [slug],
             "publication:competition": [slug],
             "publication:publish": [slug],
             "review:competition": [slug],
