@@ -230,9 +230,11 @@ def rank(inputs: RankingInputs) -> Outcome:
     weighted = settings["final"] == FINAL_WEIGHTED
     cap = Decimal(settings["adjustment_cap"])
     minimum = _decimal(settings["minimum_score"])
-    averages = defaultdict(dict)  # key → {criterion code: kept-sheet average}
+    averages = defaultdict(dict)  # key → {(stage code, criterion code): kept-sheet average}
     for average in inputs["criterion_averages"]:
-        averages[average["proposal"]][average["criterion"]] = _decimal_of_text(average["average"])
+        averages[average["proposal"]][(average["stage"], average["criterion"])] = _decimal_of_text(
+            average["average"]
+        )
     adjustments = defaultdict(list)
     for adjustment in inputs["adjustments"]:
         adjustments[adjustment["proposal"]].append(Decimal(adjustment["points"]))
@@ -278,7 +280,10 @@ def rank(inputs: RankingInputs) -> Outcome:
         row.score = base + row.adjustment
         ranked.append(key)
 
+    last = stages[-1]["code"] if stages else None
     tie_criteria = stages[-1]["tie_break_criteria"] if stages else []
+    chain = settings.get("tie_break")  # SPEC §8.3; absent: the default of §4.5
+    criteria_of = {stage["code"]: stage["tie_break_criteria"] for stage in stages}
     groups = defaultdict(list)
     for key in ranked:
         groups[plan.group[key]].append(key)
@@ -291,9 +296,10 @@ def rank(inputs: RankingInputs) -> Outcome:
                 rules.Contender(
                     key=key,
                     score=row.score,
-                    criteria=tuple([(code, found.get(code)) for code in tie_criteria]),
+                    criteria=tuple([(code, found.get((last, code))) for code in tie_criteria]),
                     subsidy=row.national_subsidy,
                     draw=draws.get(key),
+                    chain=None if chain is None else tie_breakers(chain, row, found, last, criteria_of),
                 )
             )
         placed = rules.rank_contenders(contenders)
@@ -335,6 +341,29 @@ def province_results(plan: "_Plan", rows: dict) -> list[dict]:
         entry["applicants"] += counts_as_applicant(p["status"])
         entry["selected"] += rows[p["key"]].status == rules.SELECTED
     return sorted(found.values(), key=lambda entry: (-entry["applicants"], entry["province"]))
+
+
+def tie_breakers(chain: list[str], row: RankedProposal, averages: dict, last, criteria_of: dict) -> tuple:
+    """A proposal's values for a configured tie-break chain (SPEC §8.3), as ``rules.Contender``
+    takes them: (rule, value, kind) per element. A stage the inputs do not have gives nothing."""
+    found = []
+    for element in chain:
+        kind, _sep, stage = element.partition(":")
+        if element == "subsidy":
+            found.append(("subsidy", row.national_subsidy, rules.LOWER_FIRST))
+        elif element == "criteria":
+            found += [
+                (f"criterion:{code}", averages.get((last, code)), rules.HIGHER_FIRST)
+                for code in criteria_of.get(last, [])
+            ]
+        elif kind == "criteria":
+            found += [
+                (f"criterion:{stage}:{code}", averages.get((stage, code)), rules.HIGHER_FIRST)
+                for code in criteria_of.get(stage, [])
+            ]
+        elif kind == "stage" and stage in criteria_of:
+            found.append((f"stage:{stage}", row.stage_scores.get(stage), rules.HIGHER_FIRST))
+    return tuple(found)
 
 
 def _order_key(row: RankedProposal):

@@ -127,7 +127,7 @@ def ranking_values(group: RankingGroup, row: RankedProposal, stages) -> list:
         shown(row.adjustment) if ranked else None,
         shown(row.score),
         status_label(row.status),
-        tie_break_label(row.tie_break) or None,
+        tie_break_label(row.tie_break, stages) or None,
     ]
 
 

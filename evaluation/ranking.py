@@ -16,6 +16,7 @@ from django.utils.translation import gettext_lazy
 
 from proposals.models import Competition, Proposal, Track
 from proposals.models.audit import chain_head
+from proposals.models.competition import DEFAULT_TIE_BREAK
 
 from . import engine, rules
 from .cents import as_text, cents
@@ -48,18 +49,55 @@ def status_label(status: str) -> str:
     return str(STATUS_LABELS.get(status, status))
 
 
-def tie_break_label(rule: str | None) -> str:
-    """The rule that separated a proposal from the one ranked directly above it (SPEC §4.5)."""
+def tie_break_label(rule: str | None, stages=()) -> str:
+    """The rule that separated a proposal from the one ranked directly above it (SPEC §4.5,
+    §8.3); ``stages`` (models or the inputs' dicts) name the stages a chain refers to."""
     if not rule:
         return ""
-    if rule.startswith("criterion:"):
+    names = {_stage_code(stage): _stage_name(stage) for stage in stages}
+    parts = rule.split(":")
+    if parts[0] == "criterion" and len(parts) == 3:
+        return _("%(stage)s criterion %(code)s average") % {
+            "stage": names.get(parts[1], parts[1]),
+            "code": parts[2],
+        }
+    if parts[0] == "criterion":
         return _("Criterion %(code)s average") % {"code": rule.split(":", 1)[1]}
+    if parts[0] == "stage" and len(parts) == 2:
+        return _("%(stage)s score") % {"stage": names.get(parts[1], parts[1])}
     labels = {
         "subsidy": _("Requested national subsidy"),
         "draw": _("Draw"),
         "unresolved": _("Tied"),
     }
     return labels.get(rule, rule)
+
+
+def tie_break_chain_text(chain: str, stages=()) -> str:
+    """The competition's tie-break chain (SPEC §4.5, §8.3) as officials read it, a recorded draw
+    last: "the last stage's criteria by priority → the lower requested national subsidy → a
+    recorded draw"."""
+    names = {_stage_code(stage): _stage_name(stage) for stage in stages}
+    steps = []
+    for element in (chain or "").split(","):
+        kind, _sep, stage = element.partition(":")
+        if element == "criteria":
+            steps.append(_("the last stage's tie-break criteria by priority"))
+        elif element == "subsidy":
+            steps.append(_("the lower requested national subsidy"))
+        elif kind == "criteria":
+            steps.append(_("the tie-break criteria of %(stage)s") % {"stage": names.get(stage, stage)})
+        elif kind == "stage":
+            steps.append(_("the score of %(stage)s") % {"stage": names.get(stage, stage)})
+    return " → ".join([*steps, _("a recorded draw")])
+
+
+def _stage_code(stage) -> str:
+    return stage["code"] if isinstance(stage, dict) else stage.code
+
+
+def _stage_name(stage) -> str:
+    return stage["name"] if isinstance(stage, dict) else stage.name
 
 
 @dataclass
@@ -207,8 +245,14 @@ def ranking_inputs(
     key_of = {row[0]: proposal_key(row[0], row[1]) for row in proposals}
 
     sheets, averages_found = [], []
-    for index, stage in enumerate(stages):
-        tie_codes = criteria_of[stage.pk] if averages and index == len(stages) - 1 else []
+    # The kept-sheet averages of the last stage's tie-break criteria, and of each stage the
+    # tie-break chain names by its criteria (SPEC §8.3, "criteria:STAGE").
+    chain = competition.tie_break.split(",") if competition.tie_break else []
+    averaged = {stage.code for stage in stages[-1:]} | {
+        e.split(":", 1)[1] for e in chain if e.startswith("criteria:")
+    }
+    for stage in stages:
+        tie_codes = criteria_of[stage.pk] if averages and stage.code in averaged else []
         by_proposal = defaultdict(list)
         code = stage.code
         for row in _stage_sheets(stage, [criterion_ids[(stage.pk, code)] for code in tie_codes]):
@@ -227,7 +271,7 @@ def ranking_inputs(
                 }
             )
         if tie_codes:
-            averages_found = _kept_averages(competition, stage, by_proposal, tie_codes, key_of)
+            averages_found += _kept_averages(competition, stage, by_proposal, tie_codes, key_of)
 
     missing = []
     if owed:
@@ -293,6 +337,8 @@ def ranking_inputs(
             if row[10] is not None
         ],
     }
+    if competition.tie_break != DEFAULT_TIE_BREAK:  # SPEC §8.3, only where not the default
+        inputs["rules"]["tie_break"] = chain
     if competition.max_per_province is not None:  # SPEC §8.2, only where set (as ratio_decimals)
         inputs["rules"]["max_per_province"] = competition.max_per_province
     if competition.ratio_decimals != engine.DEFAULT_RATIO_DECIMALS:

@@ -164,16 +164,34 @@ def capped_adjustment(points: list[Decimal], cap: Decimal) -> Decimal:
 # --- SPEC §4.5: ranking with the tie-break chain --------------------------------------------
 
 
+# SPEC §8.3: the elements of a tie-break chain, by kind: compared rounded to two decimals,
+# higher first (criterion averages, stage scores), or exactly, lower first (the subsidy).
+HIGHER_FIRST, LOWER_FIRST = "higher", "lower"
+DEFAULT_TIE_BREAK = ("criteria", "subsidy")  # SPEC §4.5
+
+
 @dataclass(frozen=True)
 class Contender:
     """One proposal in a ranking: exact final score, kept-sheet averages of the last stage's
-    tie-break criteria in priority order as (code, average), requested subsidy, recorded draw."""
+    tie-break criteria in priority order as (code, average), requested subsidy, recorded draw.
+    ``chain``, where given, replaces criteria and subsidy (SPEC §8.3): (rule, value, kind) in
+    order, ``rule`` being what ``tie_break`` names when it separates (``stage:STAGE``, …)."""
 
     key: object
     score: Decimal
     criteria: tuple[tuple[str, Decimal | None], ...] = ()
     subsidy: Decimal = Decimal(0)
     draw: int | None = None
+    chain: tuple[tuple[str, Decimal | None, str], ...] | None = None
+
+    @property
+    def tie_breakers(self) -> tuple[tuple[str, Decimal | None, str], ...]:
+        if self.chain is not None:
+            return self.chain
+        return (
+            *((f"criterion:{code}", average, HIGHER_FIRST) for code, average in self.criteria),
+            ("subsidy", self.subsidy, LOWER_FIRST),
+        )
 
 
 @dataclass(frozen=True)
@@ -189,16 +207,24 @@ def _rounded(value: Decimal | None) -> Decimal:
     return round_half_up(value) if value is not None else Decimal("-Infinity")
 
 
+def _compared(value: Decimal | None, kind: str) -> Decimal:
+    """A chain element as it is compared: higher first, rounded (missing last); or lower first,
+    exact (missing last)."""
+    if kind == HIGHER_FIRST:
+        return -_rounded(value)
+    return value if value is not None else Decimal("Infinity")
+
+
 def rank_contenders(contenders: list[Contender]) -> list[Placed]:
-    """Order by score rounded to two decimals; equal ones by the tie-break chain — criteria by
-    priority (higher average first), lower requested subsidy, an official's recorded draw.
-    Proposals no rule separates share a rank (1, 2, 2, 4) and carry ``"unresolved"``."""
+    """Order by score rounded to two decimals; equal ones by the tie-break chain — by default
+    criteria by priority (higher average first), then lower requested subsidy (SPEC §4.5; any
+    chain of SPEC §8.3) — and last an official's recorded draw. Proposals no rule separates share
+    a rank (1, 2, 2, 4) and carry ``"unresolved"``."""
 
     def chain(c: Contender):
         return (
             -_rounded(c.score),
-            *(-_rounded(avg) for _code, avg in c.criteria),
-            c.subsidy,
+            *(_compared(value, kind) for _rule, value, kind in c.tie_breakers),
             c.draw if c.draw is not None else 0,
         )
 
@@ -218,11 +244,9 @@ def rank_contenders(contenders: list[Contender]) -> list[Placed]:
 def separating_rule(above: Contender, below: Contender) -> str | None:
     if _rounded(above.score) != _rounded(below.score):
         return None
-    for (code, a), (_code, b) in zip(above.criteria, below.criteria, strict=False):
-        if _rounded(a) != _rounded(b):
-            return f"criterion:{code}"
-    if above.subsidy != below.subsidy:
-        return "subsidy"
+    for (rule, a, kind), (_rule, b, _kind) in zip(above.tie_breakers, below.tie_breakers, strict=False):
+        if _compared(a, kind) != _compared(b, kind):
+            return rule
     if above.draw is not None and below.draw is not None and above.draw != below.draw:
         return "draw"
     return "unresolved"

@@ -12,6 +12,7 @@ Loading the same file again changes nothing. A stage or criterion no longer in t
 only while nothing refers to it (assignments, panels, scores); otherwise the load is refused.
 """
 
+import re
 from decimal import Decimal
 from pathlib import Path
 
@@ -26,6 +27,7 @@ from proposals.domain.competition_file import (
     load_competition_file as load_proposals_file,
 )
 from proposals.models import Competition, Track
+from proposals.models.competition import TIE_BREAK_PATTERN, tie_break_problem
 
 from ..models import Criterion, Rubric, Score, Stage
 
@@ -36,7 +38,12 @@ ALL_TRACKS = "*"
 
 def load_competition_file(path: str | Path, actor=None) -> LoadResult:
     """The one entry point of ``load_competition``: the competition, its tracks and its stages."""
-    return load_proposals_file(path, actor, extra_keys={"stages": read_stages}, appliers=(apply_stages,))
+    return load_proposals_file(
+        path,
+        actor,
+        extra_keys={"stages": read_stages, "tie_break": read_tie_break},  # stages first: the chain names them
+        appliers=(apply_stages, apply_tie_break),
+    )
 
 
 # --- reading ---------------------------------------------------------------------------------
@@ -94,6 +101,41 @@ def read_stages(top, spec: dict) -> list[dict] | None:
         if total != 100:
             top.fail("stages", _("stage weights must sum to 100 (got %(total)s)") % {"total": total})
     return stages
+
+
+def read_tie_break(top, spec: dict) -> str | None:
+    """``tie_break`` (SPEC §8.3): a list of "criteria", "subsidy", "criteria:STAGE" and
+    "stage:STAGE", each once, the stages those of the file's ``[[stages]]``; stored joined by
+    commas. None when the file leaves it out (the competition keeps its chain)."""
+    if "tie_break" not in top.table:
+        return None
+    value = top.table["tie_break"]
+    if not isinstance(value, list) or not all(isinstance(item, str) for item in value):
+        top.fail(
+            "tie_break",
+            _('must be a list of texts, e.g. ["criteria", "subsidy"] (got %(value)r)') % {"value": value},
+        )
+        return None
+    chain = ",".join(item.strip() for item in value)
+    if not re.fullmatch(TIE_BREAK_PATTERN, chain):
+        top.fail(
+            "tie_break",
+            _("each element is criteria, subsidy, criteria:STAGE or stage:STAGE (got %(value)r)")
+            % {"value": value},
+        )
+        return None
+    codes = {stage["code"] for stage in spec.get("stages") or []}
+    problem = tie_break_problem(chain.split(","), codes)
+    if problem:
+        top.fail("tie_break", problem)
+        return None
+    return chain
+
+
+def apply_tie_break(competition: Competition, spec: dict, changes: list[str]) -> None:
+    """Set the competition's tie-break chain from the file (an ``Applier``)."""
+    if spec.get("tie_break") is not None:
+        update_fields(competition, {"tie_break": spec["tie_break"]}, spec["slug"], changes)
 
 
 def _read_criteria(stage, track_codes: list[str]) -> list[dict]:

@@ -525,7 +525,7 @@ class RankingTable(PlainRows, tables.Table):
             "adjustment": lambda row: row.adjustment if row.score is not None else None,
             "score": lambda row: shown(row.score),
             "status": lambda row: STATUS_ORDER.index(row.status) if row.status in STATUS_ORDER else None,
-            "tie_break": lambda row: tie_break_label(row.tie_break) or None,
+            "tie_break": lambda row: tie_break_label(row.tie_break, self.stages) or None,
         }
         for name, stage in self.stage_names.items():
             self.sort_keys[name] = lambda row, code=stage.code: shown(row.stage_scores.get(code))
@@ -604,7 +604,7 @@ class RankingTable(PlainRows, tables.Table):
         return status_badge(record.status)
 
     def render_tie_break(self, record):
-        return tie_break_label(record.tie_break) or "—"
+        return tie_break_label(record.tie_break, self.stages) or "—"
 
 
 class ReviewerScoreTable(CaptionedTable):

@@ -44,7 +44,7 @@ from evaluation.queries import (
     proposal_trail_names,
     stage_progress,
 )
-from evaluation.ranking import current_ranking
+from evaluation.ranking import current_ranking, tie_break_chain_text
 from evaluation.reviewer_codes import stage_reviewer_sheets
 from evaluation.sheets import can_reopen, closing_publication_id, criteria_for, is_closed
 from evaluation.stage_scores import criterion_averages, stage_results
@@ -445,6 +445,7 @@ def ranking(request, slug):
         "draws_required": result.draws_required,
         "pending": result.pending,
         "provinces": result.outcome.provinces,  # SPEC §8.7
+        "tie_break_chain": tie_break_chain_text(competition.tie_break, result.stages),  # SPEC §8.3
     }
     return render(request, "portal/official/ranking.html", context)
 

@@ -3,7 +3,8 @@
 from decimal import Decimal
 
 from django.conf import settings
-from django.core.validators import MaxValueValidator, MinValueValidator
+from django.core.exceptions import ValidationError
+from django.core.validators import MaxValueValidator, MinValueValidator, RegexValidator
 from django.db import connection, models
 from django.db.transaction import TransactionManagementError
 from django.utils.translation import gettext_lazy as _
@@ -11,6 +12,24 @@ from django.utils.translation import gettext_lazy as _
 from .audited import AuditedModel
 
 MAX_RATIO_DECIMALS = 2  # SPEC §8.5
+# SPEC §8.3: the tie-break chain, its elements joined by commas (the file writes a list).
+DEFAULT_TIE_BREAK = "criteria,subsidy"
+_TIE_BREAK_ELEMENT = r"(criteria|subsidy|criteria:[-a-zA-Z0-9_]+|stage:[-a-zA-Z0-9_]+)"
+TIE_BREAK_PATTERN = rf"^{_TIE_BREAK_ELEMENT}(,{_TIE_BREAK_ELEMENT})*$"
+
+
+def tie_break_problem(elements: list[str], stage_codes: set[str]) -> str | None:
+    """Why a tie-break chain (SPEC §8.3) cannot be used with these stages, or None: an element
+    named twice, or a stage the competition does not have."""
+    if len(set(elements)) < len(elements):
+        return _("An element of the tie-break chain is named twice.")
+    for element in elements:
+        _kind, _sep, stage = element.partition(":")
+        if stage and stage not in stage_codes:
+            return _("The tie-break chain names stage '%(stage)s', which this competition does not have.") % {
+                "stage": stage
+            }
+    return None
 
 
 class Competition(AuditedModel):
@@ -75,6 +94,24 @@ class Competition(AuditedModel):
         validators=[MinValueValidator(1)],
         help_text=_("In one track (or a category pooling its slots). Empty: no limit."),
     )
+    tie_break = models.CharField(
+        _("tie-break chain"),
+        max_length=200,
+        default=DEFAULT_TIE_BREAK,
+        validators=[
+            RegexValidator(
+                TIE_BREAK_PATTERN,
+                _(
+                    "Write the chain as criteria, subsidy, criteria:STAGE or stage:STAGE, separated by commas."
+                ),
+            )
+        ],
+        help_text=_(
+            "What separates proposals equal at two decimals, in order; a recorded draw always comes last. "
+            "Elements: criteria (the last stage's tie-break criteria), criteria:STAGE, stage:STAGE (that "
+            "stage's score), subsidy (the lower requested national subsidy first)."
+        ),
+    )
     created_at = models.DateTimeField(_("created"), auto_now_add=True)
     updated_at = models.DateTimeField(_("updated"), auto_now=True)
 
@@ -92,10 +129,24 @@ class Competition(AuditedModel):
             models.CheckConstraint(
                 condition=models.Q(max_per_province__gte=1), name="competition_max_per_province_at_least_1"
             ),
+            models.CheckConstraint(
+                condition=models.Q(tie_break__regex=TIE_BREAK_PATTERN), name="competition_tie_break_chain"
+            ),
         ]
 
     def __str__(self):
         return self.name
+
+    def clean(self):
+        super().clean()
+        if self.pk is not None and self.tie_break:
+            # The stages of ``evaluation`` (related name "stages"), read through the reverse
+            # relation: this app imports nothing of the evaluation app.
+            problem = tie_break_problem(
+                self.tie_break.split(","), set(self.stages.values_list("code", flat=True))
+            )
+            if problem:
+                raise ValidationError({"tie_break": problem})
 
     @property
     def organization_name(self) -> str:
