@@ -9,6 +9,7 @@ from dataclasses import dataclass
 
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Group
+from django.db.models import Q
 from django.utils.translation import gettext as _
 
 from accounts.roles import Role
@@ -41,7 +42,11 @@ class ReviewerImporter(Importer):
     )
 
     def __init__(self, competition=None, actor=None):
+        """``competition``: the "not in the file" report names only the reviewers of that
+        competition (its panels' members and assigned reviewers); the pool itself stays shared
+        across competitions (issue 12 §8)."""
         super().__init__(actor=actor)
+        self.competition = competition
 
     def lock(self) -> None:
         # One reviewer import at a time: row lock on PostgreSQL; SQLite's write lock.
@@ -117,10 +122,18 @@ class ReviewerImporter(Importer):
             self.matched.add(reviewer.pk)
 
     def missing_labels(self) -> list[str]:
+        of_competition = None
+        if self.competition is not None:
+            of_competition = set(
+                Reviewer.objects.filter(
+                    Q(panels__stage__competition=self.competition)
+                    | Q(assignments__stage__competition=self.competition)
+                ).values_list("pk", flat=True)
+            )
         return [
             f"{reviewer.name} <{reviewer.email}>"
             for email, reviewer in sorted(self.by_email.items())
-            if reviewer.pk not in self.matched
+            if reviewer.pk not in self.matched and (of_competition is None or reviewer.pk in of_competition)
         ]
 
     def write(self, plans: list, report) -> None:

@@ -155,3 +155,22 @@ def test_existing_plain_account_becomes_the_reviewer_login(make_xlsx, user_facto
     run(make_xlsx([ROWS[0]], header=HEADER))
     assert Reviewer.objects.get().user == user
     assert role_of(get_user_model().objects.get(pk=user.pk)) == Role.REVIEWER
+
+
+def test_with_a_competition_only_its_reviewers_are_reported_missing(
+    make_xlsx, competition, stage, make_reviewer, make_proposal, make_assignment
+):
+    """Issue 12 §8: the pool stays shared across competitions; ``--competition`` scopes the "not
+    in the file" report to that competition's reviewers (its panels and assignments)."""
+    run(make_xlsx(ROWS, header=HEADER))  # 김도시 and 이교통 in the pool
+    elsewhere = make_reviewer("park")  # in the pool, in no competition
+    make_assignment(make_proposal(), Reviewer.objects.get(email="kim@example.kr"))
+    only_lee = make_xlsx([ROWS[1]], header=HEADER)
+    scoped = run(only_lee, "--competition", competition.slug)
+    assert "파일에 없음 1건" in scoped and "김도시 <kim@example.kr>" in scoped
+    assert elsewhere.email not in scoped
+    everyone = run(only_lee)
+    assert "파일에 없음 2건" in everyone and elsewhere.email in everyone
+    with pytest.raises(CommandError) as raised:
+        run(only_lee, "--competition", "nowhere")
+    assert str(raised.value) == "식별자가 'nowhere'인 공모가 없습니다."
