@@ -230,9 +230,9 @@ def rank(inputs: RankingInputs) -> Outcome:
     weighted = settings["final"] == FINAL_WEIGHTED
     cap = Decimal(settings["adjustment_cap"])
     minimum = _decimal(settings["minimum_score"])
-    averages = defaultdict(dict)  # key → {(stage code, criterion code): kept-sheet average}
+    averages = defaultdict(lambda: defaultdict(dict))  # stage → key → {criterion code: average}
     for average in inputs["criterion_averages"]:
-        averages[average["proposal"]][(average["stage"], average["criterion"])] = _decimal_of_text(
+        averages[average["stage"]][average["proposal"]][average["criterion"]] = _decimal_of_text(
             average["average"]
         )
     adjustments = defaultdict(list)
@@ -240,9 +240,12 @@ def rank(inputs: RankingInputs) -> Outcome:
         adjustments[adjustment["proposal"]].append(Decimal(adjustment["points"]))
     draws = {d["proposal"]: d["order"] for d in inputs["draws"]}
 
-    provinces_of = defaultdict(set)
+    # Names that applicants of several 광역 share (no container per name: a ranking holds
+    # hundreds of thousands of objects, and each new one brings the collector closer).
+    first_province, shared = {}, set()
     for p in plan.proposals:
-        provinces_of[p["applicant"]].add(p.get("province", ""))
+        if first_province.setdefault(p["applicant"], p.get("province", "")) != p.get("province", ""):
+            shared.add(p["applicant"])
     rows = {
         p["key"]: RankedProposal(
             id=p["id"],
@@ -255,7 +258,7 @@ def rank(inputs: RankingInputs) -> Outcome:
             national_subsidy=_decimal_of_text(p["national_subsidy"]),
             local_matching=_decimal_of_text(p["local_matching"]),
             province=p.get("province", ""),
-            applicant_shown=shown_applicant(p["applicant"], p.get("province", ""), provinces_of),
+            applicant_shown=shown_applicant(p["applicant"], p.get("province", ""), shared),
         )
         for p in plan.proposals
     }
@@ -288,18 +291,21 @@ def rank(inputs: RankingInputs) -> Outcome:
     for key in ranked:
         groups[plan.group[key]].append(key)
     no_averages = {}
+    last_averages = averages.get(last, {})
     for group, keys in groups.items():
         contenders = []
         for key in keys:
-            row, found = rows[key], averages.get(key, no_averages)
+            row, found = rows[key], last_averages.get(key, no_averages)
             contenders.append(
                 rules.Contender(
                     key=key,
                     score=row.score,
-                    criteria=tuple([(code, found.get((last, code))) for code in tie_criteria]),
+                    criteria=tuple([(code, found.get(code)) for code in tie_criteria]),
                     subsidy=row.national_subsidy,
                     draw=draws.get(key),
-                    chain=None if chain is None else tie_breakers(chain, row, found, last, criteria_of),
+                    chain=None
+                    if chain is None
+                    else tie_breakers(chain, row, key, averages, last, criteria_of),
                 )
             )
         placed = rules.rank_contenders(contenders)
@@ -327,9 +333,9 @@ def rank(inputs: RankingInputs) -> Outcome:
     return Outcome(_arrange(inputs, plan, rows), rows, walk.entrants, provinces)
 
 
-def shown_applicant(name: str, province: str, provinces_of: dict) -> str:
+def shown_applicant(name: str, province: str, shared: set) -> str:
     """``name``, or ``name(province)`` where applicants of that name come from several 광역."""
-    return f"{name}({province})" if len(provinces_of[name]) > 1 and province else name
+    return f"{name}({province})" if name in shared and province else name
 
 
 def province_results(plan: "_Plan", rows: dict) -> list[dict]:
@@ -343,9 +349,12 @@ def province_results(plan: "_Plan", rows: dict) -> list[dict]:
     return sorted(found.values(), key=lambda entry: (-entry["applicants"], entry["province"]))
 
 
-def tie_breakers(chain: list[str], row: RankedProposal, averages: dict, last, criteria_of: dict) -> tuple:
+def tie_breakers(
+    chain: list[str], row: RankedProposal, key: str, averages: dict, last, criteria_of: dict
+) -> tuple:
     """A proposal's values for a configured tie-break chain (SPEC §8.3), as ``rules.Contender``
-    takes them: (rule, value, kind) per element. A stage the inputs do not have gives nothing."""
+    takes them: (rule, value, kind) per element; ``averages``: stage → key → {code: average}. A
+    stage the inputs do not have gives nothing."""
     found = []
     for element in chain:
         kind, _sep, stage = element.partition(":")
@@ -353,12 +362,20 @@ def tie_breakers(chain: list[str], row: RankedProposal, averages: dict, last, cr
             found.append(("subsidy", row.national_subsidy, rules.LOWER_FIRST))
         elif element == "criteria":
             found += [
-                (f"criterion:{code}", averages.get((last, code)), rules.HIGHER_FIRST)
+                (
+                    rules.criterion_rule(code),
+                    averages.get(last, {}).get(key, {}).get(code),
+                    rules.HIGHER_FIRST,
+                )
                 for code in criteria_of.get(last, [])
             ]
         elif kind == "criteria":
             found += [
-                (f"criterion:{stage}:{code}", averages.get((stage, code)), rules.HIGHER_FIRST)
+                (
+                    f"criterion:{stage}:{code}",
+                    averages.get(stage, {}).get(key, {}).get(code),
+                    rules.HIGHER_FIRST,
+                )
                 for code in criteria_of.get(stage, [])
             ]
         elif kind == "stage" and stage in criteria_of:

@@ -170,6 +170,12 @@ HIGHER_FIRST, LOWER_FIRST = "higher", "lower"
 DEFAULT_TIE_BREAK = ("criteria", "subsidy")  # SPEC §4.5
 
 
+@functools.lru_cache(maxsize=1024)
+def criterion_rule(code: str) -> str:
+    """How ``tie_break`` names a criterion of the last stage (``criterion:C2``), made once."""
+    return f"criterion:{code}"
+
+
 @dataclass(frozen=True)
 class Contender:
     """One proposal in a ranking: exact final score, kept-sheet averages of the last stage's
@@ -184,14 +190,13 @@ class Contender:
     draw: int | None = None
     chain: tuple[tuple[str, Decimal | None, str], ...] | None = None
 
-    @property
-    def tie_breakers(self) -> tuple[tuple[str, Decimal | None, str], ...]:
-        if self.chain is not None:
-            return self.chain
-        return (
-            *((f"criterion:{code}", average, HIGHER_FIRST) for code, average in self.criteria),
-            ("subsidy", self.subsidy, LOWER_FIRST),
-        )
+    def __post_init__(self):
+        if self.chain is None:  # the default chain of SPEC §4.5, built once per contender
+            default = (
+                *[(criterion_rule(code), average, HIGHER_FIRST) for code, average in self.criteria],
+                ("subsidy", self.subsidy, LOWER_FIRST),
+            )
+            object.__setattr__(self, "chain", default)
 
 
 @dataclass(frozen=True)
@@ -224,7 +229,7 @@ def rank_contenders(contenders: list[Contender]) -> list[Placed]:
     def chain(c: Contender):
         return (
             -_rounded(c.score),
-            *(_compared(value, kind) for _rule, value, kind in c.tie_breakers),
+            *[_compared(value, kind) for _rule, value, kind in c.chain],
             c.draw if c.draw is not None else 0,
         )
 
@@ -244,7 +249,7 @@ def rank_contenders(contenders: list[Contender]) -> list[Placed]:
 def separating_rule(above: Contender, below: Contender) -> str | None:
     if _rounded(above.score) != _rounded(below.score):
         return None
-    for (rule, a, kind), (_rule, b, _kind) in zip(above.tie_breakers, below.tie_breakers, strict=False):
+    for (rule, a, kind), (_rule, b, _kind) in zip(above.chain, below.chain, strict=False):
         if _compared(a, kind) != _compared(b, kind):
             return rule
     if above.draw is not None and below.draw is not None and above.draw != below.draw:
