@@ -131,16 +131,23 @@ def ranking_values(group: RankingGroup, row: RankedProposal, stages) -> list:
     ]
 
 
-def ranking_csv(ranking: CompetitionRanking) -> bytes:
-    """Every ranking of the competition in one CSV: UTF-8 with a BOM (Excel reads the Korean),
-    scores with two decimals, text that could start a formula escaped."""
+def csv_bytes(header: list, rows) -> bytes:
+    """A CSV file for users: UTF-8 with a BOM (Excel reads the Korean), numbers as Decimals with
+    two decimals, text that could start a formula escaped (SPEC §7)."""
     buffer = io.StringIO()
     writer = csv.writer(buffer, lineterminator="\r\n")
-    writer.writerow([_csv_cell(label) for label in ranking_header(ranking.stages)])
-    for group in ranking_groups(ranking):
-        for row in group.rows:
-            writer.writerow([_csv_cell(value) for value in ranking_values(group, row, ranking.stages)])
+    writer.writerow([_csv_cell(label) for label in header])
+    for values in rows:
+        writer.writerow([_csv_cell(value) for value in values])
     return ("\ufeff" + buffer.getvalue()).encode("utf-8")
+
+
+def ranking_csv(ranking: CompetitionRanking) -> bytes:
+    """Every ranking of the competition in one CSV (``csv_bytes``)."""
+    rows = (
+        ranking_values(group, row, ranking.stages) for group in ranking_groups(ranking) for row in group.rows
+    )
+    return csv_bytes(ranking_header(ranking.stages), rows)
 
 
 def _csv_cell(value) -> str:
@@ -361,7 +368,7 @@ def reviewer_totals_header() -> list[str]:
 
 def reviewer_totals_rows(ranking: CompetitionRanking, batch_results=None):
     """Per stage, per proposal (in ranking order) and per assignment: the reviewer's code, the
-    total of a counted sheet and whether it counts. Yielded a batch of proposals at a time (three
+    total of a counted sheet and whether it counts. Yielded a batch of proposals at a time (two
     queries each), so that what is held stays the size of a batch; ``batch_results(stage, batch,
     results)``, if given, is handed each batch's stage results before its rows are yielded."""
     rows = [(group, row) for group in ranking_groups(ranking) for row in group.rows]
@@ -388,13 +395,8 @@ def reviewer_totals_rows(ranking: CompetitionRanking, batch_results=None):
 
 
 def reviewer_totals_csv(ranking: CompetitionRanking) -> bytes:
-    """``reviewer_totals_rows`` as CSV, like ``ranking_csv`` (UTF-8 with a BOM, formula-safe)."""
-    buffer = io.StringIO()
-    writer = csv.writer(buffer, lineterminator="\r\n")
-    writer.writerow([_csv_cell(label) for label in reviewer_totals_header()])
-    for values in reviewer_totals_rows(ranking):
-        writer.writerow([_csv_cell(value) for value in values])
-    return ("\ufeff" + buffer.getvalue()).encode("utf-8")
+    """``reviewer_totals_rows`` as CSV (``csv_bytes``)."""
+    return csv_bytes(reviewer_totals_header(), reviewer_totals_rows(ranking))
 
 
 def _sheet_title(text: str, taken: set) -> str:

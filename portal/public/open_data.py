@@ -4,12 +4,9 @@ selected per track, the results by province), never the inputs (sheets, reviewer
 data — with the publication's number and SHA-256 digest, so that anyone can check a copy
 against the ministry's (``verify_publication``)."""
 
-import csv
-import io
-
 from django.utils.translation import gettext as _
 
-from proposals.xlsx import safe_value
+from evaluation.exporting import csv_bytes
 
 FORMAT = 1  # of the JSON document below; a change of its shape takes the next number
 
@@ -66,36 +63,33 @@ def _selected(totals: dict) -> dict:
 
 def open_data_csv(document: dict) -> bytes:
     """One row per selected proposal, with the publication's number and digest on each (a file
-    that travels alone still says where it comes from): UTF-8 with a BOM, formula-safe."""
-    buffer = io.StringIO()
-    writer = csv.writer(buffer, lineterminator="\r\n")
-    writer.writerow(
-        [
-            _("Category"),
-            _("Track"),
-            _("Reference number"),
-            _("Selected applicant"),
-            _("Project title"),
-            _("National subsidy (100M KRW)"),
-            _("Local matching (100M KRW)"),
-            _("Publication number"),
-            _("SHA-256 of the publication"),
-        ]
-    )
+    that travels alone still says where it comes from): ``csv_bytes``, as the officials' CSVs."""
+    header = [
+        _("Category"),
+        _("Track"),
+        _("Reference number"),
+        _("Selected applicant"),
+        _("Project title"),
+        _("National subsidy (100M KRW)"),
+        _("Local matching (100M KRW)"),
+        _("Publication number"),
+        _("SHA-256 of the publication"),
+    ]
     publication = document["publication"]
-    for category in document["categories"]:
-        for track in category["tracks"]:
-            for row in track["selected"]:
-                values = [
-                    category["name"],
-                    track["name"],
-                    row["reference"],
-                    row["applicant"],
-                    row["title"],
-                    row["national_subsidy"],
-                    row["local_matching"],
-                    publication["number"],
-                    publication["digest"],
-                ]
-                writer.writerow(["" if value is None else safe_value(value) for value in values])
-    return ("\ufeff" + buffer.getvalue()).encode("utf-8")
+    rows = (
+        [
+            category["name"],
+            track["name"],
+            row["reference"],
+            row["applicant"],
+            row["title"],
+            row["national_subsidy"],
+            row["local_matching"],
+            publication["number"],
+            publication["digest"],
+        ]
+        for category in document["categories"]
+        for track in category["tracks"]
+        for row in track["selected"]
+    )
+    return csv_bytes(header, rows)
