@@ -425,17 +425,16 @@ def _categories(competition) -> list[dict]:
         .order_by("category__order", "category__code", "order", "code")
     ):
         category = track.category
-        entry = categories.setdefault(
-            category.pk,
-            {
+        entry = categories.get(category.pk)
+        if entry is None:
+            entry = categories[category.pk] = {
                 "code": category.code,
                 "name": category.name,
                 "slots": category.slots if category.pools_slots else None,
                 "tracks": [],
-            },
-        )
-        if category.max_per_province is not None and "max_per_province" not in entry:  # SPEC §8.2
-            entry["max_per_province"] = category.max_per_province
+            }
+            if category.max_per_province is not None:  # SPEC §8.2, only where set
+                entry["max_per_province"] = category.max_per_province
         entry["tracks"].append(
             {
                 "code": track.code,

@@ -167,7 +167,6 @@ def capped_adjustment(points: list[Decimal], cap: Decimal) -> Decimal:
 # SPEC §8.3: the elements of a tie-break chain, by kind: compared rounded to two decimals,
 # higher first (criterion averages, stage scores), or exactly, lower first (the subsidy).
 HIGHER_FIRST, LOWER_FIRST = "higher", "lower"
-DEFAULT_TIE_BREAK = ("criteria", "subsidy")  # SPEC §4.5
 
 
 @functools.lru_cache(maxsize=1024)

@@ -151,7 +151,7 @@ class PageConfig(RequestConfig):
             table.order_by = order_by
         requested = self.request.GET.get(table.prefixed_page_field)
         # The paginator first: with it, django-tables2 counts a queryset (COUNT) — asked for the
-        # length before, it loaded every row (2,000 assignments to show 100).
+        # length before, it loaded every row (2,000 assignments to show 50).
         table.paginate(per_page=self.per_page)
         table.page = table.paginator.page(page_number(requested, table.paginator.count, self.per_page))
         return table
