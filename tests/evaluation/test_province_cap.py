@@ -7,6 +7,7 @@ from decimal import Decimal
 from io import StringIO
 
 import pytest
+from django.core.exceptions import ValidationError
 from django.core.management import call_command
 from django.db import IntegrityError, transaction
 from django.urls import reverse
@@ -159,6 +160,10 @@ def test_the_file_sets_it_and_the_database_refuses_zero(tmp_path):
     call_command("load_competition", str(path), stdout=StringIO())
     competition = Competition.objects.get(slug="c-2024")
     assert (competition.max_per_province, competition.categories.get().max_per_province) == (3, 2)
+    competition.max_per_province = 0  # a form or the Django admin: the field's own message
+    with pytest.raises(ValidationError) as raised:
+        competition.full_clean()
+    assert raised.value.message_dict["max_per_province"] == ["값이 1 이상이어야 합니다."]
     with pytest.raises(IntegrityError), transaction.atomic():
         Competition.objects.filter(pk=competition.pk).update(max_per_province=0)
     with pytest.raises(IntegrityError), transaction.atomic():

@@ -104,7 +104,7 @@ def test_the_earlier_stages_score_separates_where_the_chain_says(two_stages, off
         "서면평가 점수가 높은 쪽 → 서면평가의 동점 처리 평가항목(평균이 높은 쪽) → 국비 신청액이 적은 쪽 → 기록된 추첨 순서"
         in page
     )
-    assert ">서면평가 점수<" in page
+    assert 'data-label="동점 처리">서면평가 점수</td>' in page  # the tie-break cell, not the column head
     publication = publish(competition, official)
     ok, messages = verify(publication)
     assert ok, messages
