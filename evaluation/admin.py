@@ -26,6 +26,7 @@ from .assignments import (
 )
 from .models import (
     Adjustment,
+    AdjustmentItem,
     Assignment,
     Conflict,
     Criterion,
@@ -304,13 +305,24 @@ class ScoreAdmin(ReadOnlyAuditedAdmin):
         return [f.name for f in self.model._meta.fields]
 
 
+@admin.register(AdjustmentItem)
+class AdjustmentItemAdmin(AuditedAdmin):
+    """A competition's typed bonus and penalty items (SPEC §8.4; usually from the competition file).
+    The model refuses a max of 0 and, on every path, a recorded value outside a changed range."""
+
+    list_display = ("name", "code", "competition", "max_points", "order")
+    list_filter = ("competition",)
+    search_fields = ("code", "name")
+
+
 @admin.register(Adjustment)
 class AdjustmentAdmin(ReadOnlyAuditedAdmin):
-    """Recorded on the officials' ranking page, where the cap and the reason are checked."""
+    """Recorded on the officials' ranking page, where the cap and the reason are checked, or by
+    ``import_adjustments``; a mistaken entry is deleted there, with a reason."""
 
-    list_display = ("proposal", "points", "reason", "recorded_by", "created_at")
+    list_display = ("proposal", "item", "points", "reason", "recorded_by", "created_at")
     list_filter = ("proposal__competition",)
-    list_select_related = ("proposal__applicant", "recorded_by")
+    list_select_related = ("proposal__applicant", "recorded_by", "item")
 
     def get_readonly_fields(self, request, obj=None):
         return [f.name for f in self.model._meta.fields]

@@ -40,7 +40,14 @@ def snapshot_changes(previous: dict, inputs: dict, outcome: dict) -> dict:
         "criterion_averages": _averages(
             before["criterion_averages"], inputs["criterion_averages"], stage_order
         ),
-        "adjustments": _adjustments(before["adjustments"], inputs["adjustments"]),
+        "adjustments": _adjustments(
+            before["adjustments"],
+            inputs["adjustments"],
+            {
+                item["code"]: item["name"]
+                for item in [*before.get("adjustment_items", []), *inputs.get("adjustment_items", [])]
+            },
+        ),
         "draws": _draws(before["draws"], inputs["draws"]),
         "proposals": _proposals(before["proposals"], inputs["proposals"]),
         "rules": _rules(before, inputs),
@@ -96,16 +103,22 @@ def _averages(before: list, after: list, stage_order: dict) -> list[dict]:
     ]
 
 
-def _adjustments(before: list, after: list) -> list[dict]:
+def _adjustments(before: list, after: list, item_names: dict) -> list[dict]:
     def counted(adjustments):
-        return Counter((a["proposal"], a["points"], a["reason"]) for a in adjustments)
+        return Counter((a["proposal"], a["points"], a["reason"], a.get("item", "")) for a in adjustments)
 
     old, new = counted(before), counted(after)
     changes = [("removed", key) for key in (old - new).elements()]
     changes += [("added", key) for key in (new - old).elements()]
     return [
-        {"change": change, "proposal": proposal, "points": points, "reason": reason}
-        for change, (proposal, points, reason) in sorted(
+        {
+            "change": change,
+            "proposal": proposal,
+            "points": points,
+            "reason": reason,
+            **({"item": item, "item_name": item_names.get(item, item)} if item else {}),  # SPEC §8.4
+        }
+        for change, (proposal, points, reason, item) in sorted(
             changes, key=lambda c: (c[1][0], c[0] == "added", c[1])
         )
     ]
@@ -265,6 +278,9 @@ def describe_changes(snapshot: dict) -> list[str]:
             }
         )
     for adjustment in changes.get("adjustments", []):
+        reason = adjustment["reason"]
+        if adjustment.get("item"):
+            reason = f"{adjustment.get('item_name') or adjustment['item']}: {reason}"
         text = {
             "added": _("Bonus or penalty added — %(proposal)s: %(points)s (%(reason)s)"),
             "removed": _("Bonus or penalty removed — %(proposal)s: %(points)s (%(reason)s)"),
@@ -274,7 +290,7 @@ def describe_changes(snapshot: dict) -> list[str]:
             % {
                 "proposal": proposal(adjustment["proposal"]),
                 "points": adjustment["points"],
-                "reason": adjustment["reason"],
+                "reason": reason,
             }
         )
     for draw in changes.get("draws", []):

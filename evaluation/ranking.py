@@ -285,6 +285,13 @@ def ranking_inputs(
         )
         missing = [{"stage": stage_codes[stage_id], "proposal": key_of[pk]} for stage_id, pk in found]
 
+    adjustments = list(
+        Adjustment.objects.filter(proposal__competition=competition)
+        .order_by("proposal_id", "created_at", "pk")
+        .values_list(
+            "proposal_id", "points", "reason", "item__code", "item__name", "item__max_points", "item__order"
+        )
+    )
     inputs = {
         "rules": {
             "trim_min_reviewers": competition.trim_min_reviewers,
@@ -326,10 +333,15 @@ def ranking_inputs(
         "sheets": sheets,
         "criterion_averages": averages_found,
         "adjustments": [
-            {"proposal": key_of[pid], "points": _text(points), "reason": reason}
-            for pid, points, reason in Adjustment.objects.filter(proposal__competition=competition)
-            .order_by("proposal_id", "created_at", "pk")
-            .values_list("proposal_id", "points", "reason")
+            # SPEC §8.4: the item's code only where the entry has one (a free entry's shape is
+            # unchanged, so earlier publications' inputs stay as they were)
+            {
+                "proposal": key_of[pid],
+                "points": _text(points),
+                "reason": reason,
+                **({"item": item} if item else {}),
+            }
+            for pid, points, reason, item, *_item in adjustments
         ],
         "draws": [
             {"proposal": key_of[row[0]], "order": row[10], "method": row[11]}
@@ -337,6 +349,12 @@ def ranking_inputs(
             if row[10] is not None
         ],
     }
+    items = {row[3]: row[3:] for row in adjustments if row[3]}
+    if items:  # SPEC §8.4: the items the entries name, in the competition's order
+        inputs["adjustment_items"] = [
+            {"code": code, "name": name, "max": _text(max_points)}
+            for code, name, max_points, _order in sorted(items.values(), key=lambda item: (item[3], item[0]))
+        ]
     if competition.tie_break != DEFAULT_TIE_BREAK:  # SPEC §8.3, only where not the default
         inputs["rules"]["tie_break"] = chain
     if competition.max_per_province is not None:  # SPEC §8.2, only where set (as ratio_decimals)

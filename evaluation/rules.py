@@ -21,6 +21,12 @@ def score_text(value: Decimal | None) -> str | None:
     return None if value is None else f"{round_half_up(value):.2f}"
 
 
+def plain_number(value: Decimal) -> str:
+    """A rule's number as the competition file writes it: no trailing zeros, never an exponent
+    (2.00 → "2", -1.50 → "-1.5", 100 → "100")."""
+    return format(Decimal(value).normalize(), "f")
+
+
 def competition_ratio(applicants: int, slots: int | None, decimals: int = 1) -> str | None:
     """Competition ratio (경쟁률, SPEC §4.7, §8.5): applicants ÷ slots as ``5:1``, ``3.5:1``,
     ``2.3:1`` — ``decimals`` places (one by default), rounded half-up, trailing zeros dropped

@@ -59,7 +59,7 @@ from proposals.models.bulk_audit import insert_audited_rows, update_audited_rows
 from . import notices
 from .integrity import sheet_digest
 from .models import Assignment, Conflict, Criterion, Publication, Score, Scoresheet
-from .rules import points_error, sheet_total
+from .rules import plain_number, points_error, sheet_total
 
 
 class SheetError(Exception):
@@ -118,16 +118,13 @@ def point_messages(criteria: list[Criterion], data: SheetInput, *, require_all: 
             errors[criterion.pk] = _("Enter the points for this criterion before submitting.")
         elif problem == "range":
             errors[criterion.pk] = _("Enter between 0 and %(max)s points.") % {
-                "max": _number(criterion.max_points)
+                "max": plain_number(criterion.max_points)
             }
         elif problem == "step":
-            errors[criterion.pk] = _("Points go in steps of %(step)s.") % {"step": _number(criterion.step)}
+            errors[criterion.pk] = _("Points go in steps of %(step)s.") % {
+                "step": plain_number(criterion.step)
+            }
     return errors
-
-
-def _number(value: Decimal) -> str:
-    text = format(value.normalize(), "f")
-    return text
 
 
 def _locked_sheet(assignment: Assignment, actor) -> Scoresheet:

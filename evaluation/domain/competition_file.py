@@ -26,24 +26,18 @@ from proposals.domain.competition_file import (
 from proposals.domain.competition_file import (
     load_competition_file as load_proposals_file,
 )
+from proposals.domain.competition_file import (
+    load_competition_text as load_proposals_text,
+)
 from proposals.models import Competition, Track
 from proposals.models.competition import TIE_BREAK_PATTERN, tie_break_problem
 
-from ..models import Criterion, Rubric, Score, Stage
+from ..models import AdjustmentItem, Criterion, Rubric, Score, Stage
+from ..models.result import POINTS_LIMIT
 
 DEFAULT_STEP = Decimal("0.5")
 MAX_CRITERION_CODE = 20
 ALL_TRACKS = "*"
-
-
-def load_competition_file(path: str | Path, actor=None) -> LoadResult:
-    """The one entry point of ``load_competition``: the competition, its tracks and its stages."""
-    return load_proposals_file(
-        path,
-        actor,
-        extra_keys={"stages": read_stages, "tie_break": read_tie_break},  # stages first: the chain names them
-        appliers=(apply_stages, apply_tie_break),
-    )
 
 
 # --- reading ---------------------------------------------------------------------------------
@@ -136,6 +130,87 @@ def apply_tie_break(competition: Competition, spec: dict, changes: list[str]) ->
     """Set the competition's tie-break chain from the file (an ``Applier``)."""
     if spec.get("tie_break") is not None:
         update_fields(competition, {"tie_break": spec["tie_break"]}, spec["slug"], changes)
+
+
+def read_adjustment_items(top, spec: dict) -> list[dict] | None:
+    """``[[adjustment_items]]`` (SPEC §8.4): ``code``, ``name`` and ``max`` (a bonus of 0..max; a
+    negative max is a penalty of max..0). None when the file has none (existing items are kept)."""
+    if "adjustment_items" not in top.table:
+        return None
+    items, codes = [], set()
+    for reader in top.tables("adjustment_items", required=False):
+        item = {
+            "code": reader.get("code", "slug", required=True),
+            "name": reader.get("name", "text", required=True),
+            "max": reader.get("max", "number", required=True),
+        }
+        if item["name"] is not None and len(item["name"]) > 100:
+            reader.fail("name", _("must be at most %(max)s characters") % {"max": 100})
+        points = item["max"]
+        if points == 0:
+            reader.fail("max", _("must be a bonus above 0 or a penalty below 0 (got 0)"))
+        elif points is not None and points != points.quantize(Decimal("0.01")):
+            reader.fail("max", _("at most two decimal places (got %(value)s)") % {"value": points})
+        elif points is not None and abs(points) > POINTS_LIMIT:
+            reader.fail(
+                "max",
+                _("must lie between %(low)s and %(high)s (got %(value)s)")
+                % {"low": -POINTS_LIMIT, "high": POINTS_LIMIT, "value": points},
+            )
+        if item["code"] is not None:
+            if len(item["code"]) > 40:
+                reader.fail("code", _("must be at most %(max)s characters") % {"max": 40})
+            if item["code"] in codes:
+                reader.fail("code", _("duplicate item code %(code)r") % {"code": item["code"]})
+            codes.add(item["code"])
+        reader.reject_unknown()
+        items.append(item)
+    return items
+
+
+def apply_adjustment_items(competition: Competition, spec: dict, changes: list[str]) -> None:
+    """Create or update the competition's bonus and penalty items (an ``Applier``). An item no longer
+    in the file is removed only while no proposal holds a value of it; otherwise the load is refused."""
+    items = spec.get("adjustment_items")
+    if items is None:
+        return
+    existing = {item.code: item for item in AdjustmentItem.objects.filter(competition=competition)}
+    wanted = {item["code"] for item in items}
+    errors = []
+    for code, item in existing.items():
+        if code in wanted:
+            continue
+        if item.adjustments.exists():
+            errors.append(
+                _(
+                    "adjustment_items: item %(code)r is not in the file but proposals hold its points; "
+                    "it cannot be removed"
+                )
+                % {"code": code}
+            )
+        else:
+            item.delete()
+            changes.append(_("adjustment item %(code)s removed") % {"code": code})
+    for order, entry in enumerate(items):
+        values = {"name": entry["name"], "max_points": entry["max"], "order": order}
+        item = existing.get(entry["code"])
+        if item is None:
+            AdjustmentItem.objects.create(competition=competition, code=entry["code"], **values)
+            changes.append(_("adjustment item %(code)s created") % {"code": entry["code"]})
+            continue
+        outside = item.values_outside(entry["max"]).order_by("pk").values_list("points", flat=True)
+        if outside:
+            errors.append(
+                _(
+                    "adjustment_items[%(index)s].max: %(count)s recorded value(s) lie outside the new range "
+                    "(e.g. %(points)s); change or delete them first"
+                )
+                % {"index": order, "count": len(outside), "points": outside[0]}
+            )
+            continue
+        update_fields(item, values, f"adjustment_items.{entry['code']}", changes)
+    if errors:
+        raise CompetitionFileError(errors)
 
 
 def _read_criteria(stage, track_codes: list[str]) -> list[dict]:
@@ -325,3 +400,20 @@ def _apply_criteria(stage: Stage, criteria: list[dict], tracks: dict, changes: l
                 % {"where": where, "tracks": ",".join(key) or ALL_TRACKS}
             )
     return errors
+
+
+# --- the entry points ---------------------------------------------------------------------------
+
+# The keys this app adds to the competition file: stages first (the chain names them).
+EXTRA_KEYS = {"stages": read_stages, "tie_break": read_tie_break, "adjustment_items": read_adjustment_items}
+APPLIERS = (apply_stages, apply_tie_break, apply_adjustment_items)
+
+
+def load_competition_file(path: str | Path, actor=None) -> LoadResult:
+    """The one entry point of ``load_competition``: the competition, its tracks and its stages."""
+    return load_proposals_file(path, actor, extra_keys=EXTRA_KEYS, appliers=APPLIERS)
+
+
+def load_competition_text(text: str, source: str, actor=None) -> LoadResult:
+    """The same for a file's text (an upload on ``/manage/``); ``source``: its name."""
+    return load_proposals_text(text, actor, source=source, extra_keys=EXTRA_KEYS, appliers=APPLIERS)

@@ -29,6 +29,7 @@ from proposals.models import Competition, Proposal, audit_context
 from ..advancement import proposals_in_stage
 from ..models import Assignment, Criterion, Publication, Reviewer, Scoresheet, Stage
 from ..models.conflict import ConflictOfInterest, conflicts_between, recorded_conflicts
+from ..rules import plain_number
 from ..sheets import (
     CheckedSheet,
     SheetInput,
@@ -39,6 +40,7 @@ from ..sheets import (
     point_messages,
     submit_checked,
 )
+from .lookup import ProposalLookup
 
 CRITERION = "criterion:"
 
@@ -106,18 +108,7 @@ class ScoreImporter(Importer):
         for reviewer in Reviewer.objects.select_related("user").prefetch_related("past_affiliations"):
             self.reviewers[reviewer.email.lower()] = reviewer
             self.reviewers.setdefault(reviewer.user.username.lower(), reviewer)
-        proposals = list(
-            Proposal.objects.filter(competition=self.competition).select_related("applicant", "track")
-        )
-        self.by_reference = {p.reference: p for p in proposals if p.reference}
-        self.by_track_applicant: dict[tuple[int, str], list[Proposal]] = {}
-        for proposal in proposals:
-            key = (proposal.track_id, cells.fold(proposal.applicant.name))
-            self.by_track_applicant.setdefault(key, []).append(proposal)
-        self.tracks: dict[str, object] = {}
-        for proposal in proposals:
-            self.tracks[cells.fold(proposal.track.code)] = proposal.track
-            self.tracks[cells.fold(proposal.track.name)] = proposal.track
+        self.lookup = ProposalLookup(self.competition)
         self.in_stage = set(proposals_in_stage(self.stage).values_list("pk", flat=True))
         self.recorded = recorded_conflicts(competition=self.competition)
         self.conflicts = {pair: found.reason for pair, found in self.recorded.items()}
@@ -138,48 +129,7 @@ class ScoreImporter(Importer):
         return self.criteria[proposal.track_id]
 
     def _proposal(self, values: dict) -> Proposal:
-        reference = values.get("reference") or ""
-        if reference:
-            proposal = self.by_reference.get(reference)
-            if proposal is None:
-                raise RowError(
-                    "reference",
-                    _("No proposal with this reference in the competition: '%(value)s'")
-                    % {"value": cells.shown(reference)},
-                )
-            return proposal
-        track_text, applicant = values.get("track") or "", values.get("applicant") or ""
-        if not track_text or not applicant:
-            blame = (
-                "reference" if "reference" in self.present else ("track" if not track_text else "applicant")
-            )
-            raise RowError(blame, _("Enter the reference, or the track and the local government."))
-        track = self.tracks.get(cells.fold(track_text))
-        if track is None:
-            raise RowError(
-                "track",
-                _("Unknown track: '%(value)s' (one of %(options)s)")
-                % {
-                    "value": cells.shown(track_text),
-                    "options": cells.track_options(
-                        sorted({(t.code, t.name) for t in self.tracks.values()}, key=lambda pair: pair[0])
-                    ),
-                },
-            )
-        found = self.by_track_applicant.get((track.pk, cells.fold(applicant)), [])
-        if not found:
-            raise RowError(
-                "applicant",
-                _("No proposal of this local government in track %(track)s: '%(value)s'")
-                % {"track": track.name, "value": cells.shown(applicant)},
-            )
-        if len(found) > 1:
-            raise RowError(
-                "applicant",
-                _("Several proposals match '%(value)s' in this track; give the reference instead.")
-                % {"value": cells.shown(applicant)},
-            )
-        return found[0]
+        return self.lookup.find(values, self.present)
 
     def build(self, values: dict, number: int) -> PlannedSheet:
         reviewer = self.reviewers.get(values["reviewer"].lower())
@@ -367,6 +317,4 @@ class ScoreImporter(Importer):
 
 
 def _shown_points(value: Decimal | None) -> str:
-    if value is None:
-        return "—"
-    return format(value.normalize(), "f")
+    return "—" if value is None else plain_number(value)

@@ -1,13 +1,14 @@
 from .conflict import Conflict
 from .notice import Notice
 from .panel import Assignment, Panel, SecurityPledge
-from .result import Adjustment, Draw, Publication
+from .result import Adjustment, AdjustmentItem, Draw, Publication
 from .reviewer import PastAffiliation, Reviewer
 from .scoresheet import Score, Scoresheet
 from .stage import Criterion, Rubric, Stage
 
 __all__ = [
     "Adjustment",
+    "AdjustmentItem",
     "Assignment",
     "Conflict",
     "Criterion",

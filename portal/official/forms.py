@@ -17,9 +17,9 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
-from evaluation.adjustments import record_adjustment, record_draw
+from evaluation.adjustments import delete_adjustment, record_adjustment, record_draw
 from evaluation.assignments import record_challenge
-from evaluation.models import Adjustment, Assignment, Conflict, Draw, Reviewer, Scoresheet
+from evaluation.models import Adjustment, AdjustmentItem, Assignment, Conflict, Draw, Reviewer, Scoresheet
 from evaluation.notices import Outcome, owed_assignments, remind
 from evaluation.queries import reviewer_entries
 from evaluation.reviewer_codes import reviewer_codes
@@ -143,9 +143,23 @@ POINTS_MESSAGE = gettext_lazy(
 )
 
 
-class AdjustmentForm(forms.Form):
-    """가점 (positive points) or 감점 (negative points) with its reason."""
+class AdjustmentItemField(forms.ModelChoiceField):
+    def label_from_instance(self, item):
+        return _("%(name)s (%(range)s points)") % {"name": item.name, "range": item.range_text()}
 
+
+class AdjustmentForm(forms.Form):
+    """가점 (positive points) or 감점 (negative points) with its reason: the value of one of the
+    competition's typed items (SPEC §8.4), or a free entry."""
+
+    item = AdjustmentItemField(
+        label=gettext_lazy("Item"),
+        queryset=AdjustmentItem.objects.none(),
+        required=False,
+        empty_label=gettext_lazy("No item (free entry)"),
+        widget=forms.Select(attrs={"class": "krds-form-select"}),
+        error_messages={"invalid_choice": gettext_lazy("Choose one of the items listed.")},
+    )
     points = forms.DecimalField(
         label=gettext_lazy("Points (+ bonus, − penalty)"),
         max_digits=5,
@@ -169,16 +183,49 @@ class AdjustmentForm(forms.Form):
         kwargs.setdefault("auto_id", "adjustment-%s")
         super().__init__(*args, **kwargs)
         self.proposal = proposal
+        items = AdjustmentItem.objects.filter(competition_id=proposal.competition_id).order_by(
+            "order", "code"
+        )
+        self.fields["item"].queryset = items
+        if not items.exists():
+            del self.fields["item"]
 
     def save(self, actor) -> Adjustment | None:
         """Record it; on refusal the message goes next to its field and nothing is written."""
         try:
             return record_adjustment(
-                self.proposal, self.cleaned_data["points"], self.cleaned_data["reason"], actor
+                self.proposal,
+                self.cleaned_data["points"],
+                self.cleaned_data["reason"],
+                actor,
+                item=self.cleaned_data.get("item"),
             )
         except ValidationError as error:
             self.add_error("reason" if error.code == "reason" else "points", error.messages[0])
             return None
+
+
+class AdjustmentDeleteForm(forms.Form):
+    """Why a mistaken bonus or penalty is deleted (kept in the audit trail)."""
+
+    reason = forms.CharField(
+        label=gettext_lazy("Why is this entry deleted?"),
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 3, "class": "krds-input", "aria-required": "true"}),
+    )
+
+    def __init__(self, *args, adjustment, **kwargs):
+        kwargs.setdefault("auto_id", "delete-%s")
+        super().__init__(*args, **kwargs)
+        self.adjustment = adjustment
+
+    def save(self, actor) -> bool:
+        try:
+            delete_adjustment(self.adjustment, self.cleaned_data["reason"], actor)
+        except ValidationError as error:
+            self.add_error("reason", error.messages[0])
+            return False
+        return True
 
 
 class DrawForm(forms.Form):

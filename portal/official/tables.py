@@ -649,13 +649,19 @@ class CriterionAverageTable(CaptionedTable):
 
 class AdjustmentTable(CaptionedTable):
     created_at = tables.Column(verbose_name=_("Recorded at"))
+    item = tables.Column(verbose_name=_("Item"), empty_values=())
     points = tables.Column(verbose_name=_("Points"), attrs=NUM)
     reason = tables.Column(verbose_name=_("Reason"))
     recorded_by = tables.Column(verbose_name=_("Recorded by"), empty_values=())
+    delete = tables.Column(verbose_name=_("Delete"), empty_values=(), accessor="pk")
 
     class Meta:
         orderable = False
         empty_text = _("No bonus or penalty is recorded for this proposal.")
+
+    def __init__(self, data, *, stage_code: str, **kwargs):
+        super().__init__(data, **kwargs)
+        self.stage_code = stage_code  # the page the delete link comes back to
 
     def render_created_at(self, value):
         return _localtime(value)
@@ -665,3 +671,20 @@ class AdjustmentTable(CaptionedTable):
 
     def render_recorded_by(self, record):
         return _person(record.recorded_by)
+
+    def render_item(self, record):
+        return record.item.name if record.item_id else _("Free entry")
+
+    def render_delete(self, record):
+        proposal = record.proposal
+        url = reverse(
+            "official:delete-adjustment",
+            args=[proposal.competition.slug, self.stage_code, proposal.pk, record.pk],
+        )
+        label = _("Delete the entry of %(points)s recorded at %(at)s") % {
+            "points": _signed(record.points),
+            "at": _localtime(record.created_at),
+        }
+        return format_html(
+            '<a class="krds-btn tertiary small" href="{}" aria-label="{}">{}</a>', url, label, _("Delete")
+        )

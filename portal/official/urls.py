@@ -38,4 +38,9 @@ urlpatterns = [
         official.record_adjustment,
         name="record-adjustment",
     ),
+    path(
+        "<slug:slug>/stages/<slug:stage>/proposals/<int:pk>/scores/adjustments/<int:adjustment_id>/delete/",
+        official.delete_adjustment,
+        name="delete-adjustment",
+    ),
 ]

@@ -53,6 +53,7 @@ from proposals.models import Competition, Proposal, Track
 from proposals.xlsx import XLSX_CONTENT_TYPE
 
 from .forms import (
+    AdjustmentDeleteForm,
     AdjustmentForm,
     AuditFilterForm,
     ChallengeForm,
@@ -529,7 +530,7 @@ def _render_scores(request, competition, stage, proposal, adjustment_form=None, 
     ]
     adjustments = list(
         Adjustment.objects.filter(proposal=proposal)
-        .select_related("recorded_by")
+        .select_related("recorded_by", "item", "proposal__competition")
         .order_by("created_at", "pk")
     )
     entered, applied = adjustment_total([a.points for a in adjustments], competition.adjustment_cap)
@@ -550,7 +551,7 @@ def _render_scores(request, competition, stage, proposal, adjustment_form=None, 
             criteria, caption=_("Criterion averages over the counted sheets")
         ),
         "adjustment_table": AdjustmentTable(
-            adjustments, caption=_("Bonus and penalty points of this proposal")
+            adjustments, caption=_("Bonus and penalty points of this proposal"), stage_code=stage.code
         ),
         "adjustments": adjustments,
         "adjustment_entered": entered,
@@ -582,3 +583,35 @@ def record_adjustment(request, slug, stage, pk):
         text = _("A penalty of %(points)s points is recorded with its reason.")
     messages.success(request, text % {"points": points})
     return redirect("official:proposal-scores", competition.slug, stage.code, proposal.pk)
+
+
+@role_required(*OFFICIALS)
+@require_http_methods(["GET", "POST"])
+def delete_adjustment(request, slug, stage, pk, adjustment_id):
+    """Delete a mistaken bonus or penalty: the page shows the entry and asks why (SPEC §8.4)."""
+    competition, stage, proposal = _page_objects(slug, stage, pk)
+    adjustment = get_object_or_404(
+        Adjustment.objects.select_related("item", "recorded_by"), pk=adjustment_id, proposal=proposal
+    )
+    form = AdjustmentDeleteForm(request.POST or None, adjustment=adjustment)
+    if request.method == "POST" and form.is_valid() and form.save(request.user):
+        messages.success(
+            request,
+            _("The entry of %(points)s points was deleted; the reason is kept in the audit trail.")
+            % {"points": f"{adjustment.points:+.2f}"},
+        )
+        return redirect("official:proposal-scores", competition.slug, stage.code, proposal.pk)
+    context = {
+        "competition": competition,
+        "stage": stage,
+        "proposal": proposal,
+        "adjustment": adjustment,
+        "form": form,
+        "published": Publication.objects.filter(competition=competition).exists(),
+    }
+    return render(
+        request,
+        "portal/official/adjustment_delete.html",
+        context,
+        status=400 if request.method == "POST" else 200,
+    )

@@ -8,6 +8,7 @@ from django import template
 from django.utils import timezone
 from django.utils.formats import date_format
 
+from evaluation.rules import plain_number
 from proposals.korean import with_particle
 from proposals.models import track_display_name
 
@@ -25,6 +26,12 @@ def josa(word, pair):
 def in_category(track_name, category_name):
     """A track's name with its category's where they differ (``track_display_name``)."""
     return track_display_name(category_name, track_name)
+
+
+@register.filter
+def plain(value):
+    """A rule's number without trailing zeros: 50.00 → 50, -1.50 → -1.5 (``rules.plain_number``)."""
+    return "" if value is None or value == "" else plain_number(value)
 
 
 @register.filter

@@ -220,15 +220,28 @@ def load_competition_file(
     """Read, validate and apply a competition file (all or nothing)."""
     path = Path(path)
     try:
-        text = path.read_text(encoding="utf-8")
+        text = path.read_text(encoding="utf-8-sig")  # a BOM (Windows Notepad) is not part of the TOML
     except FileNotFoundError:
         raise CompetitionFileError([_("File not found: %(path)s") % {"path": path}]) from None
     except (OSError, UnicodeDecodeError) as error:
         raise CompetitionFileError(
             [_("Cannot read %(path)s: %(error)s") % {"path": path, "error": error}]
         ) from None
+    return load_competition_text(text, actor, source=path.name, extra_keys=extra_keys, appliers=appliers)
+
+
+def load_competition_text(
+    text: str,
+    actor=None,
+    *,
+    source: str,
+    extra_keys: dict[str, ExtraKey] | None = None,
+    appliers: tuple[Applier, ...] = (),
+) -> LoadResult:
+    """Validate and apply a competition file's text (all or nothing); ``source`` names the file in
+    the audit record (an uploaded file's name)."""
     spec = parse_competition_file(text, extra_keys)
-    return apply_competition_spec(spec, actor=actor, source=path.name, appliers=appliers)
+    return apply_competition_spec(spec, actor=actor, source=source, appliers=appliers)
 
 
 @audit_transaction()  # its audit entries are appended last (lock order: evaluation/sheets.py)

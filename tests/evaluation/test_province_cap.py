@@ -81,7 +81,7 @@ def test_below_the_minimum_is_never_over_the_cap():
 
 
 @pytest.fixture
-def capped(competition, scored):  # noqa: F811
+def capped(competition, scored):
     """Hub (two slots): R-0001 and R-0002 of 전남, R-0003 of 경남; at most one per 광역."""
     scored()
     for reference, province in (("R-0001", "전남"), ("R-0002", "전남"), ("R-0003", "경남")):
@@ -99,7 +99,7 @@ def hub_rows(competition):
 
 
 @pytest.mark.django_db
-def test_the_ranking_and_its_publication_walk_the_cap(capped, official, client):  # noqa: F811
+def test_the_ranking_and_its_publication_walk_the_cap(capped, official, client):
     client.force_login(official)
     page = client.get(reverse("official:ranking", args=[capped.slug])).content.decode()
     assert page.count(">지역 한도 초과<") == 1

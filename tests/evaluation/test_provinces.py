@@ -27,7 +27,7 @@ EXPECTED = [
 
 
 @pytest.fixture
-def spread(competition, scored):  # noqa: F811
+def spread(competition, scored):
     """Hub R-0001, R-0002 selected (전남), R-0003 a reserve (경남), R-0004 withdrawn (전남: not an
     applicant); climate R-0005 selected (충남)."""
     scored()
@@ -49,7 +49,7 @@ def test_rank_json_has_the_results_by_province(spread):
     assert json.loads(out.getvalue())["provinces"] == EXPECTED
 
 
-def test_the_pages_the_publication_and_the_export_show_them(spread, official, client):  # noqa: F811
+def test_the_pages_the_publication_and_the_export_show_them(spread, official, client):
     client.force_login(official)
     page = client.get(reverse("official:ranking", args=[spread.slug])).content.decode()
     assert "시·도별 결과" in page
@@ -80,7 +80,7 @@ def test_inputs_recorded_before_provinces_rank_as_before(spread):
     assert before["totals"] == now["totals"]
 
 
-def test_same_named_applicants_are_shown_with_their_province(spread, official, client):  # noqa: F811
+def test_same_named_applicants_are_shown_with_their_province(spread, official, client):
     """SPEC §8.5: 고성군 of 강원 and 고성군 of 경남 are told apart on the ranking page, in the export
     and in the publication's selected; a name no other 광역 shares stays as it is."""
     Applicant.objects.filter(proposals__reference="R-0001").update(name="고성군", province="강원")
@@ -95,6 +95,9 @@ def test_same_named_applicants_are_shown_with_their_province(spread, official, c
     client.force_login(official)
     page = client.get(reverse("official:ranking", args=[spread.slug])).content.decode()
     assert "고성군(강원)" in page and "고성군(경남)" in page
+    out = StringIO()
+    call_command("rank", competition=spread.slug, stdout=out)  # the command's text, too
+    assert "R-0001  고성군(강원)  " in out.getvalue() and "R-0003  고성군(경남)  " in out.getvalue()
     hub = [
         [cell.value for cell in row]
         for row in load_workbook(BytesIO(results_workbook(ranking)))["순위 거점형"].iter_rows()

@@ -44,7 +44,7 @@ def test_competition_ratio_with_its_decimals(applicants, slots, decimals, expect
 
 
 @pytest.fixture
-def four_for_three(competition, scored):  # noqa: F811
+def four_for_three(competition, scored):
     """Hub: four scored proposals for three slots (1.333…:1); climate: one for two (0.5:1)."""
     scored()
     Track.objects.filter(category__competition=competition, code="hub").update(slots=3)
@@ -53,7 +53,7 @@ def four_for_three(competition, scored):  # noqa: F811
     return competition
 
 
-def test_the_ratio_has_its_decimals_wherever_it_is_shown(four_for_three, official, client):  # noqa: F811
+def test_the_ratio_has_its_decimals_wherever_it_is_shown(four_for_three, official, client):
     competition = four_for_three
     ranking = rank_competition(competition)
     hub = next(c for c in ranking.categories if c.code == "hub")
@@ -82,7 +82,7 @@ def test_the_ratio_has_its_decimals_wherever_it_is_shown(four_for_three, officia
     assert "1.33:1" in client.get(reverse("public-results", args=[competition.slug])).content.decode()
 
 
-def test_without_the_setting_the_ratio_and_the_inputs_are_as_before(competition, scored):  # noqa: F811
+def test_without_the_setting_the_ratio_and_the_inputs_are_as_before(competition, scored):
     scored()
     Track.objects.filter(category__competition=competition, code="hub").update(slots=3)
     assert competition.ratio_decimals == 1

@@ -83,7 +83,7 @@ def hub(competition):
 
 
 @pytest.mark.django_db
-def test_the_earlier_stages_score_separates_where_the_chain_says(two_stages, official, client):  # noqa: F811
+def test_the_earlier_stages_score_separates_where_the_chain_says(two_stages, official, client):
     competition = two_stages
     rows, _ranking = hub(competition)
     assert rows == [("R-0001", 1, None), ("R-0002", 1, "unresolved")]  # the default chain cannot

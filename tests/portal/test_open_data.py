@@ -26,7 +26,7 @@ def csv_url(competition):
     return reverse("public-results-csv", args=[competition.slug])
 
 
-def test_the_json_is_the_public_result_with_its_digest(competition, scored, official, client):  # noqa: F811
+def test_the_json_is_the_public_result_with_its_digest(competition, scored, official, client):
     scored()
     publication = publish(competition, official)
     response = client.get(json_url(competition))
@@ -58,7 +58,7 @@ def test_the_json_is_the_public_result_with_its_digest(competition, scored, offi
         assert absent not in text
 
 
-def test_the_csv_has_a_row_per_selected_proposal(competition, scored, official, client):  # noqa: F811
+def test_the_csv_has_a_row_per_selected_proposal(competition, scored, official, client):
     proposals = scored()
     Proposal.objects.filter(pk=proposals[1].pk).update(title='=HYPERLINK("x")')
     publication = publish(competition, official)
@@ -84,8 +84,8 @@ def test_the_csv_has_a_row_per_selected_proposal(competition, scored, official, 
 
 def test_the_addresses_stay_and_give_the_publication_in_force(
     competition,
-    scored,  # noqa: F811
-    official,  # noqa: F811
+    scored,
+    official,
     client,
     submit_sheet,
 ):
@@ -105,7 +105,7 @@ def test_the_addresses_stay_and_give_the_publication_in_force(
     assert document["publication"]["digest"] == Publication.objects.get(number=2).digest
 
 
-def test_the_public_page_documents_them(competition, scored, official, client):  # noqa: F811
+def test_the_public_page_documents_them(competition, scored, official, client):
     scored()
     publish(competition, official)
     page = client.get(reverse("public-results", args=[competition.slug])).content.decode()

@@ -11,7 +11,7 @@ import pytest
 from django.urls import URLPattern, URLResolver, get_resolver, reverse
 
 from accounts.roles import Role
-from evaluation.models import Conflict
+from evaluation.models import Adjustment, Conflict
 from proposals.documents.bundles import stage_bundle
 from proposals.documents.service import add_document
 from proposals.models import ImportUpload
@@ -72,6 +72,7 @@ MATRIX = {
     "official:draw": OFFICIALS,
     "official:proposal-scores": OFFICIALS,
     "official:record-adjustment": OFFICIALS_POST,
+    "official:delete-adjustment": OFFICIALS,  # asks why first; the POST deletes
     "publication:index": OFFICIALS,
     "publication:competition": OFFICIALS,
     "publication:publish": OFFICIALS_POST,
@@ -132,6 +133,7 @@ def world(
     bundle = stage_bundle(
         competition, "a.zip", make_zip([(f"{proposal.reference}_첨부.pdf", pdf_bytes())]), admin
     )
+    adjustment = Adjustment.objects.create(proposal=proposal, points=1, reason="가점", recorded_by=admin)
     slug, code = competition.slug, stage.code
     return {
         "args": {
@@ -162,6 +164,7 @@ def world(
             "official:draw": [slug],
             "official:proposal-scores": [slug, code, proposal.pk],
             "official:record-adjustment": [slug, code, proposal.pk],
+            "official:delete-adjustment": [slug, code, proposal.pk, adjustment.pk],
             "public-results": [slug],
             "public-results-json": [slug],
             "public-results-csv": [slug],
@@ -235,6 +238,7 @@ POST_FORMS = {
     "official:record-challenge",
     "official:remind",
     "official:record-adjustment",
+    "official:delete-adjustment",
     "official:draw",
     "publication:publish",
 }

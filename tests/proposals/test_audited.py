@@ -59,6 +59,7 @@ NAMED = {
     "evaluation.scoresheet",
     "evaluation.score",
     "evaluation.adjustment",
+    "evaluation.adjustmentitem",  # typed bonus and penalty items (SPEC §8.4): rules of the ranking
     "evaluation.draw",
     "evaluation.publication",
     "evaluation.securitypledge",

@@ -135,3 +135,11 @@ def test_invalid_toml_is_one_message(tmp_path):
     with pytest.raises(CommandError) as raised:
         load(path)
     assert str(raised.value).startswith("TOML 형식이 아닙니다")
+
+
+def test_a_file_saved_with_a_byte_order_mark_loads(tmp_path):
+    """Windows Notepad writes UTF-8 with a BOM: the command and the upload page both read it."""
+    path = tmp_path / "bom.toml"
+    path.write_bytes("\ufeff".encode() + MINIMAL.encode())
+    load(path)
+    assert Competition.objects.filter(slug="c-2024").exists()

@@ -63,7 +63,7 @@ def from_another_connection(progress_id):
 
 
 @pytest.fixture
-def seen(can_write):  # noqa: F811
+def seen(can_write):
     """Each progress write: (phase, rows read, a transaction open in the importing connection,
     another connection could write now, what another connection reads now)."""
     seen = []
@@ -152,7 +152,7 @@ def test_a_busy_database_skips_progress_and_never_holds_up_the_check(
     applicants,
     admin,
     seen,
-    can_write,  # noqa: F811
+    can_write,
 ):
     progress_id = uuid.uuid4()
     progress = start_progress(progress_id, admin)

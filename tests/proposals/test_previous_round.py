@@ -44,7 +44,7 @@ subsidy = 120
 
 
 @pytest.fixture
-def published(competition, scored, official):  # noqa: F811
+def published(competition, scored, official):
     """The preliminary round: hub R-0001, R-0002 selected and R-0003 a reserve (R-0004 below the
     minimum); climate R-0005 selected."""
     scored()

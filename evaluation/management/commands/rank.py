@@ -48,7 +48,7 @@ class Command(BaseCommand):
                     rule = f"  ({row.tie_break})" if row.tie_break else ""
                     self.stdout.write(
                         f"    {rank:>3}  {score:>6}  {status_label(row.status):<8} "
-                        f"{row.reference}  {row.applicant}  {row.title}{rule}"
+                        f"{row.reference}  {row.applicant_shown}  {row.title}{rule}"
                     )
 
 
