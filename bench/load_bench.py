@@ -115,7 +115,7 @@ def setup(proposals: int, reviewers: int, per_proposal: int, seed: int) -> dict:
 
     from accounts.roles import Role
     from evaluation.assignments import confirm_no_conflict, draw_assignments
-    from evaluation.models import Assignment, Conflict, Reviewer, SecurityPledge, Stage
+    from evaluation.models import Assignment, Conflict, Panel, Reviewer, SecurityPledge, Stage
     from evaluation.sheets import criteria_for
     from portal.reviewer.views import PLEDGE_TEXT_VERSION
     from proposals.models import Applicant, AuditEntry, Competition, Proposal, Track
@@ -162,8 +162,10 @@ def setup(proposals: int, reviewers: int, per_proposal: int, seed: int) -> dict:
             )
         official = User.objects.create(username=OFFICIAL, password=password, first_name="담당 공무원")
         official.groups.add(Group.objects.get(name=Role.OFFICIAL.value))
-    pool = Reviewer.objects.filter(email__startswith="load-reviewer-")
-    report = draw_assignments(stage, per_proposal, seed, reviewers=pool, actor=official)
+    panel = Panel.objects.create(stage=stage, name="부하시험 평가위원회")  # the draw takes a panel's members
+    panel.tracks.set(tracks)
+    panel.members.set(Reviewer.objects.filter(email__startswith="load-reviewer-"))
+    report = draw_assignments(stage, per_proposal, seed, actor=official)
     assert not report.unfilled and not Conflict.objects.exists(), "the bench data must have no conflicts"
     assignments = list(
         Assignment.objects.filter(stage=stage)

@@ -36,6 +36,7 @@ from .models import (
     PastAffiliation,
     Publication,
     Reviewer,
+    ReviewerDraw,
     Rubric,
     Score,
     Scoresheet,
@@ -134,11 +135,86 @@ def _form_one_panel(modeladmin, request, panel):
 
 @admin.register(Panel)
 class PanelAdmin(AuditedAdmin):
-    list_display = ("name", "stage")
+    list_display = ("name", "stage", "track_list", "member_count")
     list_filter = ("stage__competition", "stage")
     search_fields = ("name",)
     filter_horizontal = ("members", "tracks")
     actions = [form_panels]
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).select_related("stage").prefetch_related("tracks", "members")
+
+    @admin.display(description=_("tracks"))
+    def track_list(self, panel):
+        return ", ".join(track.name for track in panel.tracks.all()) or "—"
+
+    @admin.display(description=_("members"))
+    def member_count(self, panel):
+        return len(panel.members.all())
+
+
+@admin.register(ReviewerDraw)
+class ReviewerDrawAdmin(ReadOnlyAuditedAdmin):
+    """Recorded by the draw (``assign``, the administrators' panels page); never changed."""
+
+    list_display = ("created_at", "stage", "proposal", "seed", "seats", "chosen_names", "actor")
+    list_filter = ("stage__competition", "stage")
+    search_fields = ("proposal__reference", "proposal__applicant__name")
+    list_select_related = ("stage", "proposal__applicant", "actor")
+
+    fields = readonly_fields = (
+        "stage",
+        "proposal",
+        "panel_names",
+        "seed",
+        "seats",
+        "candidate_list",
+        "exclusion_list",
+        "chosen_names",
+        "actor",
+        "created_at",
+    )
+
+    @admin.display(description=_("panels drawn from"))
+    def panel_names(self, draw):
+        return ", ".join(panel["name"] for panel in draw.panels)
+
+    @admin.display(description=_("candidates in order"))
+    def candidate_list(self, draw):
+        return (
+            format_html_join(
+                "",
+                "<div>{}. {} — {}</div>",
+                (
+                    (
+                        number,
+                        c["name"],
+                        gettext("load %(load)s, lot %(lot)s") % {"load": c["load"], "lot": c["lot"]},
+                    )
+                    for number, c in enumerate(draw.candidates, 1)
+                ),
+            )
+            or "—"
+        )
+
+    @admin.display(description=_("members left out"))
+    def exclusion_list(self, draw):
+        return (
+            format_html_join(
+                "",
+                "<div>{} — {} {}</div>",
+                (
+                    (e["name"], ReviewerDraw.Exclusion(e["reason"]).label, e["detail"])
+                    for e in draw.exclusions
+                ),
+            )
+            or "—"
+        )
+
+    @admin.display(description=_("reviewers chosen"))
+    def chosen_names(self, draw):
+        names = {c["reviewer"]: c["name"] for c in draw.candidates}
+        return ", ".join(names.get(pk, str(pk)) for pk in draw.chosen)
 
 
 class WithdrawalForm(forms.Form):

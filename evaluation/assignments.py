@@ -1,5 +1,6 @@
 """Who reviews what: proposals that reached a stage, automatic conflicts, panels, the draw."""
 
+import hashlib
 import random
 from collections import defaultdict
 from dataclasses import dataclass, field
@@ -10,11 +11,11 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from accounts.roles import Role, require_role
-from proposals.models import Proposal, audit_context, audit_transaction
+from proposals.models import Proposal, Track, audit_context, audit_transaction
 
 from . import notices
 from .advancement import proposals_in_stage
-from .models import Assignment, Conflict, Panel, Reviewer, Stage
+from .models import Assignment, Conflict, Panel, Reviewer, ReviewerDraw, Stage
 from .models.conflict import (  # the conflict check lives with the models; services use it from here
     ConflictOfInterest,
     FoundConflict,
@@ -166,6 +167,8 @@ class AssignmentReport:
     kept: int = 0
     skipped_conflicts: list[tuple[Reviewer, Proposal]] = field(default_factory=list)
     unfilled: list[tuple[Proposal, int]] = field(default_factory=list)  # proposal, reviewers missing
+    uncovered: list["UncoveredTrack"] = field(default_factory=list)  # the draw: tracks without a panel
+    draws: list[ReviewerDraw] = field(default_factory=list)  # the draw: one record per proposal drawn
     # Existing assignments whose pair is conflicted (recorded before, or found now): never silent.
     conflicted: list[ConflictedAssignment] = field(default_factory=list)
 
@@ -207,29 +210,102 @@ def form_panel(panel: Panel, actor=None) -> AssignmentReport:
     return report
 
 
+# --- The draw (SPEC §3; 조달청·IRIS practice) ---------------------------------------------------
+# Each proposal's reviewers are drawn only from the members of the stage's panel(s) whose tracks
+# include the proposal's track — never from the whole reviewer pool. For each proposal:
+#   1. the eligible members: every member of those panels, less the conflicted ones and those
+#      already assigned to the proposal (each left out is recorded with the reason);
+#   2. the lot: the eligible members in a seeded random order (random.Random(seed), drawn
+#      proposal by proposal in id order, so the same seed on the same data draws the same);
+#   3. the candidates: the eligible members ordered by load (fewest assignments in the stage
+#      first, so loads stay balanced within one), then by the lot; the first 3 × the seats to
+#      fill (or all, if fewer) — the candidate list of the practice, in the order seats are
+#      filled; those not chosen are the reserves, in order, if a chosen reviewer declines;
+#   4. the chosen: the first candidates, one per seat.
+# Each draw is recorded (``ReviewerDraw``: seed, seats, panels, exclusions, candidates, chosen,
+# who and when) and never changed. A proposal whose track no panel of the stage covers is not
+# assigned: it is reported (``UncoveredTrack``), never drawn from outside a panel.
+
+CANDIDATE_MULTIPLE = 3  # candidates per seat (조달청 평가위원 후보자 3배수)
+
+
+def default_seed(competition_slug: str, stage_code: str) -> int:
+    """A fixed seed derived from the competition and stage, so a rerun draws the same reviewers."""
+    digest = hashlib.sha256(f"{competition_slug}/{stage_code}".encode()).hexdigest()
+    return int(digest[:8], 16)
+
+
+@dataclass
+class UncoveredTrack:
+    """A track of the stage that no panel covers: its proposals are not assigned."""
+
+    stage: Stage
+    track: Track
+    proposals: list[Proposal]
+
+    def message(self) -> str:
+        return _(
+            "No panel of %(stage)s covers track %(track)s: its %(count)s proposal(s) were not assigned. "
+            "Form a panel for it and add its members, on the administration page (Panels) or with "
+            "'python manage.py panels create --competition %(slug)s --stage %(code)s --name NAME "
+            "--tracks %(track_code)s' and 'panels members', then draw again."
+        ) % {
+            "stage": self.stage.name,
+            "track": self.track.name,
+            "count": len(self.proposals),
+            "slug": self.stage.competition.slug,
+            "code": self.stage.code,
+            "track_code": self.track.code,
+        }
+
+
+def panels_by_track(stage: Stage) -> dict[int, list[Panel]]:
+    """Track id → the stage's panels covering it (members prefetched), panels by name."""
+    covering = defaultdict(list)
+    for panel in stage.panels.prefetch_related("tracks", "members__past_affiliations").order_by("name", "pk"):
+        for track in panel.tracks.all():
+            covering[track.pk].append(panel)
+    return covering
+
+
+def _members(panels: list[Panel]) -> list[tuple[Reviewer, Panel]]:
+    """Each member of ``panels`` once, with the first panel (by name) that holds them; by id."""
+    seen = {}
+    for panel in panels:
+        for reviewer in panel.members.all():
+            seen.setdefault(reviewer.pk, (reviewer, panel))
+    return [seen[pk] for pk in sorted(seen)]
+
+
 @audit_transaction()
-def draw_assignments(
-    stage: Stage, per_proposal: int, seed: int, reviewers=None, actor=None
-) -> AssignmentReport:
-    """Draw ``per_proposal`` reviewers for every proposal of the stage from the pool: never a
-    conflicted pair, loads balanced (fewest assignments first), deterministic for ``seed``.
-    A conflicted existing assignment does not count towards ``per_proposal`` and is reported."""
+def draw_assignments(stage: Stage, per_proposal: int, seed: int, actor=None) -> AssignmentReport:
+    """Draw ``per_proposal`` reviewers for every proposal of the stage from the members of the
+    panel(s) covering its track (see above): never a conflicted pair, loads balanced (fewest
+    assignments first), deterministic for ``seed``, each draw recorded. A conflicted existing
+    assignment does not count towards ``per_proposal`` and is reported; proposals of a track no
+    panel covers are reported in ``report.uncovered``."""
     report = AssignmentReport()
     rng = random.Random(seed)
-    pool = list(
-        (reviewers if reviewers is not None else Reviewer.objects.all())
-        .prefetch_related("past_affiliations")
-        .order_by("pk")
-    )
-    proposals = list(proposals_in_stage(stage).select_related("applicant").order_by("pk"))
+    stage = Stage.objects.select_related("competition").get(pk=stage.pk)
+    covering = panels_by_track(stage)
+    proposals = list(proposals_in_stage(stage).select_related("applicant", "track").order_by("pk"))
+    by_track = defaultdict(list)
+    for proposal in proposals:
+        by_track[proposal.track_id].append(proposal)
+    members_of = {track_id: _members(covering[track_id]) for track_id in by_track if covering.get(track_id)}
     existing = Assignment.objects.filter(stage=stage)
-    assigned_elsewhere = (
-        Reviewer.objects.filter(pk__in=existing.filter(proposal__in=proposals).values("reviewer_id"))
-        .exclude(pk__in=[r.pk for r in pool])
-        .prefetch_related("past_affiliations")
-    )
-    found_now = record_automatic_conflicts([*pool, *assigned_elsewhere], proposals, actor)
+    found_now = []
+    for track_id, members in members_of.items():
+        found_now += record_automatic_conflicts([r for r, _panel in members], by_track[track_id], actor)
+    in_pool = {r.pk for members in members_of.values() for r, _panel in members}
+    assigned_elsewhere = Reviewer.objects.filter(
+        pk__in=existing.filter(proposal__in=proposals).values("reviewer_id")
+    ).exclude(pk__in=in_pool)
+    found_now += record_automatic_conflicts(assigned_elsewhere, proposals, actor)
     report.conflicted = conflicted_assignments(existing.filter(proposal__in=proposals), found_now)
+    conflicts = recorded_conflicts(
+        {(p.pk, r.pk) for p in proposals for r, _panel in members_of.get(p.track_id, ())}
+    )
     conflicted = set(
         Conflict.objects.filter(proposal__in=proposals).values_list("proposal_id", "reviewer_id")
     )
@@ -241,35 +317,85 @@ def draw_assignments(
         load[reviewer_id] += 1
         if (proposal_id, reviewer_id) not in conflicted:
             counting[proposal_id] += 1
-    tiebreak = {reviewer.pk: rng.random() for reviewer in pool}
+    for track_id, track_proposals in by_track.items():
+        if track_id not in members_of:
+            report.uncovered.append(UncoveredTrack(stage, track_proposals[0].track, track_proposals))
     created = []
     with audit_context(actor, _("reviewers drawn with seed %(seed)s") % {"seed": seed}):
         for proposal in proposals:
+            members = members_of.get(proposal.track_id)
+            if members is None:
+                continue
             need = per_proposal - counting[proposal.pk]
             report.kept += counting[proposal.pk]
-            candidates = sorted(
-                (
-                    r
-                    for r in pool
-                    if r.pk not in assigned[proposal.pk] and (proposal.pk, r.pk) not in conflicted
-                ),
-                key=lambda r: (load[r.pk], tiebreak[r.pk]),
-            )
-            for reviewer in candidates[: max(need, 0)]:
-                created.append(
-                    Assignment.objects.create(  # the model runs the conflict check again
-                        stage=stage, proposal=proposal, reviewer=reviewer, source=Assignment.Source.DRAW
-                    )
+            if need > 0:
+                chosen = _draw_one(
+                    stage, proposal, members, need, seed, rng, conflicts, assigned, load, actor
                 )
-                assigned[proposal.pk].add(reviewer.pk)
-                load[reviewer.pk] += 1
-                counting[proposal.pk] += 1
-                report.created += 1
+                report.draws.append(chosen.record)
+                for reviewer, panel in chosen.members:
+                    created.append(
+                        Assignment.objects.create(  # the model runs the conflict check again
+                            stage=stage,
+                            proposal=proposal,
+                            reviewer=reviewer,
+                            panel=panel,
+                            source=Assignment.Source.DRAW,
+                        )
+                    )
+                    assigned[proposal.pk].add(reviewer.pk)
+                    load[reviewer.pk] += 1
+                    counting[proposal.pk] += 1
+                    report.created += 1
             missing = per_proposal - counting[proposal.pk]
             if missing > 0:
                 report.unfilled.append((proposal, missing))
     notices.notify_assignments(created, actor)  # sent once the transaction commits
     return report
+
+
+@dataclass
+class _Drawn:
+    record: ReviewerDraw
+    members: list[tuple[Reviewer, Panel]]
+
+
+def _draw_one(stage, proposal, members, need, seed, rng, conflicts, assigned, load, actor) -> _Drawn:
+    """One proposal's draw (steps 1–4 above), recorded."""
+    exclusions, eligible = [], []
+    for reviewer, panel in members:
+        conflict = conflicts.get((proposal.pk, reviewer.pk))
+        if conflict is not None:
+            reason, detail = ReviewerDraw.Exclusion.CONFLICT, conflict.describe()
+        elif reviewer.pk in assigned[proposal.pk]:
+            reason, detail = ReviewerDraw.Exclusion.ASSIGNED, ""
+        else:
+            eligible.append((reviewer, panel))
+            continue
+        exclusions.append(
+            {"reviewer": reviewer.pk, "name": reviewer.name, "reason": reason, "detail": detail}
+        )
+    lots = rng.sample(range(1, len(eligible) + 1), len(eligible))  # the seeded random order
+    lot_of = {reviewer.pk: lot for (reviewer, _panel), lot in zip(eligible, lots, strict=True)}
+    ranked = sorted(eligible, key=lambda pair: (load[pair[0].pk], lot_of[pair[0].pk]))
+    candidates = ranked[: CANDIDATE_MULTIPLE * need]
+    chosen = candidates[:need]
+    panels = {panel.pk: panel for _reviewer, panel in members}
+    record = ReviewerDraw.objects.create(
+        stage=stage,
+        proposal=proposal,
+        panels=[{"id": panel.pk, "name": panel.name} for panel in panels.values()],
+        seed=seed,
+        seats=need,
+        candidates=[
+            {"reviewer": r.pk, "name": r.name, "load": load[r.pk], "lot": lot_of[r.pk]}
+            for r, _panel in candidates
+        ],
+        exclusions=exclusions,
+        chosen=[r.pk for r, _panel in chosen],
+        actor=actor,
+    )
+    return _Drawn(record, chosen)
 
 
 # --- Conflicts recorded by people (SPEC §3): 회피 by the reviewer, 기피 by an official -----------

@@ -1,6 +1,6 @@
 from .conflict import Conflict
 from .notice import Notice
-from .panel import Assignment, Panel, SecurityPledge
+from .panel import Assignment, Panel, ReviewerDraw, SecurityPledge
 from .result import Adjustment, AdjustmentItem, Draw, Publication
 from .reviewer import PastAffiliation, Reviewer
 from .scoresheet import Score, Scoresheet
@@ -18,6 +18,7 @@ __all__ = [
     "PastAffiliation",
     "Publication",
     "Reviewer",
+    "ReviewerDraw",
     "Rubric",
     "Score",
     "Scoresheet",

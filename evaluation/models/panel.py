@@ -1,5 +1,7 @@
 """Panels, assignments of reviewers to proposals, conflicts of interest and security pledges."""
 
+from django.conf import settings
+from django.core.exceptions import ValidationError
 from django.db import models, transaction
 from django.utils.translation import gettext_lazy as _
 
@@ -25,6 +27,10 @@ class Panel(AuditedModel):
         verbose_name = _("panel")
         verbose_name_plural = _("panels")
         ordering = ["stage", "name"]
+        constraints = [
+            # A panel is named on the command line and the pages by its stage and name.
+            models.UniqueConstraint(fields=["stage", "name"], name="panel_name_unique_in_stage"),
+        ]
 
     def __str__(self):
         return self.name
@@ -212,6 +218,87 @@ class Assignment(AuditedModel):
             _refuse_conflicted([self.conflict_pair()])
         super().save(*args, **kwargs)
         self._stored_pair = self._pair_state()
+
+
+# --- The record of a draw (조달청·IRIS practice) ----------------------------------------------
+# Every draw of reviewers for a proposal is recorded once and never changed: the seed, the seats
+# to fill, the panel(s) drawn from, the members left out and why, the candidate list (3 × the
+# seats, in the order the seats are filled from) and who was chosen (evaluation.assignments).
+
+REVIEWER_DRAW_FROZEN = _("A record of a reviewer draw is never changed or deleted.")
+
+
+class ReviewerDrawQuerySet(AuditedQuerySet):
+    def update(self, **kwargs):
+        raise ValidationError(REVIEWER_DRAW_FROZEN)
+
+    def delete(self):
+        raise ValidationError(REVIEWER_DRAW_FROZEN)
+
+    def bulk_update(self, objs, fields, batch_size=None):
+        raise ValidationError(REVIEWER_DRAW_FROZEN)
+
+    def upsert(self, objs, *, unique_fields, update_fields):
+        raise ValidationError(REVIEWER_DRAW_FROZEN)
+
+    delete.alters_data = True
+    delete.queryset_only = True
+
+
+class ReviewerDraw(AuditedModel):
+    """One proposal's draw: ``candidates`` and ``exclusions`` are lists of
+    ``{"reviewer": id, "name": …}`` (candidates with ``load`` and ``lot``: the assignments the
+    member held and the member's place in the seeded random order; exclusions with ``reason`` —
+    "conflict" or "assigned" — and ``detail``), ``chosen`` the reviewer ids assigned, ``panels``
+    ``{"id": …, "name": …}`` of the panel(s) drawn from. Append-only, like the audit trail."""
+
+    class Exclusion(models.TextChoices):
+        CONFLICT = "conflict", _("Conflict of interest")
+        ASSIGNED = "assigned", _("Already assigned to this proposal")
+
+    stage = models.ForeignKey(
+        "evaluation.Stage", on_delete=models.PROTECT, related_name="reviewer_draws", verbose_name=_("stage")
+    )
+    proposal = models.ForeignKey(
+        "proposals.Proposal",
+        on_delete=models.PROTECT,
+        related_name="reviewer_draws",
+        verbose_name=_("proposal"),
+    )
+    panels = models.JSONField(_("panels drawn from"), default=list)
+    seed = models.BigIntegerField(_("seed"))
+    seats = models.PositiveSmallIntegerField(_("seats to fill"))
+    candidates = models.JSONField(_("candidates in order"), default=list)
+    exclusions = models.JSONField(_("members left out"), default=list)
+    chosen = models.JSONField(_("reviewers chosen"), default=list)
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("drawn by"),
+    )
+    created_at = models.DateTimeField(_("drawn"), auto_now_add=True)
+
+    objects = ReviewerDrawQuerySet.as_manager()
+    audit_competition_path = "stage__competition_id"
+
+    class Meta:
+        verbose_name = _("reviewer draw")
+        verbose_name_plural = _("reviewer draws")
+        ordering = ["-created_at", "-pk"]
+
+    def __str__(self):
+        return f"{self.proposal} / {self.stage}: {self.seed}"
+
+    def save(self, *args, **kwargs):
+        if self.pk is not None:
+            raise ValidationError(REVIEWER_DRAW_FROZEN)
+        super().save(*args, **kwargs)
+
+    def delete(self, *args, **kwargs):
+        raise ValidationError(REVIEWER_DRAW_FROZEN)
 
 
 class SecurityPledge(AuditedModel):

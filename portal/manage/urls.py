@@ -1,6 +1,7 @@
 from django.urls import path
 
 from ..documents import views as documents
+from . import panels as panel_pages
 from . import views as manage
 
 urlpatterns = [
@@ -28,4 +29,11 @@ urlpatterns = [
         name="documents-bulk-confirm",
     ),
     path("imports/progress/<uuid:progress_id>/", manage.import_progress, name="import-progress"),
+    # Panels (평가위원회): list and create, members from a spreadsheet, forming, the draw.
+    path("competitions/<slug:slug>/panels/", panel_pages.panels, name="panels"),
+    path("panels/<int:pk>/members/", panel_pages.panel_members, name="panel-members"),
+    path("panels/<int:pk>/members/confirm/", panel_pages.panel_members_confirm, name="panel-members-confirm"),
+    path("panels/<int:pk>/form/", panel_pages.panel_form, name="panel-form"),
+    path("competitions/<slug:slug>/stages/<slug:code>/draw/", panel_pages.stage_draw, name="stage-draw"),
+    path("competitions/<slug:slug>/stages/<slug:code>/draws/", panel_pages.stage_draws, name="stage-draws"),
 ]

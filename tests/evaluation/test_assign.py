@@ -1,5 +1,6 @@
-"""assign (issue 3 §3): R reviewers per proposal from the pool — deterministic for a seed,
-never a conflicted pair, loads balanced within one, unfilled proposals reported."""
+"""assign (issue 3 §3, issue 8): R reviewers per proposal from the members of the stage's panel(s)
+covering its track — deterministic for a seed, never a conflicted pair, loads balanced within one,
+unfilled proposals reported. The panel-scoped draw itself: tests/evaluation/test_panels.py."""
 
 from collections import Counter
 from io import StringIO
@@ -8,8 +9,8 @@ import pytest
 from django.core.management import CommandError, call_command
 
 from evaluation.management.commands.assign import default_seed
-from evaluation.models import Assignment, Conflict
-from proposals.models import Proposal, audit_context
+from evaluation.models import Assignment, Conflict, Panel, Stage
+from proposals.models import Proposal, Track, audit_context
 
 pytestmark = pytest.mark.django_db
 
@@ -23,10 +24,19 @@ def assign(per_proposal=3, seed=None, stage="document"):
     return out.getvalue()
 
 
+def seat_on_panel(competition, reviewers, stage="document"):
+    """One panel of the stage covering every track, with ``reviewers`` as its members."""
+    panel = Panel.objects.create(stage=Stage.objects.get(competition=competition, code=stage), name="전체")
+    panel.tracks.set(Track.objects.filter(category__competition=competition))
+    panel.members.set(reviewers)
+    return panel
+
+
 @pytest.fixture
-def pool(make_reviewer):
+def pool(staged, make_reviewer):
     reviewers = [make_reviewer(f"reviewer{n}", affiliation=f"기관{n}") for n in range(6)]
     reviewers.append(make_reviewer("choi", affiliation="울산대학교"))  # a partner of 울산광역시
+    seat_on_panel(staged, reviewers)
     return reviewers
 
 
@@ -83,8 +93,9 @@ def test_rerun_keeps_existing_assignments(staged, pool):
 
 
 def test_unfilled_proposals_are_reported(staged, make_reviewer):
-    make_reviewer("alone", affiliation="기관A")
-    make_reviewer("choi", affiliation="울산대학교")
+    seat_on_panel(
+        staged, [make_reviewer("alone", affiliation="기관A"), make_reviewer("choi", affiliation="울산대학교")]
+    )
     output = assign(per_proposal=3, seed=1)
     assert "평가위원 3명을 채우지 못한 제안:" in output
     assert "  - 2023-H-04 울산광역시: 2명 부족" in output.splitlines()  # the conflicted reviewer is kept off

@@ -14,7 +14,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from evaluation.assignments import ConflictOfInterest, confirm_no_conflict, form_panel, withdraw_conflict
-from evaluation.models import Assignment, Conflict, Panel, PastAffiliation, Stage
+from evaluation.models import Assignment, Conflict, Panel, PastAffiliation, Reviewer, Stage
 from evaluation.stage_scores import counted_sheets
 from proposals.models import AuditEntry, Proposal, Track, audit_context
 
@@ -288,6 +288,11 @@ def test_form_panel_reports_an_existing_assignment_that_became_conflicted_and_it
 
 
 def assign(**options):
+    """The draw from one panel of the stage covering every track, with every reviewer as a member."""
+    document = Stage.objects.get(competition__slug="smartcity-2023", code="document")
+    panel, _created = Panel.objects.get_or_create(stage=document, name="전체")
+    panel.tracks.set(Track.objects.filter(category__competition=document.competition))
+    panel.members.set(Reviewer.objects.all())
     out = StringIO()
     call_command(
         "assign", competition="smartcity-2023", stage="document", stdout=out, **{"per_proposal": 2, **options}

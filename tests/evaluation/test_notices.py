@@ -111,6 +111,7 @@ def test_forming_the_panel_again_sends_nothing_new(panel_world, django_capture_o
 
 
 def test_the_assign_command_notifies_the_reviewers_drawn(panel_world, django_capture_on_commit_callbacks):
+    panel_world["panel"].tracks.set(Track.objects.filter(category__competition=panel_world["competition"]))
     with django_capture_on_commit_callbacks(execute=True):
         call_command(
             "assign",

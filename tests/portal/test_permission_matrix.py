@@ -11,7 +11,7 @@ import pytest
 from django.urls import URLPattern, URLResolver, get_resolver, reverse
 
 from accounts.roles import Role
-from evaluation.models import Adjustment, Conflict
+from evaluation.models import Adjustment, Conflict, Panel
 from proposals.documents.bundles import stage_bundle
 from proposals.documents.service import add_document
 from proposals.models import ImportUpload
@@ -59,6 +59,12 @@ MATRIX = {
     # A proposal's document: officials and admins; reviewers as for the sheet (below).
     "official:document": OFFICIALS,
     "manage:import-progress": ADMINS_ONLY,  # JSON; an admin sees only the progress of their own
+    "manage:panels": ADMINS_ONLY,
+    "manage:panel-members": ADMINS_ONLY,
+    "manage:panel-members-confirm": ADMINS_ONLY_POST,
+    "manage:panel-form": ADMINS_ONLY,
+    "manage:stage-draw": ADMINS_ONLY,
+    "manage:stage-draws": ADMINS_ONLY,
     "official:index": OFFICIALS,
     "official:progress": OFFICIALS,
     "official:remind": OFFICIALS_POST,
@@ -133,6 +139,7 @@ def world(
     bundle = stage_bundle(
         competition, "a.zip", make_zip([(f"{proposal.reference}_첨부.pdf", pdf_bytes())]), admin
     )
+    panel = Panel.objects.create(stage=stage, name="평가위원회")
     adjustment = Adjustment.objects.create(proposal=proposal, points=1, reason="가점", recorded_by=admin)
     slug, code = competition.slug, stage.code
     return {
@@ -152,6 +159,12 @@ def world(
             "manage:documents-bulk-confirm": [bundle.pk],
             "official:document": [slug, proposal.pk, document.pk],
             "manage:import-progress": [uuid.uuid4()],
+            "manage:panels": [slug],
+            "manage:panel-members": [panel.pk],
+            "manage:panel-members-confirm": [panel.pk],
+            "manage:panel-form": [panel.pk],
+            "manage:stage-draw": [slug, code],
+            "manage:stage-draws": [slug, code],
             "official:progress": [slug, code],
             "official:remind": [slug, code],
             "official:proposal": [slug, code, proposal.pk],
@@ -230,6 +243,11 @@ POST_FORMS = {
     "manage:document-delete",
     "manage:documents-bulk",
     "manage:documents-bulk-confirm",
+    "manage:panels",
+    "manage:panel-members",
+    "manage:panel-members-confirm",
+    "manage:panel-form",
+    "manage:stage-draw",
     "review:pledge",
     "review:conflict",
     "review:sheet",

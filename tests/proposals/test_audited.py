@@ -61,6 +61,7 @@ NAMED = {
     "evaluation.adjustment",
     "evaluation.adjustmentitem",  # typed bonus and penalty items (SPEC §8.4): rules of the ranking
     "evaluation.draw",
+    "evaluation.reviewerdraw",  # the recorded draw of reviewers (seed, candidates, exclusions)
     "evaluation.publication",
     "evaluation.securitypledge",
     "evaluation.notice",  # e-mails to reviewers (issue 10 §9): who was told what, when, by whom

@@ -1,24 +1,24 @@
-import hashlib
-
 from django.core.management.base import BaseCommand, CommandError
 from django.utils.translation import gettext as _
 
-from evaluation.assignments import draw_assignments
+from evaluation.assignments import CANDIDATE_MULTIPLE, default_seed, draw_assignments
 
 from ._lookup import stage_of
 
-
-def default_seed(competition_slug: str, stage_code: str) -> int:
-    """A fixed seed derived from the competition and stage, so a rerun draws the same reviewers."""
-    digest = hashlib.sha256(f"{competition_slug}/{stage_code}".encode()).hexdigest()
-    return int(digest[:8], 16)
+__all__ = ["Command", "default_seed"]
 
 
 class Command(BaseCommand):
     help = (
-        "Draw R reviewers per proposal of a stage from the reviewer pool: balanced loads, never a "
-        "conflicted pair, deterministic for the seed (SPEC §3). Existing assignments with a conflict of "
-        "interest do not count towards R and are listed."
+        "Draw R reviewers per proposal of a stage from the members of the stage's panel(s) covering the "
+        "proposal's track — never from the whole reviewer pool. For each proposal the eligible members "
+        "(not conflicted, not already assigned) are ordered by load (fewest assignments first), then by "
+        f"a random order drawn with the seed; the first {CANDIDATE_MULTIPLE} × the seats are the "
+        "candidates and the first of them fill the seats. Each draw is recorded (seed, candidates, "
+        "members left out and why, chosen). Deterministic for the seed (SPEC §3). Existing assignments "
+        "with a conflict of interest do not count towards R and are listed. Proposals of a track no "
+        "panel of the stage covers are not assigned and are listed; the command then exits with code 1 "
+        "(the draws of the other tracks are kept)."
     )
 
     def add_arguments(self, parser):
@@ -40,6 +40,14 @@ class Command(BaseCommand):
             )
             % {"stage": target.name, "created": report.created, "kept": report.kept, "seed": seed}
         )
+        if report.draws:
+            self.stdout.write(
+                _(
+                    "%(count)s draws recorded (candidates: %(multiple)s × the seats; see Reviewer draws in the "
+                    "Django admin)."
+                )
+                % {"count": len(report.draws), "multiple": CANDIDATE_MULTIPLE}
+            )
         for conflicted in report.conflicted:  # never silent: a sheet that stops counting is named
             self.stdout.write(conflicted.message())
         if report.unfilled:
@@ -55,5 +63,12 @@ class Command(BaseCommand):
                         "missing": missing,
                     }
                 )
-        else:
+        elif not report.uncovered:
             self.stdout.write(_("Every proposal has %(count)s reviewers.") % {"count": per_proposal})
+        if report.uncovered:
+            for uncovered in report.uncovered:
+                self.stderr.write(uncovered.message())
+            raise CommandError(
+                _("%(count)s proposal(s) were not assigned: their track has no panel in this stage.")
+                % {"count": sum(len(u.proposals) for u in report.uncovered)}
+            )
