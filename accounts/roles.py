@@ -71,7 +71,10 @@ def role_of(user) -> Role | None:
         return Role.ADMIN
     cached = getattr(user, "_role_cache", None)
     if cached is None:
-        names = set(user.groups.values_list("name", flat=True))
+        if "groups" in getattr(user, "_prefetched_objects_cache", {}):  # a list's users: no query each
+            names = {group.name for group in user.groups.all()}
+        else:
+            names = set(user.groups.values_list("name", flat=True))
         cached = next((role for role in _PRECEDENCE if role.value in names), "")
         user._role_cache = cached
     return cached or None

@@ -1,6 +1,7 @@
 from django.urls import path
 
 from ..documents import views as documents
+from . import accounts, competition_settings, imports, setup
 from . import panels as panel_pages
 from . import views as manage
 
@@ -29,6 +30,71 @@ urlpatterns = [
         name="documents-bulk-confirm",
     ),
     path("imports/progress/<uuid:progress_id>/", manage.import_progress, name="import-progress"),
+    # Reviewers and scores of a stage: the same upload → preview → confirm pages as applicants.
+    path("competitions/<slug:slug>/import/reviewers/", imports.import_reviewers, name="import-reviewers"),
+    path("import/reviewers/template.xlsx", imports.reviewers_template, name="reviewers-template"),
+    path("competitions/<slug:slug>/import/scores/", imports.import_scores, name="import-scores"),
+    path(
+        "competitions/<slug:slug>/import/scores/<slug:code>/template.xlsx",
+        imports.scores_template,
+        name="scores-template",
+    ),
+    # The competition file (load_competition on the web), and deleting a trial run.
+    path("competitions/load/", setup.competition_load, name="competition-load"),
+    path(
+        "competitions/load/<uuid:upload_id>/", setup.competition_load_preview, name="competition-load-preview"
+    ),
+    path(
+        "competitions/load/<uuid:upload_id>/confirm/",
+        setup.competition_load_confirm,
+        name="competition-load-confirm",
+    ),
+    path(
+        "competitions/load/<uuid:upload_id>/result/",
+        setup.competition_load_result,
+        name="competition-load-result",
+    ),
+    path("competitions/<slug:slug>/delete/", setup.competition_delete, name="competition-delete"),
+    # A competition's settings in forms, each checked and previewed as a competition file.
+    path("competitions/<slug:slug>/settings/", competition_settings.settings_index, name="settings"),
+    path(
+        "competitions/<slug:slug>/settings/competition.toml",
+        competition_settings.competition_file,
+        name="competition-file",
+    ),
+    path(
+        "competitions/<slug:slug>/settings/rules/",
+        competition_settings.edit_entry,
+        {"kind": "competition"},
+        name="settings-competition",
+    ),
+    path(
+        "competitions/<slug:slug>/settings/categories/<slug:code>/",
+        competition_settings.edit_entry,
+        {"kind": "category"},
+        name="settings-category",
+    ),
+    path(
+        "competitions/<slug:slug>/settings/tracks/<slug:code>/",
+        competition_settings.edit_entry,
+        {"kind": "track"},
+        name="settings-track",
+    ),
+    path(
+        "competitions/<slug:slug>/settings/stages/<slug:code>/",
+        competition_settings.edit_entry,
+        {"kind": "stage"},
+        name="settings-stage",
+    ),
+    path(
+        "competitions/<slug:slug>/settings/stages/<slug:code>/criteria/<int:index>/",
+        competition_settings.edit_entry,
+        {"kind": "criterion"},
+        name="settings-criterion",
+    ),
+    # Accounts of officials and reviewers, each with an e-mailed link to set the password.
+    path("accounts/", accounts.accounts, name="accounts"),
+    path("accounts/<int:pk>/send-link/", accounts.send_link, name="account-send-link"),
     # Panels (평가위원회): list and create, members from a spreadsheet, forming, the draw.
     path("competitions/<slug:slug>/panels/", panel_pages.panels, name="panels"),
     path("panels/<int:pk>/members/", panel_pages.panel_members, name="panel-members"),

@@ -4,6 +4,7 @@ from django.conf import settings
 from django.contrib import messages
 from django.http import HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
@@ -25,6 +26,7 @@ from proposals.models import Competition, ImportProgress, ImportUpload
 from proposals.xlsx import XLSX_CONTENT_TYPE
 
 from .forms import ConfirmImportForm, SpreadsheetUploadForm
+from .kinds import SPREADSHEET_KINDS, upload_page
 from .tables import ImportRowTable
 
 admin_only = role_required(Role.ADMIN)
@@ -71,14 +73,22 @@ def import_proposals(request, slug):
     return render(
         request,
         "portal/manage/import_upload.html",
-        {"competition": competition, "form": form, "max_bytes": settings.IMPORT_MAX_BYTES},
+        {
+            "competition": competition,
+            "form": form,
+            "max_bytes": settings.IMPORT_MAX_BYTES,
+            "page": upload_page(ImportUpload.Kind.PROPOSALS, competition),
+            "kind": ImportUpload.Kind.PROPOSALS,
+            "template_url": reverse("manage:proposals-template"),
+        },
     )
 
 
 def _own_upload(request, upload_id):
-    # An applicant spreadsheet (a zip of documents has its own pages: views/documents.py).
+    # A spreadsheet: applicants, reviewers (imports.py) or scores of a stage (a zip of documents
+    # has its own pages: views/documents.py, a competition file setup.py).
     return get_object_or_404(
-        ImportUpload.objects.select_related("competition"), pk=upload_id, kind=ImportUpload.Kind.PROPOSALS
+        ImportUpload.objects.select_related("competition"), pk=upload_id, kind__in=SPREADSHEET_KINDS
     )
 
 
@@ -109,6 +119,7 @@ def _preview(request, upload, confirm_form, status=200):
         "portal/manage/import_preview.html",
         {
             "upload": upload,
+            "page": upload_page(upload.kind, upload.competition),
             "summary": summary,
             "table": table,
             "confirm_form": confirm_form,
@@ -143,7 +154,7 @@ def import_confirm(request, upload_id):
         )
     except UploadRefused as refused:
         messages.error(request, refused.message)
-        return redirect("manage:import-proposals", slug=upload.competition.slug)
+        return redirect(upload_page(upload.kind, upload.competition).url)
     if report.unconfirmed:  # published since the preview: the preview now asks for the confirmation
         messages.error(
             request,
@@ -163,7 +174,11 @@ def import_confirm(request, upload_id):
 @admin_only
 def import_result(request, upload_id):
     upload = _own_upload(request, upload_id)
-    return render(request, "portal/manage/import_result.html", {"upload": upload, "summary": upload.summary})
+    return render(
+        request,
+        "portal/manage/import_result.html",
+        {"upload": upload, "summary": upload.summary, "page": upload_page(upload.kind, upload.competition)},
+    )
 
 
 @admin_only

@@ -6,16 +6,28 @@ report their progress (``progress``) for the page that waits for them; into a co
 result is published, the confirmation must also confirm that the result will need a correction.
 """
 
+from collections.abc import Callable
+
 from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from ..models import Competition, ImportUpload
 from .applicants import ProposalImporter
-from .engine import ImportReport, apply_import, check_import, run_import
+from .engine import Importer, ImportReport, apply_import, check_import, run_import
 from .progress import NO_PROGRESS, Phase, Progress
 
-IMPORTERS = {ImportUpload.Kind.PROPOSALS: ProposalImporter}
+# How to make the importer of each kind of uploaded spreadsheet: (upload, actor) → Importer.
+# proposals knows only its own; the evaluation app adds reviewers and scores when it is ready
+# (``register_importer`` in evaluation/apps.py), as proposals may not import evaluation.
+ImporterFactory = Callable[[ImportUpload, object], Importer]
+IMPORTERS: dict[str, ImporterFactory] = {
+    ImportUpload.Kind.PROPOSALS: lambda upload, actor: ProposalImporter(upload.competition, actor=actor),
+}
+
+
+def register_importer(kind: str, factory: ImporterFactory) -> None:
+    IMPORTERS[kind] = factory
 
 
 class UploadRefused(Exception):
@@ -24,18 +36,28 @@ class UploadRefused(Exception):
         self.message = message
 
 
-def importer_for(upload: ImportUpload, actor=None):
-    return IMPORTERS[upload.kind](upload.competition, actor=actor)
+def importer_for(upload: ImportUpload, actor=None) -> Importer:
+    """The upload's importer; UploadRefused when it can no longer be made (e.g. the stage of a
+    score spreadsheet was removed since the preview)."""
+    return IMPORTERS[upload.kind](upload, actor)
 
 
 def stage_upload(
-    kind: str, competition: Competition | None, uploaded_file, user, progress: Progress = NO_PROGRESS
+    kind: str,
+    competition: Competition | None,
+    uploaded_file,
+    user,
+    progress: Progress = NO_PROGRESS,
+    *,
+    stage_code: str = "",
 ) -> ImportUpload:
-    """Keep the file and its digest, check it (a dry run) and remember the preview."""
+    """Keep the file and its digest, check it (a dry run) and remember the preview.
+    ``stage_code``: the stage of a score spreadsheet."""
     content = uploaded_file.read()
     upload = ImportUpload(
         kind=kind,
         competition=competition,
+        stage_code=stage_code,
         filename=uploaded_file.name[:255],
         content=content,
         sha256=ImportUpload.digest(content),
@@ -71,7 +93,7 @@ def confirm_upload(
     the database's write lock); inside it the upload's row is locked and checked again, so a
     double click applies it once, and the import checks its rows again under its own lock."""
     upload = ImportUpload.objects.get(pk=upload_id)
-    _check_confirmable(upload, sha256)
+    check_confirmable(upload, sha256)
     importer = importer_for(upload, user)
     checked = check_import(
         importer, bytes(upload.content), filename=upload.filename, dry_run=False, progress=progress
@@ -80,7 +102,7 @@ def confirm_upload(
         progress.phase(Phase.WRITING)  # the last write the page sees before the commit
     with transaction.atomic():
         upload = ImportUpload.objects.select_for_update().get(pk=upload_id)
-        _check_confirmable(upload, sha256)
+        check_confirmable(upload, sha256)
         report = apply_import(importer, checked, confirmed_after_publication=confirmed_after_publication)
         if report.ok and not report.unconfirmed:
             upload.state = ImportUpload.State.APPLIED
@@ -91,7 +113,7 @@ def confirm_upload(
     return upload, report
 
 
-def _check_confirmable(upload: ImportUpload, sha256: str) -> None:
+def check_confirmable(upload: ImportUpload, sha256: str) -> None:
     if upload.state == ImportUpload.State.APPLIED:
         raise UploadRefused(_("This file has already been imported."))
     if sha256 != upload.sha256 or not upload.content_matches_digest():

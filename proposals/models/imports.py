@@ -1,5 +1,6 @@
-"""An uploaded file awaiting confirmation, kept in the database (no app-server disk): an applicant
-spreadsheet, or a zip of proposal documents (``proposals.documents.bundles``)."""
+"""An uploaded file awaiting confirmation, kept in the database (no app-server disk): a spreadsheet
+(applicants, reviewers, scores of a stage), a competition file (TOML), or a zip of proposal
+documents (``proposals.documents.bundles``)."""
 
 import hashlib
 import uuid
@@ -13,6 +14,9 @@ class ImportUpload(models.Model):
     class Kind(models.TextChoices):
         PROPOSALS = "proposals", _("Applicants")
         DOCUMENTS = "documents", _("Proposal documents (zip)")
+        REVIEWERS = "reviewers", _("Reviewers")
+        SCORES = "scores", _("Scores")
+        COMPETITION = "competition", _("Competition file (TOML)")
 
     class State(models.TextChoices):
         PREVIEWED = "previewed", _("Awaiting confirmation")
@@ -28,6 +32,8 @@ class ImportUpload(models.Model):
         related_name="uploads",
         verbose_name=_("competition"),
     )
+    # The stage whose sheets a score spreadsheet holds (its code: proposals knows no stages).
+    stage_code = models.CharField(_("stage code"), max_length=40, blank=True)
     filename = models.CharField(_("file name"), max_length=255)
     content = models.BinaryField(_("content"))
     sha256 = models.CharField(_("SHA-256"), max_length=64)

@@ -7,8 +7,10 @@ from io import StringIO
 
 import pytest
 from django.contrib.auth import get_user_model
+from django.core import mail
 from django.core.management import call_command
 from django.core.management.base import CommandError
+from django.utils.translation import gettext as _
 
 from accounts.roles import Role, RoleRequired, role_of
 from evaluation.adjustments import record_adjustment, record_draw
@@ -171,3 +173,21 @@ def test_reopening_a_sheet_and_recording_a_challenge_need_an_official(
     assert refused.value.message == REVIEWER_REFUSED.format(action="기피 기록")
     assert Scoresheet.objects.get().status == Scoresheet.Status.SUBMITTED
     assert not Conflict.objects.exists() and AuditEntry.objects.count() == before
+
+
+def test_send_link_emails_the_korean_link_as_the_accounts_page_does():
+    output = create(
+        "kang", "--role", "official", "--email", "kang@example.go.kr", "--name", "강담당", "--send-link"
+    )
+    [message] = mail.outbox
+    assert message.to == ["kang@example.go.kr"] and "강담당" in message.body
+    assert "/accounts/set-password/" in message.body
+    assert "kang@example.go.kr" in output.splitlines()[-1]
+    assert not User.objects.get(username="kang").has_usable_password()
+
+
+def test_send_link_without_an_email_is_refused_and_nothing_is_created():
+    with pytest.raises(CommandError) as raised:
+        create("kang", "--role", "official", "--send-link")
+    assert str(raised.value) == _("--send-link needs --email: the address the link is sent to.")
+    assert not User.objects.filter(username="kang").exists()

@@ -8,7 +8,13 @@ from django.core.management.base import BaseCommand, CommandError
 from django.utils.translation import gettext as _
 
 from accounts.roles import Role
-from accounts.users import AccountRequest, check_account_request, create_account, set_password_link
+from accounts.users import (
+    AccountRequest,
+    check_account_request,
+    create_account,
+    send_set_password_link,
+    set_password_link,
+)
 
 
 class Command(BaseCommand):
@@ -28,16 +34,23 @@ class Command(BaseCommand):
             help="print a link where the person sets the password instead of asking for it here",
         )
         parser.add_argument(
+            "--send-link",
+            action="store_true",
+            help="e-mail the link to set the password to --email (as the accounts page does)",
+        )
+        parser.add_argument(
             "--base-url", default=settings.SITE_URL, help="the site's address, for the link (SITE_URL)"
         )
 
-    def handle(self, *args, username, role, email, name, password_link, base_url, **options):
+    def handle(self, *args, username, role, email, name, password_link, send_link, base_url, **options):
         request = AccountRequest(username=username, role=Role(role), email=email, name=name)
         problems = check_account_request(request)
+        if send_link and not email:
+            problems.append(_("--send-link needs --email: the address the link is sent to."))
         if problems:
             raise CommandError("\n".join(problems))
         password = None
-        if not password_link:
+        if not password_link and not send_link:
             if not sys.stdin.isatty():
                 password_link = True
             else:
@@ -50,7 +63,21 @@ class Command(BaseCommand):
             _("Created the %(role)s account '%(username)s'.")
             % {"role": request.role.label, "username": user.get_username()}
         )
-        if password_link:
+        if send_link:
+            try:
+                send_set_password_link(user, base_url)
+            except Exception as error:  # the account stays; the link can be sent again
+                raise CommandError(
+                    _(
+                        "The account '%(username)s' exists, but the e-mail with the link to %(email)s could "
+                        "not be sent (%(error)s). Send it again from the accounts page (/manage/accounts/)."
+                    )
+                    % {"username": user.get_username(), "email": user.email, "error": error}
+                ) from None
+            self.stdout.write(
+                _("The link to set the password was sent to %(email)s.") % {"email": user.email}
+            )
+        elif password_link:
             self.stdout.write(
                 _("Send this link to the person; it sets the password and works once, for %(days)s days:")
                 % {"days": settings.PASSWORD_RESET_TIMEOUT // 86400}
