@@ -131,6 +131,13 @@ def _amounts(totals: dict) -> dict:
     }
 
 
+def _several_per_applicant(category: dict) -> bool:
+    """Whether a name holds several of the category's ranked proposals (SPEC §8.1; two local
+    governments of one name in different 광역 count too: the proposals' wording is then still true)."""
+    names = [row["applicant"] for track in category["tracks"] for row in track["ranking"]]
+    return len(set(names)) < len(names)
+
+
 def result_sections(outcome: dict) -> list[dict]:
     """Per category: applicants, slots, ratio, the announcement, and per track the selected with
     their titles and national subsidy and the totals — from the stored outcome only."""
@@ -177,6 +184,7 @@ def result_sections(outcome: dict) -> list[dict]:
                         "name": category["name"],
                         "applicants": category["applicants"],
                         "ratio": category["ratio"],
+                        "several_per_applicant": _several_per_applicant(category),
                         "tracks": [
                             {"name": t["name"], "selected": [row["applicant"] for row in t["selected"]]}
                             for t in tracks

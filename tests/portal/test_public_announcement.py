@@ -161,9 +161,24 @@ def test_a_local_government_selected_for_several_sites_is_named_once_with_their_
         "name": "어촌뉴딜",
         "applicants": 10,
         "ratio": "2:1",
-        "tracks": [{"name": "어촌뉴딜", "selected": ["신안군", "고흥군", "신안군", "완도군", "신안군"]}],
+        "several_per_applicant": True,
+        "tracks": [
+            {
+                "name": "어촌뉴딜",
+                "selected": ["신안군", "고흥군", "신안군", "고성군(경남)", "신안군", "고성군(경남)"],
+            }
+        ],
     }
     assert announcement(category) == (
-        "어촌뉴딜은 총 10곳의 지자체가 신청해 2:1의 경쟁률을 보였으며, "
-        "신안군(3곳), 고흥군, 완도군 5곳이 선정되었다."
+        "어촌뉴딜은 총 10건이 접수돼 2:1의 경쟁률을 보였으며, 신안군(3곳), 고흥군, 고성군(경남, 2곳) "
+        "6곳이 선정되었다."
+    )
+    # The applicants are proposals, not local governments: never «10곳의 지자체».
+    category["tracks"][0]["selected"] = []
+    category["ratio"] = None
+    assert announcement(category) == "어촌뉴딜은 총 10건이 접수됐으며, 선정된 사업은 없다."
+    category["tracks"] = [{"name": "가형", "selected": ["신안군"]}, {"name": "나형", "selected": []}]
+    assert announcement(category) == (
+        "어촌뉴딜은 가형과 나형 2개 유형에 총 10건이 접수됐으며, 가형은 신안군이 선정되었다. "
+        "나형은 선정된 사업이 없다."
     )
