@@ -190,8 +190,8 @@ NUMBER = re.compile(r"[+-]?\d+(\.\d+)?")
 
 
 class CompetitionEntryForm(forms.Form):
-    """One entry of a competition file (the competition, a category, a track, a stage or a
-    criterion) as a form: each key a text input holding the file's value. Nothing is checked here:
+    """One entry of a competition file (the competition, a category, a track, a stage, a
+    criterion or a bonus/penalty item) as a form: each key a text input holding the file's value. Nothing is checked here:
     ``entry_values`` turns the inputs into the file's values and the loader checks them, so the
     messages are ``load_competition``'s (``CompetitionFileError``), each shown at its key's input.
 

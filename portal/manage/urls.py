@@ -92,6 +92,63 @@ urlpatterns = [
         {"kind": "criterion"},
         name="settings-criterion",
     ),
+    path(
+        "competitions/<slug:slug>/settings/adjustment-items/<slug:code>/",
+        competition_settings.edit_entry,
+        {"kind": "adjustment_item"},
+        name="settings-adjustment-item",
+    ),
+    # New entries, appended to their list in the file; removals (the loader keeps categories and
+    # tracks, so those are not removed here). Both checked and previewed as any change.
+    path(
+        "competitions/<slug:slug>/settings/add/category/",
+        competition_settings.add_entry,
+        {"kind": "category"},
+        name="settings-add-category",
+    ),
+    path(
+        "competitions/<slug:slug>/settings/categories/<slug:code>/add-track/",
+        competition_settings.add_entry,
+        {"kind": "track"},
+        name="settings-add-track",
+    ),
+    path(
+        "competitions/<slug:slug>/settings/add/stage/",
+        competition_settings.add_entry,
+        {"kind": "stage"},
+        name="settings-add-stage",
+    ),
+    path(
+        "competitions/<slug:slug>/settings/stages/<slug:code>/add-criterion/",
+        competition_settings.add_entry,
+        {"kind": "criterion"},
+        name="settings-add-criterion",
+    ),
+    path(
+        "competitions/<slug:slug>/settings/add/adjustment-item/",
+        competition_settings.add_entry,
+        {"kind": "adjustment_item"},
+        name="settings-add-adjustment-item",
+    ),
+    path(
+        "competitions/<slug:slug>/settings/stages/<slug:code>/remove/",
+        competition_settings.remove_entry,
+        {"kind": "stage"},
+        name="settings-remove-stage",
+    ),
+    path(
+        "competitions/<slug:slug>/settings/stages/<slug:code>/criteria/<int:index>/remove/",
+        competition_settings.remove_entry,
+        {"kind": "criterion"},
+        name="settings-remove-criterion",
+    ),
+    path(
+        "competitions/<slug:slug>/settings/adjustment-items/<slug:code>/remove/",
+        competition_settings.remove_entry,
+        {"kind": "adjustment_item"},
+        name="settings-remove-adjustment-item",
+    ),
+    path("competitions/new/", competition_settings.new_competition, name="competition-new"),
     # Accounts of officials and reviewers, each with an e-mailed link to set the password.
     path("accounts/", accounts.accounts, name="accounts"),
     path("accounts/<int:pk>/send-link/", accounts.send_link, name="account-send-link"),

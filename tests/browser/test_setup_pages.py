@@ -84,6 +84,75 @@ def test_the_admin_sets_up_a_competition_in_the_browser(
     page.locator("form.confirm-form button[type=submit]").click()
     expect(page.locator(".load-changes")).to_contain_text("tracks.hub.slots: 2 → 3")
 
+    # Adding a category with its first track: the loader's message at the input it names.
+    settings = f"/manage/competitions/{competition.slug}/settings"
+    page.goto(f"{settings}/add/category/")
+    check("settings-add-category")
+    for selector, value in (
+        ("#id_category-code", "hub"),
+        ("#id_category-name", "도서형"),
+        ("#id_track-code", "island"),
+        ("#id_track-name", "섬 지역형"),
+        ("#id_track-slots", "1"),
+        ("#id_track-subsidy", "80"),
+    ):
+        page.locator(selector).fill(value)
+    page.locator("form.form-narrow button[type=submit]").click()
+    expect(page.locator("#id_category-code_error")).to_contain_text(
+        "categories[2].code: 사업 유형 코드가 중복됩니다: 'hub'"
+    )
+    check("settings-add-category-error", status=400)
+    page.locator("#id_category-code").fill("island")
+    page.locator("form.form-narrow button[type=submit]").click()
+    expect(page.locator(".load-changes")).to_contain_text("사업 유형 island 생성")
+    check("settings-add-category-preview")
+    page.locator("form.confirm-form button[type=submit]").click()
+    expect(page.locator(".load-changes")).to_contain_text("트랙 island 생성")
+
+    # A stage, a criterion and an item; removing the last stage names what goes, then previews.
+    page.goto(f"{settings}/add/stage/")
+    check("settings-add-stage")
+    page.goto(f"{settings}/stages/document/add-criterion/")
+    check("settings-add-criterion")
+    page.goto(f"{settings}/add/adjustment-item/")
+    page.locator("#id_code").fill("sanction")
+    page.locator("#id_name").fill("부진 감점")
+    page.locator("#id_max").fill("0")
+    page.locator("form.form-narrow button[type=submit]").click()
+    expect(page.locator("#id_max_error")).to_contain_text(
+        "adjustment_items[0].max: 0보다 큰 가점이나 0보다 작은 감점이어야 합니다(값: 0)"
+    )
+    check("settings-add-item-error", status=400)
+    page.goto(f"{settings}/stages/presentation/remove/")
+    expect(page.locator(".settings-removed")).to_contain_text("사업내용의 적정성")
+    check("settings-remove-stage")
+    page.locator("form.form-narrow button[type=submit]").click()
+    expect(page.locator(".load-changes")).to_contain_text("단계 presentation 삭제")
+    check("settings-remove-stage-preview")
+
+    # A new competition through a form (not confirmed: the journey goes on with the first one).
+    page.goto("/manage/competitions/new/")
+    check("competition-new")
+    for selector, value in (
+        ("#id_competition-slug", "Fishing 2024"),
+        ("#id_competition-name", "2024년 어촌신활력 증진사업"),
+        ("#id_competition-year", "2024"),
+        ("#id_category-code", "village"),
+        ("#id_category-name", "어촌형"),
+        ("#id_track-code", "village"),
+        ("#id_track-name", "어촌형"),
+        ("#id_track-slots", "3"),
+        ("#id_track-subsidy", "100"),
+    ):
+        page.locator(selector).fill(value)
+    page.locator("form.form-narrow button[type=submit]").click()
+    expect(page.locator("#id_competition-slug_error")).to_contain_text("slug: 영문 소문자")
+    check("competition-new-error", status=400)
+    page.locator("#id_competition-slug").fill("fishing-2024")
+    page.locator("form.form-narrow button[type=submit]").click()
+    expect(page.locator(".load-changes")).to_contain_text("공모 fishing-2024 생성")
+    check("competition-new-preview")
+
     # 2. The reviewer list: the applicant import's preview, then the summary.
     page.goto(f"/manage/competitions/{competition.slug}/import/reviewers/")
     check("reviewers-upload")

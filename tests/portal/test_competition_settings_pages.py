@@ -50,12 +50,13 @@ def test_the_settings_page_lists_tracks_stages_and_criteria(admin_client, loaded
 def test_the_settings_page_shows_points_plainly_and_the_adjustment_items(admin_client, loaded):
     page = admin_client.get(reverse("manage:settings", args=[SLUG])).content.decode()
     assert "</a> — 30점" in page and ".00점" not in page
-    assert "가점·감점 항목이 없습니다" in page
+    assert escape(_("No item: officials record free entries only.")) in page
     AdjustmentItem.objects.create(competition=loaded, code="investment", name="투자심사 완료", max_points=1)
     AdjustmentItem.objects.create(competition=loaded, code="sanction", name="부진 감점", max_points="-1.5")
     page = admin_client.get(reverse("manage:settings", args=[SLUG])).content.decode()
-    assert "<code>investment</code> 투자심사 완료 — 0~1점 가점" in page
-    assert "<code>sanction</code> 부진 감점 — -1.5~0점 감점" in page
+    assert "<code>investment</code> 투자심사 완료</a> — 0~1점 가점" in page
+    assert "<code>sanction</code> 부진 감점</a> — -1.5~0점 감점" in page
+    assert reverse("manage:settings-adjustment-item", args=[SLUG, "sanction"]) in page
 
 
 def test_the_competition_file_as_it_stands_downloads(admin_client, loaded):

@@ -11,7 +11,7 @@ import pytest
 from django.urls import URLPattern, URLResolver, get_resolver, reverse
 
 from accounts.roles import Role
-from evaluation.models import Adjustment, Conflict, Panel
+from evaluation.models import Adjustment, AdjustmentItem, Conflict, Panel
 from proposals.documents.bundles import stage_bundle
 from proposals.documents.service import add_document
 from proposals.models import ImportUpload
@@ -75,6 +75,16 @@ MATRIX = {
     "manage:settings-track": ADMINS_ONLY,
     "manage:settings-stage": ADMINS_ONLY,
     "manage:settings-criterion": ADMINS_ONLY,
+    "manage:settings-adjustment-item": ADMINS_ONLY,
+    "manage:settings-add-category": ADMINS_ONLY,
+    "manage:settings-add-track": ADMINS_ONLY,
+    "manage:settings-add-stage": ADMINS_ONLY,
+    "manage:settings-add-criterion": ADMINS_ONLY,
+    "manage:settings-add-adjustment-item": ADMINS_ONLY,
+    "manage:settings-remove-stage": ADMINS_ONLY,
+    "manage:settings-remove-criterion": ADMINS_ONLY,
+    "manage:settings-remove-adjustment-item": ADMINS_ONLY,
+    "manage:competition-new": ADMINS_ONLY,
     # A proposal's document: officials and admins; reviewers as for the sheet (below).
     "official:document": OFFICIALS,
     "manage:import-progress": ADMINS_ONLY,  # JSON; an admin sees only the progress of their own
@@ -168,6 +178,9 @@ def world(
     )
     panel = Panel.objects.create(stage=stage, name="평가위원회")
     adjustment = Adjustment.objects.create(proposal=proposal, points=1, reason="가점", recorded_by=admin)
+    item = AdjustmentItem.objects.create(
+        competition=competition, code="investment", name="투자심사", max_points=1
+    )
     slug, code = competition.slug, stage.code
     return {
         "args": {
@@ -199,6 +212,15 @@ def world(
             "manage:settings-track": [slug, "hub"],
             "manage:settings-stage": [slug, code],
             "manage:settings-criterion": [slug, code, 0],
+            "manage:settings-adjustment-item": [slug, item.code],
+            "manage:settings-add-category": [slug],
+            "manage:settings-add-track": [slug, "hub"],
+            "manage:settings-add-stage": [slug],
+            "manage:settings-add-criterion": [slug, code],
+            "manage:settings-add-adjustment-item": [slug],
+            "manage:settings-remove-stage": [slug, code],
+            "manage:settings-remove-criterion": [slug, code, 0],
+            "manage:settings-remove-adjustment-item": [slug, item.code],
             "official:document": [slug, proposal.pk, document.pk],
             "manage:import-progress": [uuid.uuid4()],
             "manage:panels": [slug],
@@ -297,6 +319,16 @@ POST_FORMS = {
     "manage:settings-track",
     "manage:settings-stage",
     "manage:settings-criterion",
+    "manage:settings-adjustment-item",
+    "manage:settings-add-category",
+    "manage:settings-add-track",
+    "manage:settings-add-stage",
+    "manage:settings-add-criterion",
+    "manage:settings-add-adjustment-item",
+    "manage:settings-remove-stage",
+    "manage:settings-remove-criterion",
+    "manage:settings-remove-adjustment-item",
+    "manage:competition-new",
     "manage:panels",
     "manage:panel-members",
     "manage:panel-members-confirm",
