@@ -115,20 +115,7 @@ def form_panels(modeladmin, request, queryset):
 
 def _form_one_panel(modeladmin, request, panel):
     report = form_panel(panel, actor=request.user)
-    modeladmin.message_user(
-        request,
-        gettext(
-            "Panel %(name)s: %(created)s assignments created, %(kept)s kept, "
-            "%(skipped)s skipped for a conflict of interest."
-        )
-        % {
-            "name": panel.name,
-            "created": report.created,
-            "kept": report.kept,
-            "skipped": len(report.skipped_conflicts),
-        },
-        messages.SUCCESS,
-    )
+    modeladmin.message_user(request, report.formed_summary(panel), messages.SUCCESS)
     for conflicted in report.conflicted:  # never silent: a sheet that stops counting is named
         modeladmin.message_user(request, conflicted.message(), messages.WARNING)
 

@@ -172,6 +172,18 @@ class AssignmentReport:
     # Existing assignments whose pair is conflicted (recorded before, or found now): never silent.
     conflicted: list[ConflictedAssignment] = field(default_factory=list)
 
+    def formed_summary(self, panel: Panel) -> str:
+        """What forming ``panel`` did, in one sentence (the command, the admin and the page say it)."""
+        return _(
+            "Panel %(name)s: %(created)s assignments created, %(kept)s kept, "
+            "%(skipped)s skipped for a conflict of interest."
+        ) % {
+            "name": panel.name,
+            "created": self.created,
+            "kept": self.kept,
+            "skipped": len(self.skipped_conflicts),
+        }
+
 
 @audit_transaction()  # audit entries appended last (lock order: evaluation/sheets.py)
 def form_panel(panel: Panel, actor=None) -> AssignmentReport:

@@ -20,6 +20,7 @@ from proposals.documents.bundles import confirm_bundle, plan_bundle, read_member
 from proposals.documents.pdf import FAMILY, korean_pdf
 from proposals.models import Competition
 
+from .rules import plain_number
 from .sheets import criteria_for
 
 REASON = "데모: 지원자 시트의 자료로 만든 사업계획서 등록"
@@ -128,7 +129,7 @@ class _PlanWriter:
             )
             for criterion in criteria:
                 self.heading(
-                    f"{criterion.code}. {criterion.name} ({_points(criterion.max_points)}점)", size=11
+                    f"{criterion.code}. {criterion.name} ({plain_number(criterion.max_points)}점)", size=11
                 )
                 self.paragraph(criterion.description or "—")
         return pdf.page_no() - first + 1
@@ -136,10 +137,6 @@ class _PlanWriter:
 
 def _date(day) -> str:
     return f"{day.year}. {day.month}. {day.day}." if day else "—"
-
-
-def _points(value) -> str:
-    return f"{Decimal(value).normalize():f}"
 
 
 def demo_plans(competition: Competition) -> dict[str, bytes]:

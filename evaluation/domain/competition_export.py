@@ -13,6 +13,7 @@ from decimal import Decimal
 from proposals.models import Category, Competition, Track
 
 from ..models import AdjustmentItem, Criterion, Stage
+from ..rules import plain_number
 
 
 def competition_document(competition: Competition) -> dict:
@@ -132,8 +133,7 @@ def _value(value) -> str:
     if isinstance(value, int):
         return str(value)
     if isinstance(value, Decimal):
-        text = format(value.normalize(), "f")
-        return text  # an integral amount as a TOML integer; the file's numbers accept both
+        return plain_number(value)  # an integral amount as a TOML integer; the file's numbers accept both
     if isinstance(value, float):
         return repr(value)
     if isinstance(value, str):

@@ -9,6 +9,7 @@ from django.utils.translation import gettext_lazy
 
 from accounts.roles import ROLE_LABELS, Role
 from accounts.users import AccountRequest, account_request_problems
+from evaluation.rules import plain_number
 
 
 class ProgressField(forms.UUIDField):
@@ -239,5 +240,5 @@ def _shown(value) -> str:
     if isinstance(value, list):
         return ", ".join(str(item) for item in value)
     if isinstance(value, Decimal):
-        return format(value.normalize(), "f")
+        return plain_number(value)
     return str(value)

@@ -197,16 +197,7 @@ def panel_form(request, pk):
             report = form_panel(panel, actor=request.user)
         messages.success(
             request,
-            _(
-                "Panel %(name)s: %(created)s assignments created, %(kept)s kept, "
-                "%(skipped)s skipped for a conflict of interest."
-            )
-            % {
-                "name": panel.name,
-                "created": report.created,
-                "kept": report.kept,
-                "skipped": len(report.skipped_conflicts),
-            },
+            report.formed_summary(panel),
         )
         for conflicted in report.conflicted:
             messages.warning(request, conflicted.message())

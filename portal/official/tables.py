@@ -638,7 +638,7 @@ class CriterionAverageTable(CaptionedTable):
         empty_text = _("This stage has no criteria for this proposal's track.")
 
     def render_max_points(self, value):
-        return format(value.normalize(), "f")
+        return rules.plain_number(value)
 
     def render_tie_break(self, value):
         return "—" if value is None else value

@@ -9,6 +9,7 @@ from decimal import Decimal
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
+from evaluation.rules import plain_number
 from evaluation.sheets import SheetInput, point_messages
 from proposals.importing import cells
 
@@ -203,9 +204,3 @@ class ScoresheetForm(forms.Form):
         for message in self.non_field_errors():
             items.append({"field": None, "error_id": None, "message": message, "summary": message})
         return items
-
-
-def plain_number(value: Decimal) -> str:
-    """``30.00`` → ``30``, ``0.50`` → ``0.5``: numbers as a reviewer writes them."""
-    text = format(value.normalize(), "f")
-    return text

@@ -29,7 +29,7 @@ from evaluation import sheets
 from evaluation.assignments import ConflictOfInterest, confirm_no_conflict, declare_conflict
 from evaluation.models import Assignment, Reviewer, Scoresheet, SecurityPledge
 from evaluation.models.panel import conflicts_of_pair
-from evaluation.rules import sheet_total
+from evaluation.rules import plain_number, sheet_total
 from portal.tables import PageConfig
 from proposals.models import Competition
 
@@ -38,7 +38,6 @@ from .forms import (
     DeclareConflictForm,
     PledgeForm,
     ScoresheetForm,
-    plain_number,
 )
 from .tables import AssignmentTable, SheetState, sheet_or_none
 

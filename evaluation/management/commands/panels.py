@@ -138,17 +138,6 @@ class Command(BaseCommand):
         with notices.batched():  # one e-mail per reviewer and stage, however many panels
             for panel in panels:
                 report = form_panel(panel)
-                self.stdout.write(
-                    _(
-                        "Panel %(name)s: %(created)s assignments created, %(kept)s kept, "
-                        "%(skipped)s skipped for a conflict of interest."
-                    )
-                    % {
-                        "name": panel.name,
-                        "created": report.created,
-                        "kept": report.kept,
-                        "skipped": len(report.skipped_conflicts),
-                    }
-                )
+                self.stdout.write(report.formed_summary(panel))
                 for conflicted in report.conflicted:
                     self.stdout.write(conflicted.message())
