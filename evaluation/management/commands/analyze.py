@@ -1,0 +1,122 @@
+"""``analyze --competition SLUG [--json] [--rounds N] [--seed S]``: reviewer leniency, agreement,
+outlier sheets and decision stability (issue 13), advisory beside the legal scores."""
+
+import json
+from collections import defaultdict
+from decimal import Decimal
+
+from django.core.management.base import BaseCommand, CommandError
+from django.db.models import Sum
+from django.utils.translation import gettext as _
+
+from evaluation import analysis
+from evaluation.models import Criterion, Reviewer
+from evaluation.ranking import proposal_key, ranking_inputs
+from evaluation.reviewer_codes import stage_reviewer_codes
+from proposals.models import Proposal
+
+from ._lookup import competition_or_error
+
+
+def analysis_inputs(competition, stages) -> tuple[dict, dict, dict]:
+    """(the ranking inputs with each sheet's ``reviewer_id``, {reviewer id: e-mail}, {stage code:
+    maximum total}). A reviewer's code names them only within a proposal and stage, so the
+    identity is read from the assignments (``stage_reviewer_codes``)."""
+    inputs = ranking_inputs(competition, stages)
+    keys = {
+        pk: proposal_key(pk, reference)
+        for pk, reference in Proposal.objects.filter(competition=competition).values_list("pk", "reference")
+    }
+    reviewer_of = {}
+    for stage in stages:
+        for proposal_id, codes in stage_reviewer_codes(stage).items():
+            for reviewer_id, code in codes.items():
+                reviewer_of[(stage.code, keys.get(proposal_id), code)] = reviewer_id
+    inputs["sheets"] = [
+        {**sheet, "reviewer_id": reviewer_of[(sheet["stage"], sheet["proposal"], sheet["reviewer"])]}
+        for sheet in inputs["sheets"]
+    ]
+    names = dict(Reviewer.objects.filter(pk__in=set(reviewer_of.values())).values_list("pk", "email"))
+    sums = defaultdict(Decimal)  # a stage's maximum total: the largest of its rubrics' sums
+    for stage_code, total in (
+        Criterion.objects.filter(rubric__stage__in=stages)
+        .order_by()
+        .values("rubric_id", "rubric__stage__code")
+        .annotate(total=Sum("max_points"))
+        .values_list("rubric__stage__code", "total")
+    ):
+        sums[stage_code] = max(sums[stage_code], Decimal(total))
+    return inputs, names, dict(sums)
+
+
+class Command(BaseCommand):
+    help = "Analyse reviewer leniency, agreement and decision stability (issue 13; advisory only)."
+
+    def add_arguments(self, parser):
+        parser.add_argument("--competition", required=True, help="competition slug")
+        parser.add_argument("--json", action="store_true", help="print the JSON document alone")
+        parser.add_argument("--rounds", type=int, default=analysis.DEFAULT_ROUNDS, help="bootstrap rounds")
+        parser.add_argument("--seed", type=int, default=analysis.DEFAULT_SEED, help="bootstrap seed")
+
+    def handle(self, *args, competition, rounds, seed, **options):
+        if rounds < 1:
+            raise CommandError(_("--rounds must be at least 1."))
+        found = competition_or_error(competition)
+        stages = list(found.stages.order_by("order"))
+        inputs, names, max_totals = analysis_inputs(found, stages)
+        result = analysis.analyze(
+            inputs, slug=found.slug, max_totals=max_totals, names=names, rounds=rounds, seed=seed
+        )
+        if options["json"]:
+            self.stdout.write(json.dumps(analysis.document(result), ensure_ascii=False))
+            return
+        self.write_text(found, result, rounds, seed, {stage.code: stage.name for stage in stages})
+
+    def write_text(self, competition, result, rounds, seed, stage_names):
+        out = self.stdout.write
+        out(f"{competition.name} ({competition.slug})")
+        out(_("Advisory analysis: the published scores are unchanged."))
+        for stage in result["stages"]:
+            out("")
+            out(
+                _("Stage %(name)s (%(code)s)")
+                % {"name": stage_names.get(stage["code"], ""), "code": stage["code"]}
+            )
+            agreement = stage["agreement"]
+            out(
+                "  "
+                + _("Agreement (ICC(1)): %(value)s over %(sheets)s sheets")
+                % {"value": agreement["value"] or "—", "sheets": agreement["sheets"]}
+            )
+            if stage["panels"] > 1:
+                out(
+                    "  "
+                    + _(
+                        "The reviewers form %(panels)s panels that share no proposal: biases compare within a panel only."
+                    )
+                    % {"panels": stage["panels"]}
+                )
+            out("  " + _("Reviewer, sheets, mean deviation from the others, estimated bias"))
+            for reviewer in stage["reviewers"]:
+                flag = "  " + _("flagged") if reviewer["flagged"] else ""
+                out(
+                    f"    {reviewer['email']:<32} {reviewer['sheets']:>5} "
+                    f"{reviewer['mean_deviation'] or '—':>8} {reviewer['bias']:>8}{flag}"
+                )
+            if stage["outlier_sheets"]:
+                out("  " + _("Outlier sheets (total, mean of the other sheets)"))
+                for sheet in stage["outlier_sheets"]:
+                    out(
+                        f"    {sheet['reference']} {sheet['reviewer_code']:>3} {sheet['total']:>8} {sheet['others_mean']:>8}"
+                    )
+        out("")
+        out(
+            _("Decision stability: %(rounds)s bootstrap rounds, seed %(seed)s")
+            % {"rounds": rounds, "seed": seed}
+        )
+        for row in result["stability"]:
+            loo = "  " + _("one reviewer's absence changes it") if row["loo_changes_selection"] else ""
+            out(f"    {row['reference']:<16} {row['selected_share']}{loo}")
+        out(_("Margins (last selected − first not selected)"))
+        for margin in result["margins"]:
+            out(f"    {margin['group']:<24} {margin['points'] or '—'}")
