@@ -36,7 +36,7 @@ def phase_analyze(rounds: int, out: Path, profile: bool = False) -> dict:
     from django.core.management import call_command
 
     from evaluation import analysis
-    from evaluation.management.commands.analyze import analysis_inputs
+    from evaluation.analysis_service import analysis_inputs
     from proposals.models import Competition
 
     buffer = StringIO()

@@ -1,11 +1,13 @@
 from django.urls import path
 
 from ..documents import views as documents
+from . import analysis_views
 from . import views as official
 
 urlpatterns = [
     path("", official.index, name="index"),
     path("<slug:slug>/ranking/", official.ranking, name="ranking"),
+    path("<slug:slug>/analysis/", analysis_views.analysis_page, name="analysis"),
     path("<slug:slug>/ranking.csv", official.ranking_csv, name="ranking-csv"),
     path("<slug:slug>/results.xlsx", official.ranking_xlsx, name="ranking-xlsx"),
     path("<slug:slug>/reviewer-totals.csv", official.reviewer_totals_csv, name="reviewer-totals-csv"),

@@ -101,6 +101,7 @@ MATRIX = {
     "official:reopen-sheet": OFFICIALS_POST,
     "official:record-challenge": OFFICIALS_POST,
     "official:ranking": OFFICIALS,
+    "official:analysis": OFFICIALS,  # issue 13: advisory analysis
     "official:ranking-csv": OFFICIALS,
     "official:reviewer-totals-csv": OFFICIALS,
     "official:ranking-xlsx": OFFICIALS,
@@ -235,6 +236,7 @@ def world(
             "official:reopen-sheet": [slug, code, proposal.pk],
             "official:record-challenge": [slug, code, proposal.pk],
             "official:ranking": [slug],
+            "official:analysis": [slug],
             "official:ranking-csv": [slug],
             "official:reviewer-totals-csv": [slug],
             "official:ranking-xlsx": [slug],
