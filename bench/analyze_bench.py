@@ -36,7 +36,7 @@ def phase_analyze(rounds: int, out: Path, profile: bool = False) -> dict:
     from django.core.management import call_command
 
     from evaluation import analysis
-    from evaluation.analysis_service import analysis_inputs
+    from evaluation.analysis_service import analysis_inputs, threshold_share
     from proposals.models import Competition
 
     buffer = StringIO()
@@ -60,7 +60,14 @@ def phase_analyze(rounds: int, out: Path, profile: bool = False) -> dict:
     inputs, names, maxima = analysis_inputs(competition, list(competition.stages.order_by("order")))
     loading = time.perf_counter() - started
     started = time.perf_counter()
-    analysis.analyze(inputs, slug=competition.slug, max_totals=maxima, names=names, rounds=rounds)
+    analysis.analyze(
+        inputs,
+        slug=competition.slug,
+        max_totals=maxima,
+        names=names,
+        rounds=rounds,
+        threshold_share=threshold_share(competition),
+    )
     pure = time.perf_counter() - started
     return {"seconds": seconds, "loading": loading, "pure": pure}
 

@@ -42,3 +42,9 @@ def analysis_inputs(competition, stages) -> tuple[dict, dict, dict]:
     ):
         sums[stage_code] = max(sums[stage_code], Decimal(total))
     return inputs, names, dict(sums)
+
+
+def threshold_share(competition) -> Decimal:
+    """The competition's ``deviation_threshold`` (a percentage of the stage's maximum total) as the
+    share ``evaluation.analysis.analyze`` takes: 10 → 0.10."""
+    return Decimal(competition.deviation_threshold) / 100

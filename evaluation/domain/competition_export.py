@@ -30,6 +30,7 @@ def competition_document(competition: Competition) -> dict:
         reserve=competition.reserve,
         final=competition.final_score,
         ratio_decimals=competition.ratio_decimals,
+        deviation_threshold=competition.deviation_threshold,
     )
     if competition.max_per_province is not None:
         doc["max_per_province"] = competition.max_per_province

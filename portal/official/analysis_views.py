@@ -8,7 +8,7 @@ from django.shortcuts import get_object_or_404, render
 
 from accounts.decorators import role_required
 from evaluation import analysis, rules
-from evaluation.analysis_service import analysis_inputs
+from evaluation.analysis_service import analysis_inputs, threshold_share
 from proposals.models import Competition
 
 from . import charts
@@ -30,14 +30,21 @@ def analysis_page(request, slug):
     competition = get_object_or_404(Competition, slug=slug)
     stages = list(competition.stages.order_by("order"))
     inputs, names, max_totals = analysis_inputs(competition, stages)
+    share = threshold_share(competition)
     result = analysis.analyze(
-        inputs, slug=competition.slug, max_totals=max_totals, names=names, rounds=PAGE_ROUNDS, seed=PAGE_SEED
+        inputs,
+        slug=competition.slug,
+        max_totals=max_totals,
+        names=names,
+        rounds=PAGE_ROUNDS,
+        seed=PAGE_SEED,
+        threshold_share=share,
     )
     stage_names = {stage.code: stage.name for stage in stages}
     sections = []
     for stage in result["stages"]:
         maximum = Decimal(max_totals.get(stage["code"], analysis.DEFAULT_MAX_TOTAL))
-        threshold = maximum * analysis.DEFAULT_THRESHOLD_SHARE
+        threshold = maximum * share
         chart = charts.leniency_chart(
             [
                 (_reviewer_label(row["email"]), row["mean_deviation"], row["flagged"])
@@ -66,6 +73,6 @@ def analysis_page(request, slug):
         "light_matches_engine": result["light_matches_engine"],
         "rounds": PAGE_ROUNDS,
         "seed": PAGE_SEED,
-        "threshold_percent": f"{analysis.DEFAULT_THRESHOLD_SHARE * 100:.0f}",
+        "threshold_percent": rules.plain_number(competition.deviation_threshold),
     }
     return render(request, "portal/official/analysis.html", context)

@@ -164,8 +164,17 @@ def parse_competition_file(text: str, extra_keys: dict[str, ExtraKey] | None = N
         "final_score": top.get("final", "text", default="last", choices=("last", "weighted")),
         "ratio_decimals": top.get("ratio_decimals", "int", default=1, minimum=0, maximum=MAX_RATIO_DECIMALS),
         "max_per_province": top.get("max_per_province", "int", minimum=1),  # SPEC §8.2
+        # issue 13: the analysis's flag, in % of a stage's maximum total
+        "deviation_threshold": top.get(
+            "deviation_threshold", "number", default=Decimal("10"), above=0, maximum=100
+        ),
         "categories": [],
     }
+    threshold = spec["deviation_threshold"]
+    if threshold is not None and threshold != threshold.quantize(Decimal("0.01")):
+        top.fail(
+            "deviation_threshold", _("at most two decimal places (got %(value)s)") % {"value": threshold}
+        )
     trim_min, trim_count = spec["trim_min_reviewers"], spec["trim_count"]
     if trim_min is not None and trim_count is not None and trim_min <= 2 * trim_count:
         top.fail("trim_min_reviewers", _("must exceed twice trim_count, or no sheet would remain"))
@@ -263,6 +272,7 @@ def apply_competition_spec(
             "reserve",
             "final_score",
             "ratio_decimals",
+            "deviation_threshold",
             "max_per_province",
         )
     }

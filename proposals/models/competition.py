@@ -94,6 +94,19 @@ class Competition(AuditedModel):
         validators=[MinValueValidator(1)],
         help_text=_("In one track (or a category pooling its slots). Empty: no limit."),
     )
+    # Issue 13: the analysis flags a reviewer or sheet that differs from the others by more than
+    # this share (in %) of the stage's maximum total (조달청 practice: 10 %). Advisory only.
+    deviation_threshold = models.DecimalField(
+        _("deviation threshold (percent of the stage's maximum total)"),
+        max_digits=5,
+        decimal_places=2,
+        default=Decimal("10"),
+        validators=[MinValueValidator(Decimal("0.01")), MaxValueValidator(Decimal("100"))],
+        help_text=_(
+            "The evaluation analysis flags a reviewer or a sheet that differs from the others by more "
+            "than this share of the stage's maximum total. It changes no score."
+        ),
+    )
     tie_break = models.CharField(
         _("tie-break chain"),
         max_length=200,
@@ -131,6 +144,10 @@ class Competition(AuditedModel):
             ),
             models.CheckConstraint(
                 condition=models.Q(tie_break__regex=TIE_BREAK_PATTERN), name="competition_tie_break_chain"
+            ),
+            models.CheckConstraint(
+                condition=models.Q(deviation_threshold__gt=0, deviation_threshold__lte=100),
+                name="competition_deviation_threshold_percent",
             ),
         ]
 

@@ -7,7 +7,7 @@ from django.core.management.base import BaseCommand, CommandError
 from django.utils.translation import gettext as _
 
 from evaluation import analysis
-from evaluation.analysis_service import analysis_inputs
+from evaluation.analysis_service import analysis_inputs, threshold_share
 
 from ._lookup import competition_or_error
 
@@ -28,7 +28,13 @@ class Command(BaseCommand):
         stages = list(found.stages.order_by("order"))
         inputs, names, max_totals = analysis_inputs(found, stages)
         result = analysis.analyze(
-            inputs, slug=found.slug, max_totals=max_totals, names=names, rounds=rounds, seed=seed
+            inputs,
+            slug=found.slug,
+            max_totals=max_totals,
+            names=names,
+            rounds=rounds,
+            seed=seed,
+            threshold_share=threshold_share(found),
         )
         if options["json"]:
             self.stdout.write(json.dumps(analysis.document(result), ensure_ascii=False))
