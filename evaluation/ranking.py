@@ -140,51 +140,54 @@ def rank_competition(competition: Competition, *, closing: bool = False) -> Comp
     return CompetitionRanking(competition, stages, inputs, engine.rank(inputs))
 
 
-class _RecentRankings:
-    """The ranking last computed for pages, per competition, under the audit chain's head
-    (sequence and digest) read before it was computed. Every change a ranking depends on — a
-    proposal, sheet, score, assignment, conflict, adjustment, draw, publication, stage, criterion,
-    track or the competition, on any path (SPEC §7) — appends an entry to the chain in its own
-    transaction, so a head that has not moved means the same inputs; a head read before computing
-    can only be older than the data read after it, never newer. The digest makes a head unique
-    even where a rolled-back sequence number is reused. One ranking per competition (a new head
-    replaces it), for the last few competitions asked; process-local: nothing pickled or shared."""
+class RecentByChainHead:
+    """What ``compute(competition, *args)`` last made for pages, per competition and arguments,
+    under the audit chain's head (sequence and digest) read before it was computed. Every change
+    a ranking or an analysis depends on — a proposal, sheet, score, assignment, conflict,
+    adjustment, draw, publication, stage, criterion, track or the competition's settings, on any
+    path (SPEC §7) — appends an entry to the chain in its own transaction, so a head that has not
+    moved means the same inputs; a head read before computing can only be older than the data read
+    after it, never newer. The digest makes a head unique even where a rolled-back sequence number
+    is reused. One value per competition and arguments (a new head replaces it), for the last few
+    asked; process-local: nothing pickled or shared. Used for the rankings the officials' pages
+    show (``current_ranking``) and the analysis page's bootstrap."""
 
     COMPETITIONS = 4
 
-    def __init__(self):
+    def __init__(self, compute):
+        self._compute = compute
         self._lock = threading.Lock()
-        self._rankings: OrderedDict[tuple, tuple[tuple, CompetitionRanking]] = OrderedDict()
+        self._rankings: OrderedDict[tuple, tuple] = OrderedDict()
 
-    def get(self, competition: Competition) -> CompetitionRanking:
+    def get(self, competition: Competition, *args):
         using = router.db_for_read(Proposal)
-        key, head = (using, competition.pk), chain_head(using)
+        key, head = (using, competition.pk, *args), chain_head(using)
         with self._lock:
             kept = self._rankings.get(key)
             if kept is not None:
                 self._rankings.move_to_end(key)
         if kept is None or kept[0] != head:
-            kept = (head, rank_competition(competition))
+            kept = (head, self._compute(competition, *args))
             with self._lock:
                 self._rankings[key] = kept
                 self._rankings.move_to_end(key)
                 while len(self._rankings) > self.COMPETITIONS:
                     self._rankings.popitem(last=False)
-        return replace(kept[1], competition=competition)
+        return kept[1]
 
     def clear(self) -> None:
         with self._lock:
             self._rankings.clear()
 
 
-recent_rankings = _RecentRankings()
+recent_rankings = RecentByChainHead(rank_competition)
 
 
 def current_ranking(competition: Competition) -> CompetitionRanking:
     """``rank_competition(competition)`` for reading (the officials' pages and downloads): the
-    same ranking, computed once per change of the database (``_RecentRankings``). Treat it as
+    same ranking, computed once per change of the database (``RecentByChainHead``). Treat it as
     read-only: the next request may be given the same rows. Publishing ranks afresh."""
-    return recent_rankings.get(competition)
+    return replace(recent_rankings.get(competition), competition=competition)
 
 
 def ranking_document(ranking: CompetitionRanking) -> dict:

@@ -31,6 +31,9 @@ def competition_document(competition: Competition) -> dict:
         final=competition.final_score,
         ratio_decimals=competition.ratio_decimals,
         deviation_threshold=competition.deviation_threshold,
+        appeal_days=competition.appeal_days,
+        analysis_rounds=competition.analysis_rounds,
+        analysis_seed=competition.analysis_seed,
     )
     if competition.max_per_province is not None:
         doc["max_per_province"] = competition.max_per_province

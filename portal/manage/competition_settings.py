@@ -48,6 +48,11 @@ COMPETITION_KEYS = (
     ("ratio_decimals", _label(Competition, "ratio_decimals"), "int"),
     ("max_per_province", _label(Competition, "max_per_province"), "int"),
     ("tie_break", _label(Competition, "tie_break"), "list"),
+    # Issue 13: the advisory analysis and the appeal window.
+    ("deviation_threshold", _label(Competition, "deviation_threshold"), "number"),
+    ("analysis_rounds", _label(Competition, "analysis_rounds"), "int"),
+    ("analysis_seed", _label(Competition, "analysis_seed"), "int"),
+    ("appeal_days", _label(Competition, "appeal_days"), "int"),
 )
 CATEGORY_KEYS = (
     ("name", _label(Category, "name"), "text"),

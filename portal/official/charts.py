@@ -38,15 +38,14 @@ class Line:
 
 
 @dataclass(frozen=True)
-class Chart:
+class _Frame:
+    """A chart's size and plot area, and where its labels, values and ticks go."""
+
     width: int
     height: int
     plot_left: float
     plot_right: float
     plot_bottom: float
-    zero: float
-    bars: list = field(default_factory=list)
-    lines: list = field(default_factory=list)
 
     @property
     def label_x(self) -> float:
@@ -63,6 +62,13 @@ class Chart:
     @property
     def view_box(self) -> str:
         return f"0 0 {self.width} {self.height}"
+
+
+@dataclass(frozen=True)
+class Chart(_Frame):
+    zero: float = 0
+    bars: list = field(default_factory=list)
+    lines: list = field(default_factory=list)
 
 
 def _round(value: float) -> float:
@@ -150,3 +156,98 @@ def stability_chart(rows) -> Chart:
     items = [(label, float(share), share, marked) for label, share, marked in rows]
     ticks = [(value, f"{value:g}") for value in (0, 0.25, 0.5, 0.75, 1)]
     return bar_chart(items, low=0, high=1, ticks=ticks)
+
+
+# --- Sheet totals as dots (issue 13: "each proposal's sheet totals as dots with the dropped ones
+# marked") ---------------------------------------------------------------------------------------
+
+DOT = 5  # a kept sheet's dot: a filled circle of this radius
+SQUARE = 9  # a dropped sheet's mark: a hollow square of this side (a shape, not a colour alone)
+SCORE_HALF = 9  # half the height of the stage score's mark across the row
+
+
+@dataclass(frozen=True)
+class Dot:
+    x: float
+    total: str
+    dropped: bool
+
+    @property
+    def square_x(self) -> float:
+        return _round(self.x - SQUARE / 2)
+
+
+@dataclass(frozen=True)
+class DotRow:
+    label: str
+    value_text: str  # the stage score
+    y: float  # the row's centre line
+    label_y: float  # the text's baseline, centred on the row
+    score_x: float | None
+    dots: list = field(default_factory=list)
+
+    @property
+    def square_y(self) -> float:
+        return _round(self.y - SQUARE / 2)
+
+    @property
+    def score_top(self) -> float:
+        return _round(self.y - SCORE_HALF)
+
+    @property
+    def score_bottom(self) -> float:
+        return _round(self.y + SCORE_HALF)
+
+
+@dataclass(frozen=True)
+class DotChart(_Frame):
+    rows: list = field(default_factory=list)
+    lines: list = field(default_factory=list)
+
+    @property
+    def square(self) -> int:
+        return SQUARE
+
+    @property
+    def dot(self) -> int:
+        return DOT
+
+
+def dot_chart(rows, maximum) -> DotChart:
+    """Sheet totals on the scale 0 to the stage's ``maximum`` total: a row per proposal — (label,
+    stage score as text or None, [(total as text, dropped)]) — each counted sheet's total a dot (a
+    filled circle when it counts, a hollow square when the trimmed mean drops it) and the stage
+    score a short line across the row; ticks at each quarter of the maximum."""
+    high = float(maximum)
+    if not high > 0:
+        raise ValueError("maximum must be above zero")
+    left, right = LABEL_WIDTH, WIDTH - VALUE_WIDTH
+
+    def x_of(value) -> float:
+        clamped = min(max(float(value), 0.0), high)
+        return _round(left + clamped / high * (right - left))
+
+    drawn = []
+    for index, (label, score, totals) in enumerate(rows):
+        middle = TOP + index * ROW + ROW / 2
+        drawn.append(
+            DotRow(
+                label=label,
+                value_text="—" if score is None else score,
+                y=_round(middle),
+                label_y=_round(middle + 4),
+                score_x=None if score is None else x_of(score),
+                dots=[Dot(x_of(total), total, bool(dropped)) for total, dropped in totals],
+            )
+        )
+    bottom = TOP + len(drawn) * ROW
+    lines = [Line(x_of(high * share), f"{high * share:g}", "tick") for share in (0, 0.25, 0.5, 0.75, 1)]
+    return DotChart(
+        width=WIDTH,
+        height=bottom + AXIS,
+        plot_left=left,
+        plot_right=right,
+        plot_bottom=bottom,
+        rows=drawn,
+        lines=lines,
+    )

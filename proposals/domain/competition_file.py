@@ -20,7 +20,15 @@ from django.utils.translation import gettext as _
 
 from .. import audit
 from ..models import Category, Competition, Track, audit_transaction
-from ..models.competition import MAX_RATIO_DECIMALS
+from ..models.competition import (
+    DEFAULT_ANALYSIS_ROUNDS,
+    DEFAULT_ANALYSIS_SEED,
+    DEFAULT_APPEAL_DAYS,
+    MAX_ANALYSIS_ROUNDS,
+    MAX_ANALYSIS_SEED,
+    MAX_APPEAL_DAYS,
+    MAX_RATIO_DECIMALS,
+)
 
 SLUG = re.compile(r"[a-z0-9][a-z0-9_-]{0,79}")
 MISSING = object()
@@ -168,6 +176,16 @@ def parse_competition_file(text: str, extra_keys: dict[str, ExtraKey] | None = N
         "deviation_threshold": top.get(
             "deviation_threshold", "number", default=Decimal("10"), above=0, maximum=100
         ),
+        # issue 13: the appeal window in days after a publication, and the analysis's bootstrap
+        "appeal_days": top.get(
+            "appeal_days", "int", default=DEFAULT_APPEAL_DAYS, minimum=1, maximum=MAX_APPEAL_DAYS
+        ),
+        "analysis_rounds": top.get(
+            "analysis_rounds", "int", default=DEFAULT_ANALYSIS_ROUNDS, minimum=1, maximum=MAX_ANALYSIS_ROUNDS
+        ),
+        "analysis_seed": top.get(
+            "analysis_seed", "int", default=DEFAULT_ANALYSIS_SEED, minimum=0, maximum=MAX_ANALYSIS_SEED
+        ),
         "categories": [],
     }
     threshold = spec["deviation_threshold"]
@@ -273,6 +291,9 @@ def apply_competition_spec(
             "final_score",
             "ratio_decimals",
             "deviation_threshold",
+            "appeal_days",
+            "analysis_rounds",
+            "analysis_seed",
             "max_per_province",
         )
     }

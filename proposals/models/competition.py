@@ -16,6 +16,11 @@ MAX_RATIO_DECIMALS = 2  # SPEC §8.5
 DEFAULT_TIE_BREAK = "criteria,subsidy"
 _TIE_BREAK_ELEMENT = r"(criteria|subsidy|criteria:[-a-zA-Z0-9_]+|stage:[-a-zA-Z0-9_]+)"
 TIE_BREAK_PATTERN = rf"^{_TIE_BREAK_ELEMENT}(,{_TIE_BREAK_ELEMENT})*$"
+# Issue 13: the appeal window (이의신청 기간) and the advisory analysis's bootstrap settings.
+DEFAULT_APPEAL_DAYS, MAX_APPEAL_DAYS = 7, 90
+DEFAULT_ANALYSIS_ROUNDS, MAX_ANALYSIS_ROUNDS = 1000, 100_000
+# evaluation.analysis.DEFAULT_SEED (this app imports nothing of evaluation; a test keeps them equal).
+DEFAULT_ANALYSIS_SEED, MAX_ANALYSIS_SEED = 20231, 2**31 - 1
 
 
 def tie_break_problem(elements: list[str], stage_codes: set[str]) -> str | None:
@@ -107,6 +112,27 @@ class Competition(AuditedModel):
             "than this share of the stage's maximum total. It changes no score."
         ),
     )
+    # Issue 13: applicants may file an appeal (이의신청) within this many days of a publication.
+    appeal_days = models.PositiveSmallIntegerField(
+        _("days for appeals after publication"),
+        default=DEFAULT_APPEAL_DAYS,
+        validators=[MinValueValidator(1), MaxValueValidator(MAX_APPEAL_DAYS)],
+        help_text=_("1 to 90: applicants may file an appeal within this many days of a publication."),
+    )
+    # Issue 13: the advisory analysis resamples each proposal's sheets this many times, from this
+    # seed, so a run is reproducible (``analyze`` and the officials' analysis page).
+    analysis_rounds = models.PositiveIntegerField(
+        _("bootstrap rounds of the evaluation analysis"),
+        default=DEFAULT_ANALYSIS_ROUNDS,
+        validators=[MinValueValidator(1), MaxValueValidator(MAX_ANALYSIS_ROUNDS)],
+        help_text=_("1 to 100000: how many times the analysis resamples each proposal's sheets."),
+    )
+    analysis_seed = models.PositiveIntegerField(
+        _("seed of the evaluation analysis"),
+        default=DEFAULT_ANALYSIS_SEED,
+        validators=[MaxValueValidator(MAX_ANALYSIS_SEED)],
+        help_text=_("0 to 2147483647: the same seed and rounds give the same analysis."),
+    )
     tie_break = models.CharField(
         _("tie-break chain"),
         max_length=200,
@@ -148,6 +174,18 @@ class Competition(AuditedModel):
             models.CheckConstraint(
                 condition=models.Q(deviation_threshold__gt=0, deviation_threshold__lte=100),
                 name="competition_deviation_threshold_percent",
+            ),
+            models.CheckConstraint(
+                condition=models.Q(appeal_days__gte=1, appeal_days__lte=MAX_APPEAL_DAYS),
+                name="competition_appeal_days_1_to_90",
+            ),
+            models.CheckConstraint(
+                condition=models.Q(analysis_rounds__gte=1, analysis_rounds__lte=MAX_ANALYSIS_ROUNDS),
+                name="competition_analysis_rounds_1_to_100000",
+            ),
+            models.CheckConstraint(
+                condition=models.Q(analysis_seed__gte=0, analysis_seed__lte=MAX_ANALYSIS_SEED),
+                name="competition_analysis_seed_31_bits",
             ),
         ]
 

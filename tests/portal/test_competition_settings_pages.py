@@ -187,5 +187,9 @@ def _rules(competition) -> dict:
             "ratio_decimals",
             "max_per_province",
             "tie_break",
+            "deviation_threshold",
+            "analysis_rounds",
+            "analysis_seed",
+            "appeal_days",
         )
     }

@@ -7,7 +7,7 @@ from django.core.management.base import BaseCommand, CommandError
 from django.utils.translation import gettext as _
 
 from evaluation import analysis
-from evaluation.analysis_service import analysis_inputs, threshold_share
+from evaluation.analysis_service import analyze_competition
 
 from ._lookup import competition_or_error
 
@@ -18,28 +18,28 @@ class Command(BaseCommand):
     def add_arguments(self, parser):
         parser.add_argument("--competition", required=True, help="competition slug")
         parser.add_argument("--json", action="store_true", help="print the JSON document alone")
-        parser.add_argument("--rounds", type=int, default=analysis.DEFAULT_ROUNDS, help="bootstrap rounds")
-        parser.add_argument("--seed", type=int, default=analysis.DEFAULT_SEED, help="bootstrap seed")
+        parser.add_argument(
+            "--rounds",
+            type=int,
+            default=None,
+            help="bootstrap rounds (default: the competition's analysis_rounds)",
+        )
+        parser.add_argument(
+            "--seed", type=int, default=None, help="bootstrap seed (default: the competition's analysis_seed)"
+        )
 
     def handle(self, *args, competition, rounds, seed, **options):
-        if rounds < 1:
+        if rounds is not None and rounds < 1:
             raise CommandError(_("--rounds must be at least 1."))
         found = competition_or_error(competition)
-        stages = list(found.stages.order_by("order"))
-        inputs, names, max_totals = analysis_inputs(found, stages)
-        result = analysis.analyze(
-            inputs,
-            slug=found.slug,
-            max_totals=max_totals,
-            names=names,
-            rounds=rounds,
-            seed=seed,
-            threshold_share=threshold_share(found),
-        )
+        # Issue 13: the competition's settings, unless an option overrides them.
+        run = analyze_competition(found, rounds, seed)
         if options["json"]:
-            self.stdout.write(json.dumps(analysis.document(result), ensure_ascii=False))
+            self.stdout.write(json.dumps(analysis.document(run.result), ensure_ascii=False))
             return
-        self.write_text(found, result, rounds, seed, {stage.code: stage.name for stage in stages})
+        self.write_text(
+            found, run.result, run.rounds, run.seed, {stage.code: stage.name for stage in run.stages}
+        )
 
     def write_text(self, competition, result, rounds, seed, stage_names):
         out = self.stdout.write
