@@ -258,6 +258,11 @@ REQUEST_UPLOAD_VIEWS = {
     "manage:document-replace": DOCUMENT_MAX_BYTES + 256 * 1024,
     "manage:documents-bulk": DOCUMENT_ZIP_MAX_BYTES + 256 * 1024,
 }
+# Without sign-in: an appeal through a result letter's link (its text and one attachment, checked
+# by evaluation.appeals.file_appeal with the document limit).
+REQUEST_ANONYMOUS_UPLOAD_VIEWS = {
+    "letter-appeal": DOCUMENT_MAX_BYTES + 256 * 1024,
+}
 
 # E-mail (evaluation.notices: assignment notices, reminders, reopened sheets), Django's MAILERS.
 # Production sends through the SMTP server the environment names (EMAIL_HOST, EMAIL_PORT,
@@ -265,7 +270,7 @@ REQUEST_UPLOAD_VIEWS = {
 # each message on the console; the tests get Django's in-memory outbox (locmem, set by the runner).
 MAILERS = {
     "default": (
-        {"BACKEND": "django.core.mail.backends.console.EmailBackend"}
+        {"BACKEND": "config.mail.EmailBackend"}  # the console, decoded (config/mail.py)
         if DEBUG
         else {
             "BACKEND": "django.core.mail.backends.smtp.EmailBackend",

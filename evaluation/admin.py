@@ -14,9 +14,17 @@ from django.utils.html import format_html_join
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
-from proposals.admin import AuditedAdmin, AuditedInline, ReadOnlyAuditedAdmin, unconfirmed, with_reason
+from proposals.admin import (
+    AuditedAdmin,
+    AuditedInline,
+    AuditedModelForm,
+    ReadOnlyAuditedAdmin,
+    unconfirmed,
+    with_reason,
+)
 
 from . import notices
+from .appeals import AppealRefused, remove_committee_member
 from .assignments import (
     assignments_conflicted_by,
     check_withdrawal,
@@ -27,14 +35,18 @@ from .assignments import (
 from .models import (
     Adjustment,
     AdjustmentItem,
+    Appeal,
+    AppealCommitteeMember,
     Assignment,
     Conflict,
     Criterion,
     Draw,
+    LetterOpening,
     Notice,
     Panel,
     PastAffiliation,
     Publication,
+    ResultLetter,
     Reviewer,
     ReviewerDraw,
     Rubric,
@@ -426,3 +438,137 @@ class NoticeAdmin(ReadOnlyAuditedAdmin):
 
     def get_readonly_fields(self, request, obj=None):
         return [f.name for f in self.model._meta.fields] + ["assignments"]
+
+
+# --- Result letters and appeals (issue 13) ------------------------------------------------------
+
+
+@admin.register(ResultLetter)
+class ResultLetterAdmin(ReadOnlyAuditedAdmin):
+    """Issued and revoked through ``evaluation.letters`` (the officials' letters page, ``letters``);
+    the link's token exists only in the e-mail, and its SHA-256 is not shown here either."""
+
+    list_display = (
+        "proposal",
+        "publication",
+        "issued_at",
+        "expires_at",
+        "revoked_at",
+        "delivery",
+        "issued_by",
+    )
+    list_filter = ("publication__competition", "delivery")
+    search_fields = ("proposal__reference", "proposal__applicant__name")
+    list_select_related = ("proposal__applicant", "publication__competition", "issued_by")
+    exclude = ("token_sha256", "content")
+
+    def get_readonly_fields(self, request, obj=None):
+        return [f.name for f in self.model._meta.fields if f.name not in self.exclude]
+
+
+@admin.register(LetterOpening)
+class LetterOpeningAdmin(ReadOnlyAuditedAdmin):
+    """Every opening of a letter's link (append-only, logged by ``evaluation.letters.open_letter``)."""
+
+    list_display = ("letter", "opened_at", "address")
+    list_filter = ("letter__publication__competition",)
+    list_select_related = ("letter__proposal", "letter__publication")
+
+    def get_readonly_fields(self, request, obj=None):
+        return [f.name for f in self.model._meta.fields]
+
+
+class CommitteeMemberInline(admin.TabularInline):
+    model = AppealCommitteeMember
+    fields = readonly_fields = ("reviewer", "added_by", "added_at")
+    extra = 0
+    can_delete = False
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(Appeal)
+class AppealAdmin(ReadOnlyAuditedAdmin):
+    """Filed through the letter's link, decided on the officials' appeals page or with ``appeals``
+    (``evaluation.appeals``); a committee member may be recorded here too (below)."""
+
+    list_display = (
+        "pk",
+        "proposal",
+        "publication",
+        "ground",
+        "status",
+        "filed_at",
+        "decided_at",
+        "corrected_by",
+    )
+    list_filter = ("publication__competition", "status", "ground")
+    search_fields = ("proposal__reference", "proposal__applicant__name")
+    list_select_related = ("proposal__applicant", "publication__competition", "corrected_by")
+    inlines = [CommitteeMemberInline]
+
+    def get_readonly_fields(self, request, obj=None):
+        return [f.name for f in self.model._meta.fields]
+
+
+class CommitteeMemberForm(AuditedModelForm):
+    """The rules of ``appeals.add_committee_member`` on the admin's form: a decided appeal's
+    committee is closed; the model's ``clean`` (``check_eligible``) refuses the proposal's own
+    reviewers and those with a conflict on it, as a message on the reviewer field."""
+
+    class Meta:
+        model = AppealCommitteeMember
+        fields = ("appeal", "reviewer")
+
+    def clean(self):
+        cleaned = super().clean()
+        appeal = cleaned.get("appeal")
+        if appeal is not None and appeal.status != Appeal.Status.RECEIVED:
+            self.add_error("appeal", gettext("This appeal has been decided; its committee is closed."))
+        return cleaned
+
+
+@admin.register(AppealCommitteeMember)
+class AppealCommitteeMemberAdmin(AuditedAdmin):
+    """Members are added here or through ``appeals.add_committee_member``; never changed (take one
+    off and add another); taken off before the decision with a reason
+    (``appeals.remove_committee_member``)."""
+
+    form = CommitteeMemberForm
+    list_display = ("reviewer", "appeal", "added_by", "added_at")
+    list_filter = ("appeal__publication__competition",)
+    list_select_related = ("reviewer", "appeal__proposal", "added_by")
+    autocomplete_fields = ("reviewer",)
+    raw_id_fields = ("appeal",)
+
+    def get_readonly_fields(self, request, obj=None):
+        if obj is not None:
+            return ("appeal", "reviewer", "added_by", "added_at")
+        return ()
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        if obj is not None and obj.appeal.status != Appeal.Status.RECEIVED:
+            return False
+        return super().has_delete_permission(request, obj)
+
+    def get_actions(self, request, action_location=admin.ActionLocation.CHANGE_LIST):
+        actions = super().get_actions(request, action_location=action_location)
+        actions.pop("delete_selected", None)  # each member is taken off with its own reason
+        return actions
+
+    def save_model(self, request, obj, form, change):
+        obj.added_by = request.user
+        super().save_model(request, obj, form, change)
+
+    def delete_model(self, request, obj):
+        try:
+            remove_committee_member(obj, request.user, self._reason(request))
+        except AppealRefused as refused:  # decided meanwhile
+            self.message_user(request, refused.message, messages.ERROR)

@@ -24,7 +24,7 @@ from django.utils.translation import gettext as _
 
 from proposals.models import Category, Competition, Proposal, Track
 
-from .models import Stage
+from .models import Appeal, Stage
 from .ranking import status_label
 
 CHANGE_KEYS = ("sheets", "criterion_averages", "adjustments", "draws", "proposals", "rules", "outcome")
@@ -410,3 +410,27 @@ def _setting_value(setting: str, value) -> str:
     if isinstance(value, list):
         return ", ".join(str(item) for item in value) or "—"
     return _shown(value)
+
+
+# --- Appeals a correction follows (이의신청 인용, evaluation.appeals) ---------------------------
+
+
+def accepted_uncited(competition):
+    """Accepted appeals of the competition that no correction has cited yet."""
+    return Appeal.objects.filter(
+        publication__competition=competition, status=Appeal.Status.ACCEPTED, corrected_by__isnull=True
+    ).order_by("pk")
+
+
+def cited_in_snapshot(appeals) -> list[dict]:
+    """How a correction's snapshot cites the accepted appeals it follows."""
+    return [
+        {
+            "id": appeal.pk,
+            "publication": appeal.publication.number,
+            "proposal": appeal.letter.content["proposal"]["key"],
+            "ground": appeal.ground,
+            "decision": appeal.decision_reason,
+        }
+        for appeal in appeals
+    ]

@@ -13,7 +13,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from accounts.roles import Role
-from proposals.models import Competition, Track, track_display_name
+from proposals.models import Competition, Track, audit_context, track_display_name
 
 from . import notices, rules
 from .assignments import form_panel
@@ -53,11 +53,14 @@ URLS = (
     ("/", gettext_lazy("home: each role's first page after sign-in")),
     ("/public/", gettext_lazy("published results (no sign-in)")),
     ("/official/", gettext_lazy("officials: progress, rankings, publication")),
+    (f"/official/{SLUG}/analysis/", gettext_lazy("officials: evaluation analysis (advisory)")),
+    (f"/official/{SLUG}/letters/", gettext_lazy("officials: result letters and appeals")),
     ("/review/", gettext_lazy("reviewers: assigned proposals and scoresheets")),
     ("/manage/", gettext_lazy("administrators: competitions and imports")),
     ("/admin/", gettext_lazy("Django admin")),
 )
 BASE_URL = "http://127.0.0.1:8000"  # where `make demo` serves the site
+DEMO_CONTACT_DOMAIN = "demo.example.go.kr"  # the demo's applicant contacts (development only)
 
 
 def run_demo(out) -> Competition:
@@ -84,6 +87,7 @@ def run_demo(out) -> Competition:
     ranking = rank_competition(competition)
     write_ranking(out, ranking)
     publish_demo(out, competition, ranking)
+    send_demo_letters(out, competition)
     write_overview(out, competition)
     write_selected(out, ranking)
     out.write("")
@@ -178,6 +182,39 @@ def publish_demo(out, competition: Competition, ranking: CompetitionRanking) -> 
             return
     reason = _("The demo's scores changed since its previous run.") if current is not None else ""
     call_command("publish", competition=SLUG, by=PUBLISHER, reason=reason, stdout=out)
+
+
+def send_demo_letters(out, competition: Competition) -> None:
+    """Issue the result letters of the publication in force and e-mail them (in development the
+    console shows the e-mails, each with its applicant's link). The 2023 release names no
+    contacts, so the demo gives each proposal a demo address first (development only). A second
+    run with the same publication issues nothing: its letters are in force."""
+    from .letters import issue_letters
+    from .models import ResultLetter
+    from .publication import current_publication
+
+    out.write("")
+    publication = current_publication(competition)
+    if ResultLetter.objects.filter(publication=publication, revoked_at__isnull=True).exists():
+        out.write(
+            _("The result letters of publication no. %(number)s were issued already; none issued again.")
+            % {"number": publication.number}
+        )
+        return
+    official = get_user_model().objects.get(username=PUBLISHER)
+    with audit_context(official, _("Demo contacts (development only)")):
+        for proposal in competition.proposals.filter(contact_email="").exclude(reference=""):
+            proposal.contact_name = _("Demo contact")
+            proposal.contact_email = f"{proposal.reference.lower()}@{DEMO_CONTACT_DOMAIN}"
+            proposal.save(update_fields=["contact_name", "contact_email"])
+    issued = issue_letters(competition, official)
+    out.write(
+        _(
+            "Issued %(count)s result letters (평가결과 통보서) of publication no. %(number)s and e-mailed "
+            "each applicant its link; in development the e-mails are printed above."
+        )
+        % {"count": len(issued), "number": publication.number}
+    )
 
 
 def write_selected(out, ranking: CompetitionRanking) -> None:

@@ -71,13 +71,14 @@ class RequestBodyLimitMiddleware:
 
 def body_limit(request) -> int:
     """Bytes a request's body may hold: by who is asking and which page."""
-    if not request.user.is_authenticated:
-        return settings.REQUEST_MAX_BYTES_ANONYMOUS
     try:
-        match = resolve(request.path_info)
+        view_name = resolve(request.path_info).view_name
     except Resolver404:
-        return settings.REQUEST_MAX_BYTES_SIGNED_IN
-    return settings.REQUEST_UPLOAD_VIEWS.get(match.view_name, settings.REQUEST_MAX_BYTES_SIGNED_IN)
+        view_name = None
+    if not request.user.is_authenticated:
+        # The applicant's appeal through a result letter's link is the one upload without sign-in.
+        return settings.REQUEST_ANONYMOUS_UPLOAD_VIEWS.get(view_name, settings.REQUEST_MAX_BYTES_ANONYMOUS)
+    return settings.REQUEST_UPLOAD_VIEWS.get(view_name, settings.REQUEST_MAX_BYTES_SIGNED_IN)
 
 
 def request_too_large(request, limit: int):

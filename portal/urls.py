@@ -2,6 +2,7 @@
 
 from django.urls import include, path
 
+from .public import letters
 from .public import views as public
 from .views import home
 
@@ -12,6 +13,13 @@ urlpatterns = [
     path("public/results/<slug:slug>/results.json", public.results_json, name="public-results-json"),
     path("public/results/<slug:slug>/results.csv", public.results_csv, name="public-results-csv"),
     path("privacy/", public.privacy, name="privacy"),
+    path("letters/<str:token>/", letters.letter, name="letter"),
+    path("letters/<str:token>/appeal/", letters.appeal, name="letter-appeal"),
+    path(
+        "letters/<str:token>/appeals/<int:pk>/attachment/",
+        letters.appeal_attachment,
+        name="letter-appeal-attachment",
+    ),
     path("manage/", include(("portal.manage.urls", "manage"))),
     path("official/", include(("portal.official.urls", "official"))),
     path("official/publications/", include(("portal.official.publication_urls", "publication"))),

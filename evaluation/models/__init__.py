@@ -1,3 +1,4 @@
+from .appeal import Appeal, AppealCommitteeMember, LetterOpening, ResultLetter, appeal_deadline, deadline_text
 from .conflict import Conflict
 from .notice import Notice
 from .panel import Assignment, Panel, ReviewerDraw, SecurityPledge
@@ -9,14 +10,18 @@ from .stage import Criterion, Rubric, Stage
 __all__ = [
     "Adjustment",
     "AdjustmentItem",
+    "Appeal",
+    "AppealCommitteeMember",
     "Assignment",
     "Conflict",
     "Criterion",
     "Draw",
+    "LetterOpening",
     "Notice",
     "Panel",
     "PastAffiliation",
     "Publication",
+    "ResultLetter",
     "Reviewer",
     "ReviewerDraw",
     "Rubric",
@@ -24,4 +29,6 @@ __all__ = [
     "Scoresheet",
     "SecurityPledge",
     "Stage",
+    "appeal_deadline",
+    "deadline_text",
 ]

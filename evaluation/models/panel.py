@@ -7,6 +7,7 @@ from django.utils.translation import gettext_lazy as _
 
 from proposals.models import AuditedModel, AuditedQuerySet, Proposal
 
+from .appeal import refuse_committee_members
 from .conflict import Conflict, refuse_conflicted
 from .result import Publication
 
@@ -61,7 +62,9 @@ def conflicts_of_pair(prefix: str = ""):
 
 
 def _refuse_conflicted(pairs) -> None:
+    pairs = list(pairs)
     refuse_conflicted(pairs)
+    refuse_committee_members(pairs)
 
 
 class AssignmentQuerySet(AuditedQuerySet):

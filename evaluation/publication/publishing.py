@@ -8,7 +8,7 @@ from proposals.models import Competition, audit_context, audit_transaction
 
 from .. import integrity
 from ..assignments import record_unrecorded_conflicts
-from ..corrections import snapshot_changes
+from ..corrections import accepted_uncited, cited_in_snapshot, snapshot_changes
 from ..models import Publication
 from ..ranking import rank_competition
 from .checks import failed_messages, publication_checks
@@ -119,6 +119,10 @@ def publish(competition, user, override_reason: str = "", correction_reason: str
             raise _unchanged_refusal(previous)
         if previous is not None and not correction_reason:  # published meanwhile by another
             raise PublicationRefused([correction_reason_missing(previous)], ["correction_reason"])
+        # Accepted appeals (이의신청 인용) still waiting for their correction: this one cites them.
+        cited = (
+            list(accepted_uncited(competition).select_related("publication", "letter")) if previous else []
+        )
         snapshot = plain(
             {
                 "format": SNAPSHOT_FORMAT,
@@ -134,6 +138,8 @@ def publish(competition, user, override_reason: str = "", correction_reason: str
                 "changes": snapshot_changes(previous.snapshot, plain(inputs), plain(outcome))
                 if previous
                 else None,
+                # Only where a correction follows accepted appeals: other snapshots keep their shape.
+                **({"appeals": cited_in_snapshot(cited)} if cited else {}),
             }
         )
         publication = Publication(
@@ -149,6 +155,9 @@ def publish(competition, user, override_reason: str = "", correction_reason: str
         reason = "\n".join(text for text in (snapshot["correction_reason"], override_reason) if text)
         with audit_context(user, reason):
             publication.save()
+            for appeal in cited:  # audited one by one: each appeal's record names its correction
+                appeal.corrected_by = publication
+                appeal.save(update_fields=["corrected_by"])
             Competition.objects.filter(pk=competition.pk).update(status=Competition.Status.PUBLISHED)
         competition.status = Competition.Status.PUBLISHED
     return publication

@@ -389,3 +389,125 @@ class AuditFilterForm(forms.Form):
     @property
     def active(self) -> bool:
         return self.is_bound and self.is_valid() and any(self.cleaned_data.values())
+
+
+# --- Result letters and appeals (issue 13) ------------------------------------------------------
+# The rules are the services' (evaluation.letters, evaluation.appeals): these forms collect the
+# inputs and put the services' refusals next to the fields they concern.
+
+
+class IssueLettersForm(forms.Form):
+    confirm = forms.BooleanField(
+        label=gettext_lazy(
+            "I confirm: a new link is made for each letter, a letter in force is revoked and replaced, "
+            "and the letters are e-mailed to the applicants' contacts."
+        ),
+        error_messages={"required": gettext_lazy("Tick the box to confirm; no letter was issued.")},
+    )
+
+    def __init__(self, *args, **kwargs):
+        kwargs.setdefault("auto_id", "issue-%s")
+        super().__init__(*args, **kwargs)
+
+
+class RevokeLetterForm(forms.Form):
+    # Required by evaluation.letters.revoke_letter, whose message is shown next to the field.
+    reason = forms.CharField(
+        label=gettext_lazy("Reason for revoking the link"),
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 3, "class": "krds-input", "aria-required": "true"}),
+    )
+
+    def __init__(self, *args, **kwargs):
+        kwargs.setdefault("auto_id", "revoke-%s")
+        super().__init__(*args, **kwargs)
+
+
+class CommitteeMemberForm(forms.Form):
+    """A reviewer of the pool for an appeal's committee. Every reviewer is a valid choice here:
+    the ones who may not sit on it are shown disabled, and the model refuses them on every path
+    (``AppealCommitteeMember.check_eligible``), whose message goes next to the field."""
+
+    reviewer = forms.ModelChoiceField(
+        queryset=Reviewer.objects.none(),
+        label=gettext_lazy("Member to add"),
+        empty_label=gettext_lazy("Choose a reviewer"),
+        widget=forms.Select(attrs={"class": "krds-form-select"}),
+        error_messages={
+            "required": gettext_lazy("Choose the reviewer to add."),
+            "invalid_choice": gettext_lazy("Choose a reviewer of the pool."),
+        },
+    )
+
+    def __init__(self, *args, reviewers, ineligible=None, **kwargs):
+        """``reviewers``: the pool; ``ineligible``: {reviewer id: why not} (shown disabled)."""
+        kwargs.setdefault("auto_id", "member-%s")
+        super().__init__(*args, **kwargs)
+        ineligible = ineligible or {}
+        field = self.fields["reviewer"]
+        field.queryset = reviewers
+        field.widget = _SelectWithDisabled(attrs={"class": "krds-form-select"}, disabled=set(ineligible))
+        field.choices = [("", field.empty_label)] + [
+            (
+                reviewer.pk,
+                f"{reviewer.name} ({reviewer.affiliation})"
+                + (f" — {ineligible[reviewer.pk]}" if reviewer.pk in ineligible else ""),
+            )
+            for reviewer in reviewers
+        ]
+
+
+class _SelectWithDisabled(forms.Select):
+    def __init__(self, *args, disabled=(), **kwargs):
+        super().__init__(*args, **kwargs)
+        self.disabled = disabled
+
+    def create_option(self, name, value, *args, **kwargs):
+        option = super().create_option(name, value, *args, **kwargs)
+        if getattr(value, "value", value) in self.disabled:
+            option["attrs"]["disabled"] = True
+        return option
+
+
+class RemoveMemberForm(forms.Form):
+    # Required by evaluation.appeals.remove_committee_member (its message next to the field).
+    reason = forms.CharField(
+        label=gettext_lazy("Reason for taking the member off the committee"),
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 3, "class": "krds-input", "aria-required": "true"}),
+    )
+
+    def __init__(self, *args, **kwargs):
+        kwargs.setdefault("auto_id", "remove-%s")
+        super().__init__(*args, **kwargs)
+
+
+class AppealDecisionForm(forms.Form):
+    ACCEPT, REJECT = "accept", "reject"
+
+    decision = forms.ChoiceField(
+        label=gettext_lazy("Decision"),
+        choices=[(ACCEPT, gettext_lazy("Accept (인용)")), (REJECT, gettext_lazy("Reject (기각)"))],
+        widget=forms.RadioSelect,
+        error_messages={"required": gettext_lazy("Choose the decision: accept or reject.")},
+    )
+    # Required by evaluation.appeals.decide_appeal, whose message is shown next to the field.
+    reasons = forms.CharField(
+        label=gettext_lazy("Reasons for the decision"),
+        required=False,
+        help_text=gettext_lazy("Sent to the applicant by e-mail and kept in the audit trail."),
+        widget=forms.Textarea(attrs={"rows": 5, "class": "krds-input", "aria-required": "true"}),
+    )
+    confirm = forms.BooleanField(
+        label=gettext_lazy(
+            "I confirm the committee's decision: it cannot be changed afterwards, and the applicant is "
+            "told by e-mail."
+        ),
+        error_messages={
+            "required": gettext_lazy("Tick the box to confirm the decision; nothing was recorded.")
+        },
+    )
+
+    def __init__(self, *args, **kwargs):
+        kwargs.setdefault("auto_id", "decision-%s")
+        super().__init__(*args, **kwargs)

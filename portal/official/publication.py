@@ -13,7 +13,8 @@ from django.views.decorators.http import require_POST
 
 from accounts.decorators import role_required
 from accounts.roles import Role
-from evaluation.corrections import describe_changes
+from evaluation.appeals import deadline_text, state_of, with_open_appeals
+from evaluation.corrections import accepted_uncited, describe_changes
 from evaluation.integrity import publication_chain_entries, with_chain_head
 from evaluation.models import Publication
 from evaluation.publication import (
@@ -76,22 +77,40 @@ def _render(request, competition, form=None, status=200):
         competition, override_reason=(form.data.get("override_reason", "") if form else "")
     )
     publications = list(
-        with_chain_head(Publication.objects.filter(competition=competition))
-        .select_related("published_by")
+        with_chain_head(with_open_appeals(Publication.objects.filter(competition=competition)))
+        .select_related("published_by", "competition")
         .defer("snapshot")
         .order_by("-number")
     )
     superseded = {p.supersedes_id for p in publications if p.supersedes_id}
     number_of = {p.pk: p.number for p in publications}
-    rows = [
-        {
-            "publication": p,
-            "current": p.pk not in superseded,
-            "superseded_by": next((q.number for q in publications if q.supersedes_id == p.pk), None),
-            "supersedes": number_of.get(p.supersedes_id),
-        }
-        for p in publications
-    ]
+    rows = []
+    for p in publications:
+        state = state_of(p)
+        rows.append(
+            {
+                "publication": p,
+                "current": p.pk not in superseded,
+                "superseded_by": next((q.number for q in publications if q.supersedes_id == p.pk), None),
+                "supersedes": number_of.get(p.supersedes_id),
+                "state": state,
+                "appeal_deadline": deadline_text(state.deadline),
+            }
+        )
+    # Accepted appeals (인용) still waiting for their correction: the next publication cites them.
+    citing = (
+        [
+            {
+                "id": appeal.pk,
+                "proposal": appeal.letter.content["proposal"]["key"],
+                "publication": appeal.publication.number,
+                "decision": appeal.decision_reason,
+            }
+            for appeal in accepted_uncited(competition).select_related("publication", "letter")
+        ]
+        if publications
+        else []
+    )
     # 정정 사항 of each correction, newest first (only corrections' snapshots are read).
     snapshots = dict(
         Publication.objects.filter(pk__in=[p.pk for p in publications if p.supersedes_id]).values_list(
@@ -104,6 +123,7 @@ def _render(request, competition, form=None, status=200):
             "supersedes": number_of.get(p.supersedes_id),
             "reason": snapshots[p.pk].get("correction_reason"),
             "lines": describe_changes(snapshots[p.pk]),
+            "appeals": snapshots[p.pk].get("appeals") or [],
         }
         for p in publications
         if p.pk in snapshots
@@ -115,6 +135,7 @@ def _render(request, competition, form=None, status=200):
         "publishable": all(check.passed for check in checks if check.code != "sheets"),
         "sheets_outstanding": any(check.code == "sheets" and not check.passed for check in checks),
         "publications": rows,
+        "citing": citing,
         "form": form or PublishForm(previous=publications[0] if publications else None),
     }
     return render(request, "portal/publication/competition.html", context, status=status)

@@ -9,6 +9,7 @@ from functools import cached_property
 import django_tables2 as tables
 from django.urls import reverse
 from django.utils.html import format_html, format_html_join
+from django.utils.safestring import mark_safe
 from django.utils.translation import gettext_lazy as _
 from django_tables2.data import TableListData
 from django_tables2.utils import OrderBy
@@ -687,4 +688,152 @@ class AdjustmentTable(CaptionedTable):
         }
         return format_html(
             '<a class="krds-btn tertiary small" href="{}" aria-label="{}">{}</a>', url, label, _("Delete")
+        )
+
+
+# --- Result letters and appeals (issue 13) ------------------------------------------------------
+
+LETTER_STATES = {
+    "not_issued": _("Not issued"),
+    "sent": _("Issued, e-mail sent"),
+    "failed": _("Issued, e-mail not delivered"),
+    "not_sent": _("Issued, e-mail not yet sent"),
+    "no_email": _("Issued, not sent (no e-mail)"),
+    "revoked": _("Revoked"),
+    "expired": _("Link expired"),
+}
+
+
+class LetterTable(CaptionedTable):
+    """Each proposal of the publication in force and its newest letter (the rows are dicts:
+    ``id``, ``reference``, ``applicant``, ``title``, and ``letter``/``state`` for the page shown)."""
+
+    reference = tables.Column(verbose_name=_("Reference number"), attrs=labelled(REF, _("Reference number")))
+    applicant = tables.Column(verbose_name=_("Applicant"), attrs=labelled(NAME, _("Applicant")))
+    title = tables.Column(verbose_name=_("Project title"), attrs=labelled(TITLE, _("Project title")))
+    state = tables.Column(
+        accessor="id", verbose_name=_("Letter"), empty_values=(), attrs=labelled({}, _("Letter"))
+    )
+    issued = tables.Column(
+        accessor="id", verbose_name=_("Issued"), empty_values=(), attrs=labelled(TIME, _("Issued"))
+    )
+    opened = tables.Column(
+        accessor="id", verbose_name=_("Opened"), empty_values=(), attrs=labelled(NUM, _("Opened"))
+    )
+    last_opened = tables.Column(
+        accessor="id",  # computed from the record (render_*): a missing key would repr the row
+        verbose_name=_("Last opened"),
+        empty_values=(),
+        attrs=labelled(TIME, _("Last opened")),
+    )
+    actions = tables.Column(
+        accessor="id", verbose_name=_("Actions"), empty_values=(), attrs=labelled(NAME, _("Actions"))
+    )
+
+    class Meta:
+        orderable = False
+        attrs = {"class": "compact cards"}
+        empty_text = _("The publication ranks no proposal.")
+
+    def __init__(self, data, *, slug, **kwargs):
+        super().__init__(data, **kwargs)
+        self.slug = slug
+
+    def render_reference(self, value):
+        return value or "—"
+
+    def render_state(self, record):
+        state = record.get("state", "not_issued")
+        letter = record.get("letter")
+        label = format_html('<span class="krds-badge">{}</span>', LETTER_STATES[state])
+        if state == "revoked" and letter is not None:
+            return format_html("{}<br><small>{}</small>", label, letter.revoke_reason)
+        if state == "failed" and letter is not None and letter.delivery_error:
+            return format_html("{}<br><small>{}</small>", label, letter.delivery_error[:120])
+        return label
+
+    def render_issued(self, record):
+        letter = record.get("letter")
+        return _localtime(letter.issued_at) if letter is not None else "—"
+
+    def render_opened(self, record):
+        letter = record.get("letter")
+        return letter.opened if letter is not None else "—"
+
+    def render_last_opened(self, record):
+        letter = record.get("letter")
+        return _localtime(letter.last_opened) if letter is not None and letter.last_opened else "—"
+
+    def render_actions(self, record):
+        letter = record.get("letter")
+        links = [
+            (reverse("official:letter-print", args=[self.slug, record["id"]]), _("Print")),
+            (
+                reverse("official:letter-issue", args=[self.slug, record["id"]]),
+                _("Issue") if letter is None else _("Issue again"),
+            ),
+        ]
+        if letter is not None and letter.revoked_at is None:
+            links.append((reverse("official:letter-revoke", args=[self.slug, record["id"]]), _("Revoke")))
+        return format_html_join(mark_safe("<br>"), '<a href="{}">{}</a>', links)
+
+
+class AppealTable(CaptionedTable):
+    number = tables.Column(verbose_name=_("No."), accessor="pk", attrs=labelled(NUM, _("No.")))
+    filed_at = tables.Column(verbose_name=_("Filed"), attrs=labelled(TIME, _("Filed")))
+    proposal = tables.Column(
+        verbose_name=_("Proposal"), empty_values=(), attrs=labelled(TITLE, _("Proposal"))
+    )
+    ground = tables.Column(verbose_name=_("Ground"), attrs=labelled({}, _("Ground")))
+    status = tables.Column(verbose_name=_("State"), attrs=labelled({}, _("State")))
+    decision = tables.Column(
+        accessor="pk", verbose_name=_("Decision"), empty_values=(), attrs=labelled({}, _("Decision"))
+    )
+
+    class Meta:
+        orderable = False
+        attrs = {"class": "compact cards"}
+        empty_text = _("No appeal has been filed.")
+
+    def __init__(self, data, *, slug, **kwargs):
+        super().__init__(data, **kwargs)
+        self.slug = slug
+
+    def render_number(self, record):
+        return format_html(
+            '<a href="{}">{}</a>',
+            reverse("official:appeal", args=[self.slug, record.pk]),
+            _("Appeal no. %(number)s") % {"number": record.pk},
+        )
+
+    def render_filed_at(self, value):
+        return _localtime(value)
+
+    def render_proposal(self, record):
+        proposal = record.proposal
+        return format_html(
+            "{} {}<br><small>{}</small>", proposal.reference or "—", proposal.applicant.name, proposal.title
+        )
+
+    def render_ground(self, record):
+        return record.get_ground_display()
+
+    def render_status(self, record):
+        label = record.get_status_display()
+        if record.corrected_by_id:
+            return format_html(
+                '<span class="krds-badge">{}</span><br><small>{}</small>',
+                label,
+                _("cited by publication no. %(number)s") % {"number": record.corrected_by.number},
+            )
+        return format_html('<span class="krds-badge">{}</span>', label)
+
+    def render_decision(self, record):
+        if record.decided_at is None:
+            return "—"
+        reason = record.decision_reason
+        return format_html(
+            "{}<br><small>{}</small>",
+            _localtime(record.decided_at),
+            reason if len(reason) <= 80 else reason[:80] + "…",
         )

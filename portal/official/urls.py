@@ -1,7 +1,7 @@
 from django.urls import path
 
 from ..documents import views as documents
-from . import analysis_views
+from . import analysis_views, appeals_views, letters_views
 from . import views as official
 
 urlpatterns = [
@@ -45,4 +45,21 @@ urlpatterns = [
         official.delete_adjustment,
         name="delete-adjustment",
     ),
+    # Result letters and appeals (issue 13)
+    path("<slug:slug>/letters/", letters_views.letters, name="letters"),
+    path("<slug:slug>/letters.pdf", letters_views.letters_pdf, name="letters-pdf"),
+    path("<slug:slug>/letters/issue/", letters_views.issue, name="letters-issue"),
+    path("<slug:slug>/letters/<int:pk>/", letters_views.print_letter, name="letter-print"),
+    path("<slug:slug>/letters/<int:pk>/issue/", letters_views.issue, name="letter-issue"),
+    path("<slug:slug>/letters/<int:pk>/revoke/", letters_views.revoke, name="letter-revoke"),
+    path("<slug:slug>/appeals/", appeals_views.appeals, name="appeals"),
+    path("<slug:slug>/appeals/<int:pk>/", appeals_views.appeal, name="appeal"),
+    path("<slug:slug>/appeals/<int:pk>/attachment/", appeals_views.attachment, name="appeal-attachment"),
+    path("<slug:slug>/appeals/<int:pk>/committee/", appeals_views.add_member, name="appeal-add-member"),
+    path(
+        "<slug:slug>/appeals/<int:pk>/committee/<int:member_id>/remove/",
+        appeals_views.remove_member,
+        name="appeal-remove-member",
+    ),
+    path("<slug:slug>/appeals/<int:pk>/decision/", appeals_views.decide, name="appeal-decide"),
 ]

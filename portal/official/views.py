@@ -247,7 +247,8 @@ def _forms(
             assignments=assignments,
             closing_id=closing_id,
             conflicted=conflicted,
-            initial={"assignment": request.GET.get("reopen")},
+            # ``?reason=``: a reason suggested by the page that links here (an accepted appeal's).
+            initial={"assignment": request.GET.get("reopen"), "reason": request.GET.get("reason", "")[:500]},
         )
     if challenge_form is None:
         challenge_form = ChallengeForm(proposal=proposal, reviewers=_assigned_reviewers(stage, proposal))

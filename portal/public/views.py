@@ -15,6 +15,7 @@ from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
+from evaluation.appeals import deadline_text, state_of, with_open_appeals
 from evaluation.integrity import with_chain_head
 from evaluation.models import Publication
 from proposals.models import Competition
@@ -41,12 +42,16 @@ def landing(request):
 SHOWN_PARTS = ("competition", "outcome", "changes", "supersedes", "correction_reason")
 
 
-def _publication_in_force(slug):
+def _publication_in_force(slug, with_state=False):
     """The current publication of a competition with the parts of its snapshot the public reads
     (``SHOWN_PARTS``, extracted by the database: never the inputs) and the chain head recorded
-    when it was published, in one query; 404 without one."""
+    when it was published — with ``with_state`` also the number of its open appeals
+    (``evaluation.appeals.with_open_appeals``) — in one query; 404 without one."""
+    publications = Publication.objects.filter(competition__slug=slug)
+    if with_state:
+        publications = with_open_appeals(publications)
     publication = (
-        with_chain_head(Publication.objects.filter(competition__slug=slug))
+        with_chain_head(publications)
         .defer("snapshot")
         .annotate(**{f"shown_{part}": KeyTransform(part, "snapshot") for part in SHOWN_PARTS})
         .select_related("competition")
@@ -59,8 +64,11 @@ def _publication_in_force(slug):
 
 
 def results(request, slug):
-    """The current publication of a competition, from its snapshot alone."""
-    publication, snapshot = _publication_in_force(slug)
+    """The current publication of a competition, from its snapshot alone, and where it stands in
+    the appeal procedure (이의신청 기간, 심사 중, 확정): the window and the state, never an appeal's
+    details (the number of open appeals is not shown either)."""
+    publication, snapshot = _publication_in_force(slug, with_state=True)
+    state = state_of(publication)
     context = {
         "publication": publication,
         "competition": snapshot["competition"],
@@ -72,6 +80,8 @@ def results(request, slug):
         "corrections": correction_notes(snapshot),
         "corrects": (snapshot.get("supersedes") or {}).get("number"),
         "correction_reason": snapshot["correction_reason"],
+        "appeal_state": state,
+        "appeal_deadline": deadline_text(state.deadline),
     }
     return render(request, "portal/public/results.html", context)
 

@@ -145,3 +145,23 @@ def test_no_engine_module_names_a_winner():
     ):
         source = (evaluation / module).read_text(encoding="utf-8")
         assert not [name for name in names if name in source], module
+
+
+def test_demo_sends_the_result_letters_once(mailoutbox, django_capture_on_commit_callbacks):
+    from evaluation.models import ResultLetter
+
+    with django_capture_on_commit_callbacks(execute=True):  # the e-mails go after the commit
+        text = run_demo()
+    letters = ResultLetter.objects.filter(revoked_at__isnull=True)
+    assert letters.count() == Proposal.objects.count() == 24
+    assert len(mailoutbox) == 24
+    first = next(mail for mail in mailoutbox if mail.to == ["2023-h-01@demo.example.go.kr"])
+    assert first.subject == "[2023년 스마트시티 조성사업] 평가결과 통보서"
+    assert "http://127.0.0.1:8000/letters/" in first.body
+    assert "평가결과 통보서 24건" in text
+    assert "http://127.0.0.1:8000/official/smartcity-2023/analysis/" in text
+    mailoutbox.clear()
+    with django_capture_on_commit_callbacks(execute=True):
+        again = run_demo()
+    assert ResultLetter.objects.count() == 24 and not mailoutbox
+    assert "제1차 공개의 평가결과 통보서는 이미 발급되었습니다" in again

@@ -16,6 +16,7 @@ from evaluation.models import Stage
 from evaluation.stage_scores import stage_results
 from portal.official import analysis_views, charts
 from proposals.models import Competition, Proposal
+from tests.letters import lettered, letters_official  # noqa: F401  (fixtures)
 
 SLUG = "smartcity-2023"
 
@@ -328,3 +329,18 @@ def test_the_bootstrap_runs_once_per_change_of_the_records(demo, client, user_fa
     competition.save()  # audited: the chain's head moves
     assert client.get(url).context["rounds"] == 30
     assert runs == [1000, 30]
+
+
+@pytest.mark.django_db
+def test_an_outlier_sheet_links_to_where_the_official_asks_for_reconsideration(lettered, client):
+    """Issue 13: from an outlier sheet the official asks the reviewer to reconsider — the reopen
+    with a reason on the proposal's page."""
+    client.force_login(lettered["official"])
+    response = client.get(reverse("official:analysis", args=[lettered["publication"].competition.slug]))
+    html = response.content.decode()
+    second = lettered["proposals"][2]
+    target = (
+        reverse("official:proposal", args=[second.competition.slug, "test-written", second.pk]) + "#reopen"
+    )
+    assert f'<a href="{target}">' in html
+    assert "위원 E 평가표 재개(사유 기록)" in html

@@ -36,6 +36,10 @@ MATRIX = {
     "public-results": (404,) * 6,  # anyone; 404 until the competition has a publication
     "public-results-json": (404,) * 6,  # open data: likewise
     "public-results-csv": (404,) * 6,
+    # A result letter's link (issue 13): the token is the key, for anyone; a bogus one is 404.
+    "letter": (404,) * 6,
+    "letter-appeal": (404,) * 6,
+    "letter-appeal-attachment": (404,) * 6,
     "login": (200, 302, 302, 302, 302, 302),  # a signed-in user is sent on
     "logout": (405,) * 6,  # POST only
     "set-password": ANYONE,  # a signed link; an invalid one says so
@@ -109,6 +113,20 @@ MATRIX = {
     "official:proposal-scores": OFFICIALS,
     "official:record-adjustment": OFFICIALS_POST,
     "official:delete-adjustment": OFFICIALS,  # asks why first; the POST deletes
+    # Result letters and appeals (issue 13). The world has no publication: the list pages say so,
+    # the letter pages send back to the list, and pages of an appeal that does not exist are 404.
+    "official:letters": OFFICIALS,
+    "official:letters-pdf": (LOGIN, 403, 403, 403, 302, 302),
+    "official:letters-issue": (LOGIN, 403, 403, 403, 302, 302),  # asks first; the POST issues
+    "official:letter-print": (LOGIN, 403, 403, 403, 302, 302),
+    "official:letter-issue": (LOGIN, 403, 403, 403, 302, 302),
+    "official:letter-revoke": (LOGIN, 403, 403, 403, 404, 404),  # no letter in force
+    "official:appeals": OFFICIALS,
+    "official:appeal": (LOGIN, 403, 403, 403, 404, 404),
+    "official:appeal-attachment": (LOGIN, 403, 403, 403, 404, 404),
+    "official:appeal-add-member": OFFICIALS_POST,
+    "official:appeal-remove-member": (LOGIN, 403, 403, 403, 404, 404),  # asks why first
+    "official:appeal-decide": OFFICIALS_POST,
     "publication:index": OFFICIALS,
     "publication:competition": OFFICIALS,
     "publication:publish": OFFICIALS_POST,
@@ -244,9 +262,24 @@ def world(
             "official:proposal-scores": [slug, code, proposal.pk],
             "official:record-adjustment": [slug, code, proposal.pk],
             "official:delete-adjustment": [slug, code, proposal.pk, adjustment.pk],
+            "official:letters": [slug],
+            "official:letters-pdf": [slug],
+            "official:letters-issue": [slug],
+            "official:letter-print": [slug, proposal.pk],
+            "official:letter-issue": [slug, proposal.pk],
+            "official:letter-revoke": [slug, proposal.pk],
+            "official:appeals": [slug],
+            "official:appeal": [slug, 999999],
+            "official:appeal-attachment": [slug, 999999],
+            "official:appeal-add-member": [slug, 999999],
+            "official:appeal-remove-member": [slug, 999999, 1],
+            "official:appeal-decide": [slug, 999999],
             "public-results": [slug],
             "public-results-json": [slug],
             "public-results-csv": [slug],
+            "letter": ["bogus-token"],
+            "letter-appeal": ["bogus-token"],
+            "letter-appeal-attachment": ["bogus-token", 1],
             "publication:competition": [slug],
             "publication:publish": [slug],
             "review:competition": [slug],
@@ -346,7 +379,14 @@ POST_FORMS = {
     "official:record-adjustment",
     "official:delete-adjustment",
     "official:draw",
+    "official:letters-issue",
+    "official:letter-issue",
+    "official:letter-revoke",
+    "official:appeal-add-member",
+    "official:appeal-remove-member",
+    "official:appeal-decide",
     "publication:publish",
+    "letter-appeal",
 }
 
 

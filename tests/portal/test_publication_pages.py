@@ -8,6 +8,7 @@ from django.urls import reverse
 from accounts.roles import Role
 from evaluation.models import Adjustment, Draw, Publication
 from proposals.models import AuditEntry, Competition
+from tests.letters import lettered, letters_official  # noqa: F401  (fixtures)
 
 from .test_public_results import bulk_published
 
@@ -144,7 +145,9 @@ def test_reviewers_and_visitors_cannot_publish(client, competition, world, make_
     assert Publication.objects.count() == 0
 
 
-OFFICIAL_PAGE_QUERIES = 15  # 13, and the affiliation re-check of every assignment (2)
+OFFICIAL_PAGE_QUERIES = (
+    16  # 13, the affiliation re-check of every assignment (2), accepted appeals to cite (1)
+)
 
 
 @pytest.mark.parametrize("count", [20, 2000])
@@ -157,3 +160,53 @@ def test_publication_page_queries_do_not_grow(
         response = page(client, competition)
     assert response.status_code == 200
     assert "현재 유효" in response.content.decode()
+
+
+# --- Appeals (issue 13): each publication's state, and the appeals a correction cites ----------
+
+
+def test_each_publication_shows_its_appeal_state(client, competition, lettered):
+    from evaluation.appeals import deadline_text, publication_state
+
+    state = publication_state(lettered["publication"])
+    client.force_login(lettered["official"])
+    text = page(client, competition).content.decode()
+    assert state.label in text and deadline_text(state.deadline) in text
+
+
+def test_a_correction_lists_then_cites_the_accepted_appeals(client, competition, lettered):
+    from evaluation.appeals import add_committee_member, decide_appeal, file_appeal
+    from evaluation.models import Appeal
+    from tests.letters import token_of
+
+    appeals = []
+    for number, accept in ((1, True), (2, False)):
+        appeal = file_appeal(
+            token_of(lettered["letters"][number]), ground="evaluator_error", text="착오", filed_by="홍길동"
+        )
+        add_committee_member(appeal, lettered["spare"][0], lettered["official"])
+        appeals.append(decide_appeal(appeal, lettered["official"], accept=accept, reasons=f"결정 {number}"))
+    accepted, _rejected = appeals
+    client.force_login(lettered["official"])
+    text = page(client, competition).content.decode()
+    section = text[text.index('id="publish-heading"') :]
+    assert "citing-appeals" in section and "결정 1" in section and "결정 2" not in section
+    assert (
+        f"Appeal {accepted.pk} — {lettered['proposals'][1].reference}" in section
+        or str(accepted.pk) in section
+    )
+    Adjustment.objects.create(
+        proposal=lettered["proposals"][3], points=1, reason="이의신청 인용", recorded_by=lettered["official"]
+    )
+    response = post(client, competition, confirm="on", correction_reason="이의신청 인용")
+    assert response.status_code == 302
+    correction = Publication.objects.get(number=2)
+    assert [cited["id"] for cited in correction.snapshot["appeals"]] == [accepted.pk]
+    assert Appeal.objects.get(pk=accepted.pk).corrected_by == correction
+    text = page(client, competition).content.decode()
+    corrections = text[text.index('id="corrections-heading"') : text.index('id="publish-heading"')]
+    assert "cited-appeals" in corrections and lettered["proposals"][1].reference in corrections
+    assert "결정 1" in corrections and "결정 2" not in corrections
+    assert (
+        "citing-appeals" not in text
+    )  # nothing left to cite    assert lettered["proposals"][1].reference in section and str(accepted.pk) in section

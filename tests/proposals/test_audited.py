@@ -65,6 +65,12 @@ NAMED = {
     "evaluation.publication",
     "evaluation.securitypledge",
     "evaluation.notice",  # e-mails to reviewers (issue 10 §9): who was told what, when, by whom
+    # Issue 13: result letters (issued, revoked, every opening), appeals, their committees and
+    # decisions — everything of the appeal procedure is audited.
+    "evaluation.resultletter",
+    "evaluation.letteropening",
+    "evaluation.appeal",
+    "evaluation.appealcommitteemember",
 }
 
 

@@ -1,6 +1,6 @@
 from pathlib import Path
 
-from django.core.management.base import BaseCommand, CommandError
+from django.core.management.base import CommandError
 from django.utils.translation import gettext as _
 
 from evaluation import notices
@@ -17,7 +17,7 @@ from proposals.importing.engine import run_import
 from proposals.importing.reporting import write_report
 from proposals.management.commands.import_proposals import read_file
 
-from ._lookup import competition_or_error, stage_of
+from ._lookup import SubcommandsCommand, competition_or_error, stage_of
 
 HELP = """Panels (평가위원회) of a competition's stages. The draw (assign) takes each proposal's reviewers
 only from the panel(s) of the stage covering its track.
@@ -36,15 +36,8 @@ only from the panel(s) of the stage covering its track.
 Errors print one message and exit with code 1; nothing is written then."""
 
 
-class Command(BaseCommand):
+class Command(SubcommandsCommand):
     help = HELP
-
-    def create_parser(self, prog_name, subcommand, **kwargs):
-        from argparse import RawDescriptionHelpFormatter
-
-        parser = super().create_parser(prog_name, subcommand, **kwargs)
-        parser.formatter_class = RawDescriptionHelpFormatter
-        return parser
 
     def add_arguments(self, parser):
         actions = parser.add_subparsers(dest="action", required=True, metavar="{list,create,members,form}")

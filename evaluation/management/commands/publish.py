@@ -71,3 +71,16 @@ class Command(BaseCommand):
             )
             for line in describe_changes(publication.snapshot):
                 self.stdout.write(f"- {line}")
+            cited = publication.snapshot.get("appeals") or []
+            if cited:
+                self.stdout.write(_("This correction reflects these appeals (이의신청):"))
+                for appeal in cited:
+                    self.stdout.write(
+                        "- "
+                        + _("appeal %(id)s — %(proposal)s (against publication no. %(publication)s)")
+                        % {
+                            "id": appeal["id"],
+                            "proposal": appeal["proposal"],
+                            "publication": appeal["publication"],
+                        }
+                    )
