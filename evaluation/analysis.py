@@ -188,7 +188,9 @@ def icc1(by_proposal: dict) -> tuple[float | None, int]:
 
 def stage_analysis(code: str, by_proposal: dict, threshold: Decimal, references: dict, names: dict) -> dict:
     """One stage's reviewers (sheets, leave-self-out mean deviation, bias, flag), agreement and
-    outlier sheets. Also ``panels`` (connected panels); the JSON leaves it to the text output."""
+    outlier sheets. Also ``panels`` (how many connected panels) and ``panel_agreement`` (ICC(1) of
+    each, with its reviewers, proposals and sheets); the JSON of issue 13 leaves both to the text
+    output and the page."""
     per_reviewer, per_sheet = deviations(by_proposal)
     counts = defaultdict(int)
     for sheets in by_proposal.values():
@@ -209,6 +211,20 @@ def stage_analysis(code: str, by_proposal: dict, threshold: Decimal, references:
             }
         )
     value, sheets = icc1(by_proposal)
+    panels = components(by_proposal)
+    panel_agreement = []
+    for panel in panels:  # agreement per connected panel (issue 13: "per stage and panel")
+        within = {key: found for key, found in by_proposal.items() if found and found[0][0] in panel}
+        panel_value, panel_sheets = icc1(within)
+        panel_agreement.append(
+            {
+                "reviewers": len(panel),
+                "proposals": sorted(within),
+                "measure": ICC,
+                "value": None if panel_value is None else two(panel_value),
+                "sheets": panel_sheets,
+            }
+        )
     outliers = [
         {
             "reference": references.get(key, key),
@@ -226,7 +242,8 @@ def stage_analysis(code: str, by_proposal: dict, threshold: Decimal, references:
         "reviewers": reviewers,
         "agreement": {"measure": ICC, "value": None if value is None else two(value), "sheets": sheets},
         "outlier_sheets": outliers,
-        "panels": len(components(by_proposal)),
+        "panels": len(panels),
+        "panel_agreement": panel_agreement,
     }
 
 
@@ -471,12 +488,23 @@ def analyze(
     carries ``panels`` (its connected panels), which ``document`` leaves out of the JSON."""
     max_totals, names = max_totals or {}, names or {}
     references = {p["key"]: p["reference"] or p["key"] for p in inputs["proposals"]}
+    names_of_tracks = {
+        (category["code"], track["code"]): track["name"]
+        for category in inputs["categories"]
+        for track in category["tracks"]
+    }
+    track_names = {
+        p["key"]: names_of_tracks.get((p["category"], p["track"]), "") for p in inputs["proposals"]
+    }
     by_stage = stage_sheets(inputs)
     stages = []
     for stage in inputs["stages"]:
         code = stage["code"]
         threshold = Decimal(max_totals.get(code, DEFAULT_MAX_TOTAL)) * threshold_share
-        stages.append(stage_analysis(code, by_stage.get(code, {}), threshold, references, names))
+        found = stage_analysis(code, by_stage.get(code, {}), threshold, references, names)
+        for panel in found["panel_agreement"]:  # named by the tracks of its proposals
+            panel["tracks"] = sorted({track_names.get(key, "") for key in panel["proposals"]} - {""})
+        stages.append(found)
     shares, changes = stability(inputs, rounds, seed)
     outcome = engine.rank(inputs)
     engine_selected = {key for key, row in outcome.rows.items() if row.status == rules.SELECTED}
@@ -499,9 +527,12 @@ def analyze(
 
 
 def document(analysis: dict) -> dict:
-    """The JSON of issue 13 exactly: the analysis without the stages' ``panels`` and the
-    ``light_matches_engine`` check."""
+    """The JSON of issue 13 exactly: the analysis without the stages' ``panels`` and
+    ``panel_agreement`` and the ``light_matches_engine`` check."""
     return {
         **{k: v for k, v in analysis.items() if k != "light_matches_engine"},
-        "stages": [{k: v for k, v in stage.items() if k != "panels"} for stage in analysis["stages"]],
+        "stages": [
+            {k: v for k, v in stage.items() if k not in ("panels", "panel_agreement")}
+            for stage in analysis["stages"]
+        ],
     }

@@ -361,3 +361,29 @@ def test_analyze_on_the_2023_demo():
     assert lines[1] == "참고용 분석입니다. 공개되는 점수는 바뀌지 않습니다."
     assert "평가 단계 서면평가(document)" in lines
     assert "  평가 일치도(ICC(1)): 0.84 (평가표 181장 기준)" in lines
+
+
+def test_agreement_is_given_per_panel_as_well():
+    """Issue 13: agreement per stage and panel. Panel a agrees (the proposals differ far more than
+    the reviewers), panel b does not; each panel is named by its proposals' tracks."""
+    rng = random.Random(11)
+    rows = [
+        (f"A-{n}", "t", [(f"a{i}", 50 + 5 * n + rng.choice((0, 0.5))) for i in range(4)]) for n in range(6)
+    ]
+    rows += [(f"B-{n}", "u", [(f"b{i}", rng.uniform(50, 90)) for i in range(4)]) for n in range(6)]
+    inputs = make_inputs(rows, {"t": 1})
+    inputs["categories"][0]["tracks"].append(
+        {**inputs["categories"][0]["tracks"][0], "code": "u", "name": "유형 U"}
+    )
+    for proposal in inputs["proposals"]:
+        if proposal["key"].startswith("B-"):
+            proposal["track"] = "u"
+    result = analysis.analyze(inputs, slug="x", rounds=1)
+    stage = result["stages"][0]
+    assert stage["panels"] == 2
+    by_tracks = {tuple(panel["tracks"]): panel for panel in stage["panel_agreement"]}
+    consistent, noisy = by_tracks[(inputs["categories"][0]["tracks"][0]["name"],)], by_tracks[("유형 U",)]
+    assert (consistent["reviewers"], consistent["sheets"]) == (4, 24)
+    assert Decimal(consistent["value"]) > Decimal("0.95") > Decimal("0.5") > Decimal(noisy["value"])
+    check(analysis.document(result))  # the JSON keeps the issue's schema
+    assert "panel_agreement" not in analysis.document(result)["stages"][0]

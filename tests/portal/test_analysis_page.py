@@ -344,3 +344,17 @@ def test_an_outlier_sheet_links_to_where_the_official_asks_for_reconsideration(l
     )
     assert f'<a href="{target}">' in html
     assert "위원 E 평가표 재개(사유 기록)" in html
+
+
+@pytest.mark.django_db
+def test_agreement_is_shown_per_panel(demo, client, user_factory):
+    """The 2023 demo's 서면평가 has two panels (거점형; 기후위기·지역소멸 대응형): each with its ICC(1)."""
+    client.force_login(user_factory(Role.OFFICIAL, "analyst"))
+    response = client.get(reverse("official:analysis", args=[SLUG]))
+    (document,) = [s for s in response.context["sections"] if s["code"] == "document"]
+    assert [(p["tracks"], p["reviewers"], p["sheets"], p["value"]) for p in document["panel_agreement"]] == [
+        (["거점형"], 7, 69, "0.85"),
+        (["기후위기 대응형", "지역소멸 대응형"], 8, 112, "0.83"),
+    ]
+    html = response.content.decode()
+    assert "<caption>서면평가 평가위원회별 일치도</caption>" in html

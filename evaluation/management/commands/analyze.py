@@ -65,6 +65,19 @@ class Command(BaseCommand):
                     )
                     % {"panels": stage["panels"]}
                 )
+                for panel in stage["panel_agreement"]:
+                    out(
+                        "    "
+                        + _(
+                            "Panel of %(tracks)s (%(reviewers)s reviewers): ICC(1) %(value)s over %(sheets)s sheets"
+                        )
+                        % {
+                            "tracks": ", ".join(panel["tracks"]) or "—",
+                            "reviewers": panel["reviewers"],
+                            "value": panel["value"] or "—",
+                            "sheets": panel["sheets"],
+                        }
+                    )
             out("  " + _("Reviewer, sheets, mean deviation from the others, estimated bias"))
             for reviewer in stage["reviewers"]:
                 flag = "  " + _("flagged") if reviewer["flagged"] else ""
