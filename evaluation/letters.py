@@ -44,15 +44,15 @@ from .models import (
     LetterOpening,
     Publication,
     ResultLetter,
+    Rubric,
     Score,
-    Scoresheet,
     Stage,
     appeal_deadline,
     deadline_text,
 )
 from .publication import current_publication
 from .ranking import proposal_key, status_label
-from .stage_scores import criterion_averages, stage_results
+from .stage_scores import counted_sheets, criterion_averages, stage_results
 
 logger = logging.getLogger(__name__)
 
@@ -101,12 +101,50 @@ def _groups(outcome: engine.Outcome) -> dict:
     return found
 
 
-def _sheets_by_stage(inputs: dict, key: str) -> dict:
-    by_stage = defaultdict(list)
+def _sheets_by_proposal(inputs: dict) -> dict:
+    """{proposal key: {stage code: [(reviewer code, total)]}} of the snapshot's sheets."""
+    found = defaultdict(lambda: defaultdict(list))
     for sheet in inputs["sheets"]:
-        if sheet["proposal"] == key and sheet["total"] is not None:
-            by_stage[sheet["stage"]].append((sheet["reviewer"], Decimal(sheet["total"])))
-    return by_stage
+        if sheet["total"] is not None:
+            found[sheet["proposal"]][sheet["stage"]].append((sheet["reviewer"], Decimal(sheet["total"])))
+    return found
+
+
+@dataclass
+class LetterBatch:
+    """What the letters of one publication share, read once: the snapshot ranked again, the
+    selection groups, the sheets by proposal, the stages, and ``stage_details`` of the letters'
+    proposals — so that issuing 2,000 letters costs a few queries per stage, not per letter."""
+
+    publication: Publication
+    outcome: engine.Outcome
+    groups: dict
+    sheets: dict
+    stages: dict
+    details: dict
+    adjustments: dict
+
+    @classmethod
+    def of(cls, publication: Publication, proposals: list) -> "LetterBatch":
+        """For the letters of ``proposals`` (a list)."""
+        inputs = publication.snapshot["inputs"]
+        outcome = engine.rank(inputs)
+        stages = {stage.code: stage for stage in Stage.objects.filter(competition=publication.competition_id)}
+        adjustments = defaultdict(list)
+        for adjustment in inputs["adjustments"]:
+            adjustments[adjustment["proposal"]].append(
+                {"points": adjustment["points"], "reason": adjustment["reason"]}
+            )
+        ordered = [stages[stage["code"]] for stage in inputs["stages"] if stage["code"] in stages]
+        return cls(
+            publication,
+            outcome,
+            _groups(outcome),
+            _sheets_by_proposal(inputs),
+            stages,
+            stage_details(ordered, proposals),
+            adjustments,
+        )
 
 
 def _stage_sheets(found: list, rules_of: dict) -> list[dict]:
@@ -125,102 +163,111 @@ def _stage_sheets(found: list, rules_of: dict) -> list[dict]:
     return rows
 
 
-def _criteria_and_comments(proposal: Proposal, stages) -> tuple[dict, dict]:
-    """({stage code: [criterion averages of the kept sheets]}, {stage code: {"overall": [...],
-    "criteria": [(criterion, [comments])]}}) from the counted sheets."""
-    averages, comments = {}, {}
+def _criteria_of_tracks(stage) -> dict:
+    """{track id or None: [(code, name, max)]}: the criteria a proposal of each track is scored on
+    in ``stage`` (``sheets.criteria_for``: rubrics for every track, or for it), in two queries;
+    None gives those of the rubrics for every track."""
+    rows = list(
+        Criterion.objects.filter(rubric__stage=stage)
+        .order_by("rubric_id", "order", "code")
+        .values_list("rubric_id", "code", "name", "max_points")
+    )
+    tracks_of = defaultdict(set)
+    for rubric_id, track_id in Rubric.tracks.through.objects.filter(rubric__stage=stage).values_list(
+        "rubric_id", "track_id"
+    ):
+        tracks_of[rubric_id].add(track_id)
+    every = {track for tracks in tracks_of.values() for track in tracks}
+
+    def criteria(track_id) -> list:
+        found, seen = [], set()
+        for rubric_id, code, name, max_points in rows:
+            applies = not tracks_of[rubric_id] or track_id in tracks_of[rubric_id]
+            if applies and code not in seen:
+                seen.add(code)
+                found.append((code, name, max_points))
+        return found
+
+    return {track_id: criteria(track_id) for track_id in [None, *every]}
+
+
+def stage_details(stages, proposals) -> dict:
+    """{(stage code, proposal id): (criterion averages of the kept sheets, {"overall": [...],
+    "criteria": [...]} comments of the counted sheets)} of ``proposals`` — a constant number of
+    queries per stage, however many letters."""
+    ids = [proposal.pk for proposal in proposals]
+    track_of = {proposal.pk: proposal.track_id for proposal in proposals}
+    found = {}
     for stage in stages:
-        result = stage_results(stage, [proposal.pk]).get(proposal.pk)
-        criteria = list(
-            Criterion.objects.filter(rubric__stage=stage)
-            .order_by("rubric_id", "order", "code")
-            .values_list("code", "name", "max_points")
-        )
-        kept_ids = [sheet_id for sheet_id, _total in result.kept] if result else []
-        values = criterion_averages(kept_ids) if kept_ids else {}
-        seen = set()
-        averages[stage.code] = []
-        for code, name, max_points in criteria:
-            if code in seen:
-                continue
-            seen.add(code)
-            average = values.get((proposal.pk, code))
-            averages[stage.code].append(
-                {
-                    "code": code,
-                    "name": name,
-                    "max": rules.plain_number(max_points),
-                    "average": rules.score_text(average) if average is not None else None,
-                }
-            )
-        counted = (
-            [sheet_id for sheet_id, _total in result.kept + result.dropped_high + result.dropped_low]
-            if result
-            else []
-        )
-        overall = sorted(
-            text.strip()
-            for text in Scoresheet.objects.filter(pk__in=counted)
-            .exclude(comment="")
-            .values_list("comment", flat=True)
-            if text.strip()
-        )
-        by_criterion = defaultdict(list)
-        for code, text in (
-            Score.objects.filter(sheet_id__in=counted)
-            .exclude(comment="")
-            .order_by()
-            .values_list("criterion__code", "comment")
+        results = stage_results(stage, ids)
+        criteria_of = _criteria_of_tracks(stage)
+        averages = criterion_averages(sheet for result in results.values() for sheet, _total in result.kept)
+        counted = counted_sheets(stage).filter(assignment__proposal_id__in=ids)
+        overall = defaultdict(list)
+        for proposal_id, text in (
+            counted.exclude(comment="").order_by().values_list("assignment__proposal_id", "comment")
         ):
             if text.strip():
-                by_criterion[code].append(text.strip())
-        order = {code: index for index, (code, _name, _max) in reversed(list(enumerate(criteria)))}
-        names = {code: name for code, name, _max in criteria}
-        comments[stage.code] = {
-            "overall": overall,
-            "criteria": [
-                {"code": code, "name": names.get(code, code), "comments": sorted(by_criterion[code])}
-                for code in sorted(by_criterion, key=lambda code: (order.get(code, len(order)), code))
-            ],
-        }
-    return averages, comments
+                overall[proposal_id].append(text.strip())
+        by_criterion = defaultdict(lambda: defaultdict(list))
+        for proposal_id, code, text in (
+            Score.objects.filter(sheet__in=counted)
+            .exclude(comment="")
+            .order_by()
+            .values_list("sheet__assignment__proposal_id", "criterion__code", "comment")
+        ):
+            if text.strip():
+                by_criterion[proposal_id][code].append(text.strip())
+        for proposal_id, track_id in track_of.items():
+            criteria = criteria_of.get(track_id, criteria_of[None])
+            order = {code: index for index, (code, _name, _max) in enumerate(criteria)}
+            names = {code: name for code, name, _max in criteria}
+            written = by_criterion[proposal_id]
+            found[(stage.code, proposal_id)] = (
+                [
+                    {
+                        "code": code,
+                        "name": name,
+                        "max": rules.plain_number(max_points),
+                        "average": rules.score_text(averages.get((proposal_id, code))),
+                    }
+                    for code, name, max_points in criteria
+                ],
+                {
+                    "overall": sorted(overall[proposal_id]),
+                    "criteria": [
+                        {"code": code, "name": names.get(code, code), "comments": sorted(written[code])}
+                        for code in sorted(written, key=lambda code: (order.get(code, len(order)), code))
+                    ],
+                },
+            )
+    return found
 
 
-def letter_content(
-    publication: Publication, proposal: Proposal, outcome: engine.Outcome | None = None
-) -> dict:
+def letter_content(publication: Publication, proposal: Proposal, batch: LetterBatch | None = None) -> dict:
     """What the proposal's letter of ``publication`` says, as JSON-plain data (frozen into the
-    letter, in the site's language whatever the issuer's page language). ``outcome``:
-    ``engine.rank`` of the snapshot's inputs, when the caller has it."""
+    letter, in the site's language whatever the issuer's page language). ``batch``: what the
+    letters of the publication share (``LetterBatch.of``), when the caller makes many."""
+    batch = batch or LetterBatch.of(publication, [proposal])
     with translation.override(settings.LANGUAGE_CODE):
-        return _letter_content(publication, proposal, outcome)
+        return _letter_content(publication, proposal, batch)
 
 
-def _letter_content(publication: Publication, proposal: Proposal, outcome: engine.Outcome | None) -> dict:
-    snapshot = publication.snapshot
-    inputs = snapshot["inputs"]
-    outcome = outcome or engine.rank(inputs)
+def _letter_content(publication, proposal, batch: LetterBatch) -> dict:
+    inputs = publication.snapshot["inputs"]
     key = proposal_key(proposal.pk, proposal.reference)
-    row = outcome.rows.get(key)
+    row = batch.outcome.rows.get(key)
     if row is None:
         raise LetterUnavailable(
             _("Proposal %(proposal)s is not in publication no. %(number)s.")
             % {"proposal": key, "number": publication.number},
             "not_published",
         )
-    category, group = _groups(outcome)[key]
+    category, group = batch.groups[key]
     track = next(t for t in category.tracks if t.code == row.track)
-    stage_models = {stage.code: stage for stage in Stage.objects.filter(competition=publication.competition)}
     stages = [stage for stage in inputs["stages"] if stage["code"] in row.stage_scores]
-    sheets = _sheets_by_stage(inputs, key)
-    averages, comments = _criteria_and_comments(
-        proposal, [stage_models[stage["code"]] for stage in stages if stage["code"] in stage_models]
-    )
-    adjustments = [
-        {"points": adjustment["points"], "reason": adjustment["reason"]}
-        for adjustment in inputs["adjustments"]
-        if adjustment["proposal"] == key
-    ]
+    sheets = batch.sheets.get(key, {})
+    empty = ([], {"overall": [], "criteria": []})
     deadline = publication_deadline(publication)
     return {
         "competition": {
@@ -259,12 +306,12 @@ def _letter_content(publication: Publication, proposal: Proposal, outcome: engin
                 "name": stage["name"],
                 "score": rules.score_text(row.stage_scores.get(stage["code"])),
                 "sheets": _stage_sheets(sheets.get(stage["code"], []), inputs["rules"]),
-                "criteria": averages.get(stage["code"], []),
-                "comments": comments.get(stage["code"], {"overall": [], "criteria": []}),
+                "criteria": batch.details.get((stage["code"], proposal.pk), empty)[0],
+                "comments": batch.details.get((stage["code"], proposal.pk), empty)[1],
             }
             for stage in stages
         ],
-        "adjustments": adjustments,
+        "adjustments": batch.adjustments.get(key, []),
     }
 
 
@@ -297,8 +344,7 @@ def issue_letters(competition, user, proposal_ids=None, *, send: bool = True) ->
                 "unpublished",
             )
         publication = Publication.objects.select_related("competition").get(pk=publication.pk)
-        outcome = engine.rank(publication.snapshot["inputs"])
-        keys = {row.id: key for key, row in outcome.rows.items()}
+        keys = {p["id"]: p["key"] for p in publication.snapshot["inputs"]["proposals"]}
         proposals = Proposal.objects.filter(competition=competition, pk__in=list(keys)).select_related(
             "applicant"
         )
@@ -320,8 +366,10 @@ def issue_letters(competition, user, proposal_ids=None, *, send: bool = True) ->
         issued = []
         now = timezone.now()
         reason = _("Result letters of publication no. %(number)s") % {"number": publication.number}
+        proposals = list(proposals.order_by("pk"))
+        batch = LetterBatch.of(publication, proposals)
         with audit_context(user, reason):
-            for proposal in proposals.order_by("pk"):
+            for proposal in proposals:
                 for previous in ResultLetter.objects.filter(
                     publication=publication, proposal=proposal, revoked_at__isnull=True
                 ):
@@ -332,7 +380,7 @@ def issue_letters(competition, user, proposal_ids=None, *, send: bool = True) ->
                 letter = ResultLetter.objects.create(
                     publication=publication,
                     proposal=proposal,
-                    content=letter_content(publication, proposal, outcome),
+                    content=letter_content(publication, proposal, batch),
                     token_sha256=token_digest(token),
                     recipient=proposal.contact_email,
                     issued_by=user,

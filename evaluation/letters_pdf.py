@@ -10,8 +10,7 @@ from django.utils.translation import gettext as _
 from proposals.documents.pdf import FAMILY, korean_pdf
 from proposals.models import Proposal
 
-from . import engine
-from .letters import content_deadline_text, letter_content
+from .letters import LetterBatch, content_deadline_text, letter_content
 from .models import ResultLetter
 from .ranking import proposal_key
 
@@ -44,10 +43,11 @@ def letter_contents(publication) -> list[tuple[dict, bool]]:
     missing = [row["id"] for row in rows if row["id"] not in in_force]
     previews = {}
     if missing:
-        outcome = engine.rank(publication.snapshot["inputs"])
-        for proposal in Proposal.objects.filter(pk__in=missing):
-            if proposal_key(proposal.pk, proposal.reference) in outcome.rows:
-                previews[proposal.pk] = letter_content(publication, proposal, outcome)
+        proposals = list(Proposal.objects.filter(pk__in=missing))
+        batch = LetterBatch.of(publication, proposals)
+        for proposal in proposals:
+            if proposal_key(proposal.pk, proposal.reference) in batch.outcome.rows:
+                previews[proposal.pk] = letter_content(publication, proposal, batch)
     found = []
     for row in rows:
         if row["id"] in in_force:

@@ -233,7 +233,7 @@ def revoke(request, slug, pk):
     )
 
 
-def _content(publication, proposal, outcome=None) -> tuple[dict, ResultLetter | None]:
+def _content(publication, proposal) -> tuple[dict, ResultLetter | None]:
     """The content of the proposal's letter in force, or a preview built now (letter None)."""
     letter = (
         ResultLetter.objects.filter(publication=publication, proposal=proposal, revoked_at__isnull=True)
@@ -242,7 +242,7 @@ def _content(publication, proposal, outcome=None) -> tuple[dict, ResultLetter | 
     )
     if letter is not None:
         return letter.content, letter
-    return letter_content(publication, proposal, outcome), None
+    return letter_content(publication, proposal), None
 
 
 @role_required(*OFFICIALS)

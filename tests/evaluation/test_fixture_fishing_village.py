@@ -17,7 +17,7 @@ from django.test import Client
 from django.urls import reverse
 
 from accounts.roles import Role
-from evaluation.models import Adjustment, Publication
+from evaluation.models import Adjustment, Publication, ResultLetter
 from evaluation.ranking import rank_competition
 from proposals.models import Competition, Proposal
 
@@ -119,7 +119,8 @@ def test_the_published_result_emerges_from_the_scores():
     assert Adjustment.objects.filter(proposal__competition=competition).count() == again
 
     # Published and verified; 고성군 is named with its 광역 where two 지자체 share the name.
-    run("publish", competition=SLUG, by=official())
+    by = official()
+    run("publish", competition=SLUG, by=by)
     publication = Publication.objects.get(competition=competition)
     run("verify_publication", str(publication.pk))
     [totals] = publication.snapshot["outcome"]["totals"]["tracks"]
@@ -138,6 +139,16 @@ def test_the_published_result_emerges_from_the_scores():
         and "50곳이 선정되었다." in page
     )
     assert "곳의 지자체" not in page
+
+    # Issue 13 on a competition unlike 2023's: a letter per application (187, several per 지자체),
+    # three weighted stages, the typed bonus in the letter; every letter in one PDF by the command.
+    assert "통보서 187건 발급" in run("letters", "--competition", SLUG, "issue", "--by", by, "--no-send")
+    letter = ResultLetter.objects.get(proposal__reference=BONUS_WINNER, revoked_at__isnull=True)
+    assert [stage["code"] for stage in letter.content["stages"]] == list(STAGES)
+    assert letter.content["result"]["status"] == "selected" and letter.content["adjustments"]
+    assert letter.content["result"]["applicants"] == 187 and letter.content["result"]["ratio"] == "3.74:1"
+    goseong = ResultLetter.objects.filter(proposal__applicant__name="고성군", revoked_at__isnull=True)
+    assert {entry.content["proposal"]["applicant"] for entry in goseong} == {"고성군(경남)", "고성군(강원)"}
 
 
 def _builder(name: str):

@@ -240,3 +240,37 @@ def test_a_letter_is_written_in_korean_whatever_the_issuers_language(lettered):
     with translation.override("en"):
         content = letter_content(lettered["publication"], lettered["proposals"][1])
     assert content["result"]["status_label"] == "선정"
+
+
+def test_a_letter_lists_only_the_criteria_of_its_tracks_rubric(lettered, stage, make_criteria, competition):
+    """SPEC §8: a stage may score each track on its own rubric. A hub proposal's letter lists the
+    hub rubric's criteria, never another track's (shown without an average)."""
+    from proposals.models import Track
+
+    climate = Track.objects.get(category__competition=competition, code="climate")
+    for criterion in make_criteria(1, tracks=[climate]):
+        criterion.code = "K1"
+        criterion.save()
+    content = letter_content(lettered["publication"], lettered["proposals"][1])
+    assert [c["code"] for c in content["stages"][0]["criteria"]] == ["C1", "C2"]
+
+
+def test_many_letters_cost_the_queries_of_one(lettered, django_assert_num_queries):
+    """Issuing or previewing the letters of a whole publication reads a few queries per stage,
+    not per letter: the batch costs as much for three proposals as for one, and each letter
+    made from it none."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from evaluation.letters import LetterBatch
+
+    publication = lettered["publication"]
+    proposals = list(lettered["proposals"].values())
+    with CaptureQueriesContext(connection) as one:
+        LetterBatch.of(publication, proposals[:1])
+    with CaptureQueriesContext(connection) as three:
+        batch = LetterBatch.of(publication, proposals)
+    assert len(one) == len(three)
+    with django_assert_num_queries(0):
+        contents = [letter_content(publication, proposal, batch) for proposal in proposals]
+    assert contents[0] == letter_content(publication, proposals[0])
